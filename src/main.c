@@ -1,0 +1,99 @@
+/* eddy's entry point: the command table and nothing else; each command lives in its part. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "server/server.h"
+
+#ifndef EDDY_VERSION
+#define EDDY_VERSION "0.1.0-dev"
+#endif
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} command_t;
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command_t commands[] = {
+    {"up", "run the whole stack in one process (Kafka, CQL, HTTP, pipelines)", server_main_up},
+    {"version", "print eddy's version", cmd_version},
+    {"help", "show help for eddy or for a command", cmd_help},
+};
+
+static const command_t *command_find(const char *name) {
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(commands); i++)
+        if (!strcmp(commands[i].name, name)) return &commands[i];
+    return NULL;
+}
+
+static void print_usage(FILE *out) {
+    fprintf(out,
+            "eddy: an event-driven toolkit (Kafka + Spark + Cassandra) in one program\n\n"
+            "usage: eddy [--log-level LEVEL] <command> [flags]\n\ncommands:\n");
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'eddy <command> --help' for a command's flags.\n");
+}
+
+static int cmd_version(int argc, char **argv) {
+    if (argc > 1) {
+        fprintf(stderr, "eddy version: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    printf("eddy %s\n", EDDY_VERSION);
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv) {
+    if (argc < 2) {
+        print_usage(stdout);
+        return 0;
+    }
+    const command_t *c = command_find(argv[1]);
+    if (!c) {
+        fprintf(stderr, "eddy help: unknown command '%s'\n", argv[1]);
+        return 2;
+    }
+    char *args[] = {(char *)c->name, "--help", NULL};
+    return c->run(2, args);
+}
+
+int main(int argc, char **argv) {
+    int i = 1;
+    /* Global flags before the command. */
+    while (i < argc && argv[i][0] == '-') {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) return cmd_version(1, argv);
+        if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
+            log_level_t level;
+            if (log_level_parse(argv[i + 1], &level) != EDDY_OK) {
+                fprintf(stderr, "eddy: unknown log level '%s' (error, warn, info, debug, trace)\n", argv[i + 1]);
+                return 2;
+            }
+            log_set_level(level);
+            i += 2;
+            continue;
+        }
+        fprintf(stderr, "eddy: unknown flag '%s'\n", argv[i]);
+        print_usage(stderr);
+        return 2;
+    }
+    if (i >= argc) {
+        print_usage(stderr);
+        return 2;
+    }
+    const command_t *c = command_find(argv[i]);
+    if (!c) {
+        fprintf(stderr, "eddy: unknown command '%s'\n\n", argv[i]);
+        print_usage(stderr);
+        return 2;
+    }
+    return c->run(argc - i, argv + i);
+}

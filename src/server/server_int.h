@@ -1,0 +1,24 @@
+/* Inside the server part: the running server and its component table. */
+#ifndef EDDY_SERVER_INT_H
+#define EDDY_SERVER_INT_H
+
+#include <pthread.h>
+
+#include "server/server.h"
+
+typedef struct server {
+    server_config_t cfg;
+    int lock_fd;
+} server_t;
+
+/* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
+typedef struct {
+    const char *name;
+    int (*start)(server_t *srv, char *errstr, size_t errlen);
+    void (*stop)(server_t *srv);
+} server_component_t;
+
+int server_data_start(server_t *srv, char *errstr, size_t errlen);
+void server_data_stop(server_t *srv);
+
+#endif
