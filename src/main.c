@@ -72,12 +72,12 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--version")) return cmd_version(1, argv);
         if (!strcmp(argv[i], "--log-level") && i + 1 < argc) {
-            log_level_t level;
-            if (log_level_parse(argv[i + 1], &level) != EDDY_OK) {
+            elog_level_t level;
+            if (elog_level_parse(argv[i + 1], &level) != EDDY_OK) {
                 fprintf(stderr, "eddy: unknown log level '%s' (error, warn, info, debug, trace)\n", argv[i + 1]);
                 return 2;
             }
-            log_set_level(level);
+            elog_set_level(level);
             i += 2;
             continue;
         }

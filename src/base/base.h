@@ -251,27 +251,27 @@ int time_parse_iso8601(const char *s, size_t len, int64_t *ms);
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
 void time_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
-/* ---- logging -------------------------------------------------------------------------------- */
+/* ---- logging (elog_: the "log" prefix belongs to the log part) ------------------------------ */
 
-typedef enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG, LOG_LEVEL_TRACE } log_level_t;
+typedef enum { ELOG_LEVEL_ERROR, ELOG_LEVEL_WARN, ELOG_LEVEL_INFO, ELOG_LEVEL_DEBUG, ELOG_LEVEL_TRACE } elog_level_t;
 
 /* Logging goes to stderr, one line per call: "2024-01-02T03:04:05.678Z INFO  log: message".
  * The level is process-wide (set once at start, read by every thread). */
-void log_set_level(log_level_t level);
-log_level_t log_get_level(void);
+void elog_set_level(elog_level_t level);
+elog_level_t elog_get_level(void);
 /* Parses "error|warn|info|debug|trace"; returns EDDY_ERR_INVALID for anything else. */
-int log_level_parse(const char *s, log_level_t *level);
-void log_write(log_level_t level, const char *part, const char *fmt, ...)
+int elog_level_parse(const char *s, elog_level_t *level);
+void elog_write(elog_level_t level, const char *part, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define LOG_ENABLED(lvl) ((lvl) <= log_get_level())
-#define log_error(part, ...) log_write(LOG_LEVEL_ERROR, part, __VA_ARGS__)
-#define log_warn(part, ...) log_write(LOG_LEVEL_WARN, part, __VA_ARGS__)
-#define log_info(part, ...) log_write(LOG_LEVEL_INFO, part, __VA_ARGS__)
-#define log_debug(part, ...) \
-    do { if (LOG_ENABLED(LOG_LEVEL_DEBUG)) log_write(LOG_LEVEL_DEBUG, part, __VA_ARGS__); } while (0)
-#define log_trace(part, ...) \
-    do { if (LOG_ENABLED(LOG_LEVEL_TRACE)) log_write(LOG_LEVEL_TRACE, part, __VA_ARGS__); } while (0)
+#define ELOG_ENABLED(lvl) ((lvl) <= elog_get_level())
+#define elog_error(part, ...) elog_write(ELOG_LEVEL_ERROR, part, __VA_ARGS__)
+#define elog_warn(part, ...) elog_write(ELOG_LEVEL_WARN, part, __VA_ARGS__)
+#define elog_info(part, ...) elog_write(ELOG_LEVEL_INFO, part, __VA_ARGS__)
+#define elog_debug(part, ...) \
+    do { if (ELOG_ENABLED(ELOG_LEVEL_DEBUG)) elog_write(ELOG_LEVEL_DEBUG, part, __VA_ARGS__); } while (0)
+#define elog_trace(part, ...) \
+    do { if (ELOG_ENABLED(ELOG_LEVEL_TRACE)) elog_write(ELOG_LEVEL_TRACE, part, __VA_ARGS__); } while (0)
 
 /* ---- latency histograms --------------------------------------------------------------------- */
 

@@ -6,30 +6,30 @@
 
 #include "base/base.h"
 
-static _Atomic int log_level = LOG_LEVEL_INFO;
+static _Atomic int log_level = ELOG_LEVEL_INFO;
 
-void log_set_level(log_level_t level) { atomic_store(&log_level, (int)level); }
-log_level_t log_get_level(void) { return (log_level_t)atomic_load_explicit(&log_level, memory_order_relaxed); }
+void elog_set_level(elog_level_t level) { atomic_store(&log_level, (int)level); }
+elog_level_t elog_get_level(void) { return (elog_level_t)atomic_load_explicit(&log_level, memory_order_relaxed); }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 static const char *const level_tags[] = {"ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"};
 
-int log_level_parse(const char *s, log_level_t *level) {
+int elog_level_parse(const char *s, elog_level_t *level) {
     for (size_t i = 0; i < EDDY_ARRAY_LEN(level_names); i++) {
         if (strcasecmp(s, level_names[i]) == 0) {
-            *level = (log_level_t)i;
+            *level = (elog_level_t)i;
             return EDDY_OK;
         }
     }
     if (strcasecmp(s, "warning") == 0) {
-        *level = LOG_LEVEL_WARN;
+        *level = ELOG_LEVEL_WARN;
         return EDDY_OK;
     }
     return EDDY_ERR_INVALID;
 }
 
-void log_write(log_level_t level, const char *part, const char *fmt, ...) {
-    if (!LOG_ENABLED(level)) return;
+void elog_write(elog_level_t level, const char *part, const char *fmt, ...) {
+    if (!ELOG_ENABLED(level)) return;
     char line[2048];
     size_t n = time_format_iso8601(time_now_ms(), line, sizeof line);
     n += (size_t)snprintf(line + n, sizeof line - n, " %s %s: ", level_tags[level], part);

@@ -208,8 +208,8 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
         (rc = config_default_listener(&cfg->cql_listen, "127.0.0.1:9042")) ||
         (rc = config_default_listener(&cfg->http_listen, "127.0.0.1:8000")))
         return eddy_err(errstr, errlen, rc, "out of memory");
-    log_level_t level;
-    if (cfg->log_level && log_level_parse(cfg->log_level, &level) != EDDY_OK)
+    elog_level_t level;
+    if (cfg->log_level && elog_level_parse(cfg->log_level, &level) != EDDY_OK)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "unknown log level '%s' (error, warn, info, debug, trace)", cfg->log_level);
     if (cfg->default_partitions < 1 || cfg->default_partitions > 10000)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "default-partitions must be between 1 and 10000");

@@ -68,7 +68,7 @@ static void block_shutdown_signals(sigset_t *set) {
 static void server_stop_from(server_t *srv, size_t started) {
     while (started > 0) {
         const server_component_t *c = &server_components[--started];
-        log_debug("server", "stopping %s", c->name);
+        elog_debug("server", "stopping %s", c->name);
         c->stop(srv);
     }
 }
@@ -89,8 +89,8 @@ int server_main_up(int argc, char **argv) {
         server_config_free(&srv.cfg);
         return 2;
     }
-    log_level_t level;
-    if (srv.cfg.log_level && log_level_parse(srv.cfg.log_level, &level) == EDDY_OK) log_set_level(level);
+    elog_level_t level;
+    if (srv.cfg.log_level && elog_level_parse(srv.cfg.log_level, &level) == EDDY_OK) elog_set_level(level);
 
     sigset_t set;
     block_shutdown_signals(&set);
@@ -105,14 +105,14 @@ int server_main_up(int argc, char **argv) {
             return 1;
         }
     }
-    log_info("server", "eddy up in %.1f ms on %s", (double)(time_mono_ns() - t0) / 1e6, srv.cfg.data_dir);
+    elog_info("server", "eddy up in %.1f ms on %s", (double)(time_mono_ns() - t0) / 1e6, srv.cfg.data_dir);
     fprintf(stderr, "eddy: ready\n");
 
     int sig = 0;
     sigwait(&set, &sig);
-    log_info("server", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    elog_info("server", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_stop_from(&srv, started);
     server_config_free(&srv.cfg);
-    log_info("server", "stopped cleanly");
+    elog_info("server", "stopped cleanly");
     return 0;
 }
