@@ -27,8 +27,12 @@ missing_packages() {
 apt_install() {
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+  # One apt at a time on this machine (parallel builds may call this script together).
+  exec 9>/tmp/eddy-deps.lock
+  flock 9
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@"
+  flock -u 9
 }
 
 want=("${DEBIAN_PACKAGES[@]}")
