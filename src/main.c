@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "base/base.h"
 #include "server/server.h"
 
@@ -20,6 +21,7 @@ static int cmd_help(int argc, char **argv);
 
 static const command_t commands[] = {
     {"up", "run the whole stack in one process (Kafka, CQL, HTTP, pipelines)", server_main_up},
+    {"gen", "generate realistic test data (eddy gen leaves)", api_main_gen},
     {"version", "print eddy's version", cmd_version},
     {"help", "show help for eddy or for a command", cmd_help},
 };
