@@ -1,0 +1,224 @@
+/* Aggregates with retraction: count, sum, avg keep running counts and sums; min, max and
+ * count(DISTINCT) keep a sorted multiset (value -> multiplicity), so that a retracted minimum
+ * is replaced by the next one, as Materialize and Flink's retracting aggregates do. */
+#include <math.h>
+
+#include "engine/engine_expr.h"
+
+static const struct {
+    const char *name;
+    int kind, distinct_kind;
+} agg_names[] = {
+    {"count", AGG_COUNT, AGG_COUNT_DISTINCT}, {"sum", AGG_SUM, -1}, {"min", AGG_MIN, AGG_MIN},
+    {"max", AGG_MAX, AGG_MAX},                {"avg", AGG_AVG, -1},
+};
+
+int eng_agg_lookup(const char *name, size_t len, bool distinct, bool star) {
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(agg_names); i++) {
+        const char *n = agg_names[i].name;
+        if (strlen(n) != len) continue;
+        bool eq = true;
+        for (size_t j = 0; j < len && eq; j++) {
+            char c = name[j];
+            if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+            eq = c == n[j];
+        }
+        if (!eq) continue;
+        if (star) return agg_names[i].kind == AGG_COUNT && !distinct ? AGG_COUNT_STAR : -1;
+        return distinct ? agg_names[i].distinct_kind : agg_names[i].kind;
+    }
+    return -1;
+}
+
+int eng_agg_check(int kind, eng_type_t arg, eng_type_t *result, char *errstr, size_t errlen) {
+    char tn[48];
+    switch (kind) {
+    case AGG_COUNT_STAR:
+    case AGG_COUNT:
+    case AGG_COUNT_DISTINCT: *result = eng_type(ENG_INT); return EDDY_OK;
+    case AGG_SUM:
+    case AGG_AVG:
+        if (arg.kind != ENG_INT && arg.kind != ENG_FLOAT && arg.kind != ENG_ANY && arg.kind != ENG_NULL)
+            return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "%s needs a number, not %s",
+                            kind == AGG_SUM ? "sum" : "avg", eng_type_str(arg, tn, sizeof tn));
+        *result = kind == AGG_AVG ? eng_type(ENG_FLOAT) : arg.kind == ENG_INT ? eng_type(ENG_INT)
+                  : arg.kind == ENG_FLOAT                                  ? eng_type(ENG_FLOAT)
+                                                                           : eng_type(ENG_ANY);
+        return EDDY_OK;
+    case AGG_MIN:
+    case AGG_MAX: *result = arg; return EDDY_OK;
+    }
+    return EDDY_ERR_INVALID;
+}
+
+static bool uses_multiset(int kind) { return kind == AGG_MIN || kind == AGG_MAX || kind == AGG_COUNT_DISTINCT; }
+
+/* Index of v in the sorted multiset, or where it would go (found says which). */
+static uint32_t ms_find(const eng_agg_state_t *st, const eng_val_t *v, bool *found) {
+    uint32_t lo = 0, hi = st->nvals;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        int c = eng_val_cmp(&st->vals[mid], v);
+        if (c == 0) { *found = true; return mid; }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static int ms_grow(eng_agg_state_t *st, arena_t *a) {
+    uint32_t cap = st->capvals ? st->capvals * 2 : 4;
+    eng_val_t *vals = arena_alloc(a, cap * sizeof *vals);
+    int64_t *mults = arena_alloc(a, cap * sizeof *mults);
+    if (!vals || !mults) return EDDY_ERR_NOMEM;
+    if (st->nvals) {
+        memcpy(vals, st->vals, st->nvals * sizeof *vals);
+        memcpy(mults, st->mults, st->nvals * sizeof *mults);
+    }
+    st->vals = vals;
+    st->mults = mults;
+    st->capvals = cap;
+    return EDDY_OK;
+}
+
+static int ms_add(eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int64_t weight) {
+    bool found;
+    uint32_t i = ms_find(st, v, &found);
+    if (found) {
+        st->mults[i] += weight;
+        if (st->mults[i] <= 0) { /* gone: close the gap */
+            memmove(&st->vals[i], &st->vals[i + 1], (st->nvals - i - 1) * sizeof *st->vals);
+            memmove(&st->mults[i], &st->mults[i + 1], (st->nvals - i - 1) * sizeof *st->mults);
+            st->nvals--;
+        }
+        return EDDY_OK;
+    }
+    if (weight <= 0) return EDDY_OK; /* retracting a value never added: nothing to do */
+    if (st->nvals == st->capvals) {
+        int rc = ms_grow(st, a);
+        if (rc) return rc;
+    }
+    eng_val_t copy;
+    int rc = eng_val_copy(a, v, &copy);
+    if (rc) return rc;
+    memmove(&st->vals[i + 1], &st->vals[i], (st->nvals - i) * sizeof *st->vals);
+    memmove(&st->mults[i + 1], &st->mults[i], (st->nvals - i) * sizeof *st->mults);
+    st->vals[i] = copy;
+    st->mults[i] = weight;
+    st->nvals++;
+    return EDDY_OK;
+}
+
+int eng_agg_update(const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int weight) {
+    if (agg->kind == AGG_COUNT_STAR) {
+        st->count += weight;
+        return EDDY_OK;
+    }
+    if (v->kind == ENG_NULL) return EDDY_OK; /* aggregates skip NULLs */
+    st->count += weight;
+    if (uses_multiset(agg->kind)) return ms_add(st, a, v, weight);
+    if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
+        if (v->kind == ENG_INT) {
+            int64_t d = weight > 0 ? v->i : -v->i;
+            if (v->i == INT64_MIN || __builtin_add_overflow(st->isum, d, &st->isum)) st->overflow = true;
+            st->fsum += weight > 0 ? (double)v->i : -(double)v->i;
+        } else if (v->kind == ENG_FLOAT) {
+            st->is_float = true;
+            st->fsum += weight > 0 ? v->f : -v->f;
+        }
+    }
+    return EDDY_OK;
+}
+
+int eng_agg_result(const eng_agg_t *agg, const eng_agg_state_t *st, eng_val_t *out) {
+    *out = eng_null();
+    switch (agg->kind) {
+    case AGG_COUNT_STAR:
+    case AGG_COUNT: *out = eng_int(st->count); break;
+    case AGG_COUNT_DISTINCT: *out = eng_int(st->nvals); break;
+    case AGG_SUM:
+        if (st->count <= 0) break;
+        if (st->is_float) *out = eng_float(st->fsum);
+        else if (!st->overflow) *out = eng_int(st->isum);
+        break;
+    case AGG_AVG:
+        if (st->count > 0) *out = eng_float((st->is_float ? st->fsum : (double)st->isum) / (double)st->count);
+        if (st->count > 0 && !st->is_float && st->overflow) *out = eng_float(st->fsum / (double)st->count);
+        break;
+    case AGG_MIN:
+        if (st->nvals) *out = st->vals[0];
+        break;
+    case AGG_MAX:
+        if (st->nvals) *out = st->vals[st->nvals - 1];
+        break;
+    }
+    return EDDY_OK;
+}
+
+/* State layout: varint count, varint isum, f64 fsum, u8 flags, uvarint n, n x (value, varint
+ * multiplicity). */
+void eng_agg_encode(wr_t *w, const eng_agg_t *agg, const eng_agg_state_t *st) {
+    wr_varint(w, st->count);
+    if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
+        wr_varint(w, st->isum);
+        wr_f64(w, st->fsum);
+        wr_u8(w, (uint8_t)(st->is_float | st->overflow << 1));
+    }
+    if (uses_multiset(agg->kind)) {
+        wr_uvarint(w, st->nvals);
+        for (uint32_t i = 0; i < st->nvals; i++) {
+            eng_val_encode(w, &st->vals[i]);
+            wr_varint(w, st->mults[i]);
+        }
+    }
+}
+
+int eng_agg_decode(rd_t *r, const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a) {
+    memset(st, 0, sizeof *st);
+    st->count = rd_varint64(r);
+    if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
+        st->isum = rd_varint64(r);
+        st->fsum = rd_f64(r);
+        uint8_t flags = rd_u8(r);
+        if (flags > 3) return EDDY_ERR_CORRUPT;
+        st->is_float = flags & 1;
+        st->overflow = flags >> 1 & 1;
+    }
+    if (uses_multiset(agg->kind)) {
+        uint64_t n = rd_uvarint64(r);
+        /* every entry takes at least two bytes */
+        if (!rd_ok(r) || n > rd_remaining(r) / 2) return EDDY_ERR_CORRUPT;
+        if (n) {
+            st->capvals = (uint32_t)n;
+            st->vals = arena_alloc(a, n * sizeof *st->vals);
+            st->mults = arena_alloc(a, n * sizeof *st->mults);
+            if (!st->vals || !st->mults) return EDDY_ERR_NOMEM;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            int rc = eng_val_decode(r, a, &st->vals[i]);
+            if (rc) return rc;
+            st->mults[i] = rd_varint64(r);
+            if (!rd_ok(r) || st->mults[i] <= 0) return EDDY_ERR_CORRUPT;
+            if (i && eng_val_cmp(&st->vals[i - 1], &st->vals[i]) >= 0) return EDDY_ERR_CORRUPT;
+            st->nvals++;
+        }
+    }
+    return rd_ok(r) ? EDDY_OK : EDDY_ERR_CORRUPT;
+}
+
+int eng_agg_merge(const eng_agg_t *agg, eng_agg_state_t *dst, const eng_agg_state_t *src, arena_t *a) {
+    dst->count += src->count;
+    if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
+        if (__builtin_add_overflow(dst->isum, src->isum, &dst->isum)) dst->overflow = true;
+        dst->overflow |= src->overflow;
+        dst->fsum += src->fsum;
+        dst->is_float |= src->is_float;
+    }
+    if (uses_multiset(agg->kind))
+        for (uint32_t i = 0; i < src->nvals; i++) {
+            int rc = ms_add(dst, a, &src->vals[i], src->mults[i]);
+            if (rc) return rc;
+        }
+    return EDDY_OK;
+}

@@ -1,0 +1,338 @@
+/* Inside the engine: plans, the per-batch transaction, and the source and sink interfaces.
+ *
+ * A pipeline file holds statements; each INSERT INTO ... SELECT becomes a query (eng_query_t):
+ *
+ *   source (stream over a topic, or a table scan)
+ *     -> base row: the source columns the query uses, one slot each
+ *     -> UNNEST(s): one row per element (nested loops, in FROM order)
+ *     -> WHERE
+ *     -> either a projection to the sink's columns,
+ *        or GROUP BY keys + aggregates -> HAVING -> projection
+ *     -> sink rows (INSERT INTO keyspace.table)
+ *
+ * Every row carries a weight: +1 for an insert, -1 for a retraction. A changelog source keeps,
+ * per record key, the base row the key's current value produced (only the columns the query
+ * uses); a new value for the key first replays the old base row with weight -1, then the new one
+ * with +1, so everything derived from the old value is retracted (Materialize's and RisingWave's
+ * model). Aggregates keep retractable state per group. The sink counts, per sink key, how many
+ * derivations produce the row: a row is deleted only when its count reaches zero, and holds the
+ * latest value produced.
+ *
+ * A batch (eng_txn_t) gathers the effects of many records: state reads see the batch's own
+ * writes through an overlay; at the end, the sink rows, the state changes and the new source
+ * positions are handed to the sink in one commit, which the embedded store writes as one
+ * RocksDB write batch (exactly-once effect). */
+#ifndef EDDY_ENGINE_INT_H
+#define EDDY_ENGINE_INT_H
+
+#include <pthread.h>
+
+#include "engine/engine.h"
+#include "engine/engine_expr.h"
+
+/* ---- a small hash map from byte keys to pointers (keys copied into an arena) ----------------- */
+
+typedef struct {
+    uint64_t hash;
+    const uint8_t *key;
+    uint32_t klen;
+    void *val;
+} eng_map_entry_t;
+
+typedef struct {
+    eng_map_entry_t *slots;
+    uint32_t cap;   /* power of two */
+    uint32_t count;
+    arena_t *arena; /* where keys are copied */
+} eng_map_t;
+
+void eng_map_init(eng_map_t *m, arena_t *arena);
+void eng_map_free(eng_map_t *m);
+void eng_map_clear(eng_map_t *m);
+/* The value for key, or NULL. */
+void *eng_map_get(const eng_map_t *m, const void *key, size_t klen);
+/* The entry for key, created (val NULL) when missing; NULL only when out of memory. */
+eng_map_entry_t *eng_map_upsert(eng_map_t *m, const void *key, size_t klen, bool *created);
+
+/* ---- declarations from the pipeline file -------------------------------------------------- */
+
+typedef struct {
+    char *name;
+    eng_type_t type;
+    bool is_key;        /* streams: this column is the record key */
+} eng_col_t;
+
+enum { ENG_FORMAT_JSON = 1, ENG_FORMAT_TEXT };
+enum { ENG_START_EARLIEST = 0, ENG_START_LATEST = 1 };
+
+/* CREATE STREAM name (cols) WITH (topic=, format=, changelog=, start=) */
+typedef struct {
+    char *name;
+    char *topic;
+    int format;
+    bool changelog;
+    int start;
+    bool schemaless;    /* no columns declared: names resolve to members of the JSON value */
+    uint32_t ncols;
+    eng_col_t *cols;
+} eng_stream_t;
+
+/* A target or source table, as the catalog describes it. Columns in the catalog's order; pk
+ * lists partition key columns then clustering columns. */
+typedef struct {
+    char *keyspace;
+    char *name;
+    uint32_t ncols;
+    eng_col_t *cols;
+    uint32_t npk;
+    uint32_t npartition;
+    uint32_t *pk;
+} eng_table_t;
+
+/* ---- plans ---------------------------------------------------------------------------------- */
+
+/* What fills a base slot. */
+typedef enum {
+    IN_KEY, IN_VALUE, IN_TOPIC, IN_PARTITION, IN_OFFSET, IN_TIMESTAMP, IN_HEADERS,
+    IN_FIELD,        /* a member of the JSON value (declared column or schemaless name) */
+    IN_TABLE_COL,    /* batch: a column of the scanned table */
+} eng_input_kind_t;
+
+typedef struct {
+    uint8_t kind;        /* eng_input_kind_t */
+    eng_type_t type;
+    char *field;         /* IN_FIELD: member name; IN_TABLE_COL: column name */
+    uint32_t col;        /* IN_TABLE_COL: column index in the table */
+} eng_input_t;
+
+typedef struct {
+    eng_expr_t *expr;
+    uint32_t slot;       /* the element (list/set) or key (map) */
+    int value_slot;      /* maps: the value slot, or -1 */
+    bool outer;          /* keep the row with NULL when the collection is empty or NULL */
+} eng_unnest_t;
+
+typedef struct eng_query {
+    char *id;               /* "<pipeline>/<n>": the state namespace */
+    int line, col;          /* where the INSERT is in the file */
+    eng_stream_t *stream;   /* streaming source, or NULL */
+    eng_table_t *scan;      /* batch source, or NULL */
+    char *scan_where_text;  /* unused for now: token range restrictions come as options */
+    uint32_t nslots;
+    uint32_t nbase;
+    eng_input_t *inputs;    /* nbase */
+    uint32_t nunnest;
+    eng_unnest_t *unnest;
+    eng_expr_t *where;
+    /* Grouping: the group row has slots [0, ngroup) for keys and [ngroup, ngroup+nagg) for
+     * aggregate results; output expressions and HAVING are compiled against it. */
+    bool grouped;
+    uint32_t ngroup;
+    eng_expr_t **group;
+    uint32_t nagg;
+    eng_agg_t *aggs;
+    eng_expr_t *having;
+    /* Output: one expression per sink column written (sink_cols[i] is its table column). */
+    uint32_t nout;
+    eng_expr_t **out;
+    uint32_t *sink_cols;
+    eng_table_t *sink;
+    bool need_refcount;     /* two derivations may produce one sink key */
+    bool retracting;        /* input can retract (changelog source) */
+    uint64_t fingerprint;   /* of the statement text and the source/target declarations */
+} eng_query_t;
+
+/* A parsed and checked pipeline file: its declarations and queries, all in plan_arena. */
+typedef struct eng_plan {
+    arena_t arena;
+    char *name;
+    uint32_t nstreams;
+    eng_stream_t **streams;
+    uint32_t ntables;        /* CREATE TABLE statements, in file order */
+    eng_table_t **tables;
+    uint32_t nddl;           /* CQL text of CREATE KEYSPACE/TABLE statements, run before start */
+    char **ddl;
+    uint32_t nqueries;
+    eng_query_t **queries;
+    bool is_batch;           /* every query reads a table */
+} eng_plan_t;
+
+void eng_plan_free(eng_plan_t *plan);
+
+/* ---- backends ------------------------------------------------------------------------------- */
+
+/* A record as a source yields it; views valid during the callback only. */
+typedef struct {
+    eddy_view_t key, value;
+    eddy_view_t topic;
+    bool key_null, value_null;
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp;
+    uint32_t nheaders;
+    const eddy_view_t *headers; /* 2 * nheaders: key, value */
+} eng_record_t;
+
+typedef int (*eng_record_fn)(void *arg, const eng_record_t *rec);
+
+/* Where stream records come from: the embedded log now, librdkafka later. */
+typedef struct eng_source_ops {
+    int (*partitions)(void *ctx, const char *topic, int32_t *count, char *errstr, size_t errlen);
+    /* First offset readable and the high watermark (one past the last durable record). */
+    int (*bounds)(void *ctx, const char *topic, int32_t partition, int64_t *start, int64_t *hwm);
+    /* Reads records from offset up to the high watermark, at most max_records; calls fn for
+     * each (fn returning non-zero stops). *next is the offset after the last record read. */
+    int (*read)(void *ctx, const char *topic, int32_t partition, int64_t offset, uint32_t max_records,
+                eng_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen);
+    /* Calls fn(arg) (from any thread) whenever new records of topic are durable. */
+    int (*watch)(void *ctx, const char *topic, void (*fn)(void *arg), void *arg, void **handle);
+    void (*unwatch)(void *ctx, void *handle);
+} eng_source_ops_t;
+
+/* One row write: values per table column (NULL pointer entries: column not written). */
+typedef struct {
+    const eng_table_t *table;
+    bool is_delete;
+    const eng_val_t *const *cols; /* table->ncols entries, NULL = unset */
+    int32_t partition;            /* source position, for error reports */
+    int64_t offset;
+} eng_mutation_t;
+
+typedef struct {
+    eddy_view_t key;
+    eddy_view_t value;
+    bool is_delete;
+} eng_kv_write_t;
+
+/* Everything one batch changes, committed atomically (embedded) or rows first, then state and
+ * positions (Cassandra workers later). */
+typedef struct {
+    uint32_t nmut;
+    eng_mutation_t *mut;
+    uint32_t nkv;
+    eng_kv_write_t *kv;
+} eng_commit_t;
+
+/* A row scanned by a batch job: values per table column, valid during the callback. */
+typedef int (*eng_row_fn)(void *arg, const eng_val_t *cols);
+
+/* Where rows and state go: the embedded store now, eddy's CQL client later. */
+typedef struct eng_sink_ops {
+    /* The catalog's description of ks.table (allocated in arena); EDDY_ERR_NOT_FOUND. */
+    int (*table_get)(void *ctx, const char *ks, const char *table, arena_t *arena, eng_table_t **out,
+                     char *errstr, size_t errlen);
+    /* Runs a CREATE KEYSPACE/TABLE statement (IF NOT EXISTS semantics). */
+    int (*ddl)(void *ctx, const char *cql, char *errstr, size_t errlen);
+    /* State: reads a key of the engine's key/value area into out. */
+    int (*kv_get)(void *ctx, eddy_view_t key, wr_t *out, bool *found);
+    /* Calls fn for each key with prefix, in key order (fn non-zero stops). */
+    int (*kv_scan)(void *ctx, eddy_view_t prefix, int (*fn)(void *arg, eddy_view_t k, eddy_view_t v), void *arg);
+    /* Applies one batch. A mutation the sink cannot write (type, range, null key) is skipped
+     * and reported through bad(arg, mutation, reason); everything else is applied. */
+    int (*commit)(void *ctx, const eng_commit_t *c, void (*bad)(void *arg, const eng_mutation_t *m, const char *why),
+                  void *arg, char *errstr, size_t errlen);
+    /* Batch source: scans rows of table whose token lies in (start, end], calling fn. */
+    int (*scan)(void *ctx, const eng_table_t *table, int64_t start, int64_t end, eng_row_fn fn, void *arg,
+                char *errstr, size_t errlen);
+} eng_sink_ops_t;
+
+typedef struct {
+    const eng_source_ops_t *ops;
+    void *ctx;
+} eng_source_t;
+
+typedef struct {
+    const eng_sink_ops_t *ops;
+    void *ctx;
+} eng_sink_t;
+
+/* The in-memory backend (tests, dry runs): a log of topics and a store of tables + kv. */
+typedef struct eng_mem eng_mem_t;
+eng_mem_t *eng_mem_new(void);
+void eng_mem_free(eng_mem_t *m);
+eng_source_t eng_mem_source(eng_mem_t *m);
+eng_sink_t eng_mem_sink(eng_mem_t *m);
+/* Appends a record (value NULL = tombstone); returns its offset. */
+int64_t eng_mem_append(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value);
+int eng_mem_create_topic(eng_mem_t *m, const char *topic, int32_t partitions);
+/* Dumps a table as sorted lines "col=value|col=value" into w (for comparing states). */
+void eng_mem_dump_table(eng_mem_t *m, const char *ks, const char *table, wr_t *w);
+/* Number of rows in a table. */
+size_t eng_mem_table_rows(eng_mem_t *m, const char *ks, const char *table);
+/* Copies the whole state (tables + kv) so a test can "crash" at a commit boundary. */
+eng_mem_t *eng_mem_clone(eng_mem_t *m);
+/* Makes the next commit fail after n more successful commits (n < 0: never). */
+void eng_mem_fail_commit_after(eng_mem_t *m, int n);
+/* Inserts a row into a table (batch tests): values as JSON object text. */
+int eng_mem_insert_json(eng_mem_t *m, const char *ks, const char *table, const char *json);
+int eng_mem_define_table(eng_mem_t *m, const char *ks, const eng_table_t *t);
+
+/* ---- the per-batch transaction ------------------------------------------------------------- */
+
+typedef struct eng_counters {
+    uint64_t input_rows;       /* records read */
+    uint64_t output_rows;      /* row upserts and deletes written */
+    uint64_t rows_deleted;
+    uint64_t retractions;      /* rows retracted upstream of the sink */
+    uint64_t bad_records;      /* records whose value could not be decoded */
+    uint64_t rows_skipped;     /* sink rows that could not be written */
+    uint64_t state_rows_total; /* estimate: keys + groups + refcounts held */
+    uint64_t state_rows_updated;
+    uint64_t state_rows_removed;
+} eng_counters_t;
+
+typedef struct eng_txn eng_txn_t;
+
+/* Starts a batch for query q against sink; now_ms is the batch time. */
+eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink);
+void eng_txn_free(eng_txn_t *t);
+void eng_txn_reset(eng_txn_t *t, int64_t now_ms);
+/* Applies one stream record (changelog or append). Returns EDDY_OK or EDDY_ERR_NOMEM/IO;
+ * undecodable values are counted and skipped. */
+int eng_txn_record(eng_txn_t *t, const eng_record_t *rec);
+/* Applies one scanned table row with weight +1 (batch jobs). */
+int eng_txn_row(eng_txn_t *t, const eng_val_t *cols);
+/* Records the position reached on a partition (committed with the batch). */
+int eng_txn_position(eng_txn_t *t, const char *topic, int32_t partition, int64_t next_offset);
+/* Adds a raw key/value write to the commit (batch job range bookkeeping). */
+int eng_txn_kv(eng_txn_t *t, eddy_view_t key, eddy_view_t value, bool is_delete);
+/* Resolves groups and sink refcounts and commits everything. Returns EDDY_OK or the sink's
+ * error (the batch is then not applied and must be retried from the last positions). */
+int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen);
+/* Counters accumulated by this batch (reset by eng_txn_reset). */
+const eng_counters_t *eng_txn_counters(const eng_txn_t *t);
+/* Whether the batch holds anything to commit. */
+bool eng_txn_empty(const eng_txn_t *t);
+
+/* ---- state keys ------------------------------------------------------------------------------ */
+
+enum { KV_INPUT = 1, KV_GROUP = 2, KV_REF = 3, KV_POS = 4, KV_META = 5, KV_RANGE = 6, KV_PARTIAL = 7 };
+
+/* "e" uvarint(len) query-id, kind byte, then the rest. */
+void eng_kv_prefix(wr_t *w, const char *query_id, int kind);
+/* The stored position of (topic, partition) for query q: next offset, or -1 when none. */
+int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic, int32_t partition, int64_t *next);
+
+/* ---- a streaming query's read loop ---------------------------------------------------------- */
+
+typedef struct {
+    eng_query_t *q;
+    eng_source_t src;
+    eng_sink_t sink;
+    eng_txn_t *txn;
+    int32_t nparts;
+    int64_t *next;   /* per partition: the next offset to apply (everything before is applied) */
+    int64_t *hwm;    /* per partition: the high watermark last seen */
+} eng_stream_run_t;
+
+/* Loads the query's committed positions (new queries start per the stream's start option).
+ * Free with eng_stream_close. */
+int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_sink_t sink, char *errstr,
+                    size_t errlen);
+void eng_stream_close(eng_stream_run_t *r);
+/* Applies up to max_records durable records beyond the positions in one committed batch;
+ * *nread says how many. On error nothing of the batch is applied and positions stay. */
+int eng_stream_step(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
+                    size_t errlen);
+
+#endif

@@ -1,0 +1,65 @@
+/* A hash map from byte keys to pointers: open addressing with linear probing, keys copied into
+ * the map's arena. Used for the batch's state overlay, group and sink accumulators. */
+#include "engine/engine_int.h"
+
+void eng_map_init(eng_map_t *m, arena_t *arena) {
+    memset(m, 0, sizeof *m);
+    m->arena = arena;
+}
+
+void eng_map_free(eng_map_t *m) {
+    eddy_free(m->slots);
+    m->slots = NULL;
+    m->cap = m->count = 0;
+}
+
+void eng_map_clear(eng_map_t *m) {
+    if (m->slots) memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->count = 0;
+}
+
+static eng_map_entry_t *probe(const eng_map_t *m, uint64_t h, const void *key, size_t klen) {
+    uint32_t mask = m->cap - 1;
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        eng_map_entry_t *e = &m->slots[i];
+        if (!e->key) return e;
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) return e;
+    }
+}
+
+void *eng_map_get(const eng_map_t *m, const void *key, size_t klen) {
+    if (!m->count) return NULL;
+    eng_map_entry_t *e = probe(m, hash64(key, klen), key, klen);
+    return e->key ? e->val : NULL;
+}
+
+static int grow(eng_map_t *m) {
+    uint32_t cap = m->cap ? m->cap * 2 : 64;
+    eng_map_entry_t *slots = eddy_calloc(cap, sizeof *slots);
+    if (!slots) return EDDY_ERR_NOMEM;
+    eng_map_t old = *m;
+    m->slots = slots;
+    m->cap = cap;
+    for (uint32_t i = 0; i < old.cap; i++)
+        if (old.slots[i].key) *probe(m, old.slots[i].hash, old.slots[i].key, old.slots[i].klen) = old.slots[i];
+    eddy_free(old.slots);
+    return EDDY_OK;
+}
+
+eng_map_entry_t *eng_map_upsert(eng_map_t *m, const void *key, size_t klen, bool *created) {
+    if ((m->count + 1) * 4 > m->cap * 3 && grow(m) != EDDY_OK) return NULL;
+    uint64_t h = hash64(key, klen);
+    eng_map_entry_t *e = probe(m, h, key, klen);
+    *created = !e->key;
+    if (e->key) return e;
+    /* A zero-length key still needs a non-NULL pointer to mark the slot used. */
+    uint8_t *k = arena_alloc(m->arena, klen ? klen : 1);
+    if (!k) return NULL;
+    memcpy(k, key, klen);
+    e->hash = h;
+    e->key = k;
+    e->klen = (uint32_t)klen;
+    e->val = NULL;
+    m->count++;
+    return e;
+}

@@ -1,0 +1,120 @@
+/* One step of a streaming query: read what is durable beyond the committed positions, apply it
+ * in one transaction, commit rows + state + positions together. The pipeline thread calls it in
+ * a loop; tests call it directly to cut batches where they like. */
+#include <stdio.h>
+
+#include "engine/engine_int.h"
+
+int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic, int32_t partition, int64_t *next) {
+    wr_t k, v;
+    wr_init(&k, 64);
+    wr_init(&v, 16);
+    eng_kv_prefix(&k, query_id, KV_POS);
+    wr_str(&k, topic);
+    wr_u8(&k, 0);
+    wr_u32(&k, (uint32_t)partition);
+    bool found = false;
+    int rc = wr_ok(&k) ? sink.ops->kv_get(sink.ctx, eddy_view(k.buf, k.len), &v, &found) : EDDY_ERR_NOMEM;
+    *next = -1;
+    if (!rc && found) {
+        rd_t r = rd_init(v.buf, v.len);
+        int64_t o = rd_varint64(&r);
+        if (rd_ok(&r) && !rd_remaining(&r) && o >= 0) *next = o;
+        else rc = EDDY_ERR_CORRUPT;
+    }
+    wr_free(&k);
+    wr_free(&v);
+    return rc;
+}
+
+typedef struct {
+    eng_txn_t *txn;
+    int rc;
+} apply_ctx_t;
+
+static int apply_record(void *arg, const eng_record_t *rec) {
+    apply_ctx_t *a = arg;
+    a->rc = eng_txn_record(a->txn, rec);
+    return a->rc;
+}
+
+int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_sink_t sink, char *errstr,
+                    size_t errlen) {
+    memset(r, 0, sizeof *r);
+    r->q = q;
+    r->src = src;
+    r->sink = sink;
+    int rc = src.ops->partitions(src.ctx, q->stream->topic, &r->nparts, errstr, errlen);
+    if (rc) return rc;
+    if (r->nparts <= 0 || r->nparts > 65536)
+        return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "topic %s has %d partitions", q->stream->topic, r->nparts);
+    r->next = eddy_calloc((size_t)r->nparts, sizeof *r->next);
+    r->hwm = eddy_calloc((size_t)r->nparts, sizeof *r->hwm);
+    r->txn = eng_txn_new(q, sink);
+    if (!r->next || !r->hwm || !r->txn) {
+        eng_stream_close(r);
+        return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    }
+    for (int32_t p = 0; p < r->nparts; p++) {
+        if ((rc = eng_positions_load(sink, q->id, q->stream->topic, p, &r->next[p]))) {
+            eng_stream_close(r);
+            return eddy_err(errstr, errlen, rc, "%s: cannot read the position of partition %d: %s", q->id, (int)p,
+                            eddy_strerror(rc));
+        }
+        int64_t start = 0, hwm = 0;
+        src.ops->bounds(src.ctx, q->stream->topic, p, &start, &hwm);
+        /* A query that has never run starts at the earliest (or latest) offset; one whose
+         * position fell behind retention goes on from the log's start. */
+        if (r->next[p] < 0) r->next[p] = q->stream->start == ENG_START_LATEST ? hwm : start;
+        else if (r->next[p] < start) {
+            elog_warn("engine", "%s: partition %d: offsets %lld..%lld were deleted by retention before they were "
+                      "applied", q->id, (int)p, (long long)r->next[p], (long long)start - 1);
+            r->next[p] = start;
+        }
+        r->hwm[p] = hwm;
+    }
+    return EDDY_OK;
+}
+
+void eng_stream_close(eng_stream_run_t *r) {
+    eng_txn_free(r->txn);
+    eddy_free(r->next);
+    eddy_free(r->hwm);
+    memset(r, 0, sizeof *r);
+}
+
+int eng_stream_step(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
+                    size_t errlen) {
+    eng_query_t *q = r->q;
+    *nread = 0;
+    eng_txn_reset(r->txn, now_ms);
+    int64_t *reached = eddy_malloc((size_t)r->nparts * sizeof *reached);
+    if (!reached) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    int rc = EDDY_OK;
+    uint32_t budget = max_records;
+    for (int32_t p = 0; p < r->nparts && !rc; p++) {
+        int64_t start, hwm;
+        reached[p] = r->next[p];
+        if (r->src.ops->bounds(r->src.ctx, q->stream->topic, p, &start, &hwm) != EDDY_OK) continue;
+        r->hwm[p] = hwm;
+        if (r->next[p] >= hwm || budget == 0) continue;
+        apply_ctx_t a = {r->txn, EDDY_OK};
+        int64_t next = r->next[p];
+        rc = r->src.ops->read(r->src.ctx, q->stream->topic, p, r->next[p], budget, apply_record, &a, &next, errstr,
+                              errlen);
+        if (a.rc) rc = eddy_err(errstr, errlen, a.rc, "%s: applying partition %d: %s", q->id, (int)p, eddy_strerror(a.rc));
+        if (rc) break;
+        if (next > r->next[p]) {
+            uint64_t n = (uint64_t)(next - r->next[p]);
+            *nread += (uint32_t)EDDY_MIN(n, budget);
+            budget = n >= budget ? 0 : budget - (uint32_t)n;
+            reached[p] = next;
+            rc = eng_txn_position(r->txn, q->stream->topic, p, next);
+        }
+    }
+    if (!rc && *nread) rc = eng_txn_commit(r->txn, errstr, errlen);
+    if (!rc)
+        for (int32_t p = 0; p < r->nparts; p++) r->next[p] = reached[p];
+    eddy_free(reached);
+    return rc;
+}

@@ -1,0 +1,795 @@
+/* The batch transaction: records in, weighted rows through UNNEST/WHERE into groups or sink
+ * accumulators, state through an overlay; commit resolves groups and sink reference counts and
+ * hands one eng_commit_t to the sink. See engine_int.h for the model. */
+#include <stdio.h>
+
+#include "engine/engine_int.h"
+
+#define STATE_CACHE_MAX 200000 /* overlay entries kept across batches before it is dropped */
+
+typedef struct {
+    const uint8_t *key; /* the map's copy of the key */
+    uint32_t klen;
+    uint8_t *val;
+    uint32_t len;
+    bool present;
+    bool dirty;
+    bool existed;  /* present in the store before this batch (for state row counts) */
+} state_entry_t;
+
+typedef struct {
+    eng_val_t **cols;       /* last values (table->ncols, NULL = unset) of any sign, for deletes */
+    eng_val_t **plus_cols;  /* last values with weight +1 */
+    int64_t delta;
+    int last_sign;
+    int32_t partition;
+    int64_t offset;
+    const uint8_t *key;
+    uint32_t klen;
+} sink_acc_t;
+
+typedef struct {
+    eng_val_t *keys;          /* ngroup values */
+    eng_agg_state_t *st;      /* nagg states */
+    int64_t rows;             /* rows in the group */
+    bool had_out;
+    eng_val_t **old_cols;     /* the sink row the group produced before this batch */
+    const uint8_t *key;
+    uint32_t klen;
+} group_t;
+
+typedef struct {
+    void **items;
+    uint32_t n, cap;
+} vec_t;
+
+struct eng_txn {
+    eng_query_t *q;
+    eng_sink_t sink;
+    arena_t arena;          /* per batch */
+    arena_t cache_arena;    /* state overlay, across batches */
+    int64_t now_ms;
+    eng_map_t state;
+    vec_t dirty;            /* state entries written in this batch (map entries) */
+    eng_map_t sinkacc;
+    vec_t sinkorder;
+    eng_map_t groups;
+    vec_t grouporder;
+    vec_t kvextra;          /* eng_kv_write_t *: positions and raw writes */
+    wr_t scratch;
+    wr_t keybuf;
+    json_doc_t doc;
+    eng_val_t *slots;
+    eng_val_t *outvals;     /* nout */
+    eng_counters_t counters;
+    int32_t cur_partition;
+    int64_t cur_offset;
+    int64_t state_delta;    /* net state rows added by this batch */
+};
+
+static int vec_push(vec_t *v, void *p) {
+    if (v->n == v->cap) {
+        uint32_t cap = v->cap ? v->cap * 2 : 64;
+        void **items = eddy_realloc(v->items, cap * sizeof *items);
+        if (!items) return EDDY_ERR_NOMEM;
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->n++] = p;
+    return EDDY_OK;
+}
+
+void eng_kv_prefix(wr_t *w, const char *query_id, int kind) {
+    size_t n = strlen(query_id);
+    wr_u8(w, 'e');
+    wr_uvarint(w, n);
+    wr_bytes(w, query_id, n);
+    wr_u8(w, (uint8_t)kind);
+}
+
+eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
+    eng_txn_t *t = eddy_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->q = q;
+    t->sink = sink;
+    arena_init(&t->arena, 1 << 16);
+    arena_init(&t->cache_arena, 1 << 16);
+    eng_map_init(&t->state, &t->cache_arena);
+    eng_map_init(&t->sinkacc, &t->arena);
+    eng_map_init(&t->groups, &t->arena);
+    wr_init(&t->scratch, 256);
+    wr_init(&t->keybuf, 256);
+    json_doc_init(&t->doc);
+    t->slots = eddy_calloc(q->nslots ? q->nslots : 1, sizeof *t->slots);
+    t->outvals = eddy_calloc(q->nout ? q->nout : 1, sizeof *t->outvals);
+    if (!t->slots || !t->outvals) {
+        eng_txn_free(t);
+        return NULL;
+    }
+    eng_txn_reset(t, time_now_ms());
+    return t;
+}
+
+static void state_cache_drop(eng_txn_t *t) {
+    eng_map_clear(&t->state);
+    arena_reset(&t->cache_arena);
+}
+
+void eng_txn_free(eng_txn_t *t) {
+    if (!t) return;
+    eng_map_free(&t->state);
+    eng_map_free(&t->sinkacc);
+    eng_map_free(&t->groups);
+    eddy_free(t->dirty.items);
+    eddy_free(t->sinkorder.items);
+    eddy_free(t->grouporder.items);
+    eddy_free(t->kvextra.items);
+    arena_free(&t->arena);
+    arena_free(&t->cache_arena);
+    wr_free(&t->scratch);
+    wr_free(&t->keybuf);
+    json_doc_free(&t->doc);
+    eddy_free(t->slots);
+    eddy_free(t->outvals);
+    eddy_free(t);
+}
+
+void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
+    /* Dirty entries of a batch that did not commit are not in the store: forget them all. */
+    if (t->dirty.n) state_cache_drop(t);
+    if (t->state.count > STATE_CACHE_MAX) state_cache_drop(t);
+    t->dirty.n = 0;
+    eng_map_clear(&t->sinkacc);
+    t->sinkorder.n = 0;
+    eng_map_clear(&t->groups);
+    t->grouporder.n = 0;
+    t->kvextra.n = 0;
+    arena_reset(&t->arena);
+    memset(&t->counters, 0, sizeof t->counters);
+    t->now_ms = now_ms;
+    t->state_delta = 0;
+}
+
+const eng_counters_t *eng_txn_counters(const eng_txn_t *t) { return &t->counters; }
+
+bool eng_txn_empty(const eng_txn_t *t) {
+    return !t->dirty.n && !t->sinkorder.n && !t->grouporder.n && !t->kvextra.n;
+}
+
+/* ---- state overlay -------------------------------------------------------------------------- */
+
+static int state_get(eng_txn_t *t, const uint8_t *key, size_t klen, state_entry_t **out) {
+    bool created;
+    eng_map_entry_t *e = eng_map_upsert(&t->state, key, klen, &created);
+    if (!e) return EDDY_ERR_NOMEM;
+    if (!created) {
+        *out = e->val;
+        return EDDY_OK;
+    }
+    state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
+    if (!s) return EDDY_ERR_NOMEM;
+    memset(s, 0, sizeof *s);
+    s->key = e->key;
+    s->klen = e->klen;
+    e->val = s;
+    wr_reset(&t->scratch);
+    bool found = false;
+    int rc = t->sink.ops->kv_get(t->sink.ctx, eddy_view(key, klen), &t->scratch, &found);
+    if (rc) {
+        state_cache_drop(t); /* the half-made entry must not stay */
+        return rc;
+    }
+    if (found) {
+        s->present = s->existed = true;
+        s->len = (uint32_t)t->scratch.len;
+        s->val = arena_memdup(&t->cache_arena, t->scratch.buf ? t->scratch.buf : (uint8_t *)"", t->scratch.len);
+        if (!s->val && t->scratch.len) return EDDY_ERR_NOMEM;
+    }
+    *out = s;
+    return EDDY_OK;
+}
+
+static int state_put(eng_txn_t *t, state_entry_t *s, const uint8_t *val, size_t len) {
+    if (!s->dirty) {
+        s->existed = s->present;
+        int rc = vec_push(&t->dirty, s);
+        if (rc) return rc;
+    }
+    if (!s->present) t->state_delta++;
+    s->dirty = true;
+    s->present = val != NULL;
+    if (!val) {
+        t->state_delta--;
+        s->len = 0;
+        s->val = NULL;
+        t->counters.state_rows_removed++;
+        return EDDY_OK;
+    }
+    s->val = arena_memdup(&t->cache_arena, len ? val : (const uint8_t *)"", len ? len : 1);
+    if (!s->val) return EDDY_ERR_NOMEM;
+    s->len = (uint32_t)len;
+    t->counters.state_rows_updated++;
+    return EDDY_OK;
+}
+
+/* ---- sink accumulation ---------------------------------------------------------------------- */
+
+static void log_skip(eng_txn_t *t, const char *why) {
+    t->counters.rows_skipped++;
+    elog_warn("engine", "%s: row skipped at partition %d offset %lld: %s", t->q->id, (int)t->cur_partition,
+              (long long)t->cur_offset, why);
+}
+
+/* Encodes the primary key of cols into keybuf; false (and the row is skipped) when a key
+ * column is NULL. */
+static bool sink_key(eng_txn_t *t, eng_val_t *const *cols) {
+    const eng_table_t *tb = t->q->sink;
+    wr_reset(&t->keybuf);
+    for (uint32_t i = 0; i < tb->npk; i++) {
+        const eng_val_t *v = cols[tb->pk[i]];
+        if (!v || v->kind == ENG_NULL) {
+            char why[160];
+            snprintf(why, sizeof why, "primary key column %s of %s.%s is null", tb->cols[tb->pk[i]].name,
+                     tb->keyspace, tb->name);
+            log_skip(t, why);
+            return false;
+        }
+        eng_val_encode(&t->keybuf, v);
+    }
+    return wr_ok(&t->keybuf);
+}
+
+static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
+    if (!sink_key(t, cols)) return EDDY_OK;
+    bool created;
+    eng_map_entry_t *e = eng_map_upsert(&t->sinkacc, t->keybuf.buf, t->keybuf.len, &created);
+    if (!e) return EDDY_ERR_NOMEM;
+    sink_acc_t *acc = e->val;
+    if (created) {
+        acc = arena_alloc(&t->arena, sizeof *acc);
+        if (!acc) return EDDY_ERR_NOMEM;
+        memset(acc, 0, sizeof *acc);
+        acc->key = e->key;
+        acc->klen = e->klen;
+        e->val = acc;
+        if (vec_push(&t->sinkorder, acc)) return EDDY_ERR_NOMEM;
+    }
+    acc->delta += weight;
+    acc->last_sign = weight > 0 ? 1 : -1;
+    acc->partition = t->cur_partition;
+    acc->offset = t->cur_offset;
+    acc->cols = cols;
+    if (weight > 0) acc->plus_cols = cols;
+    else t->counters.retractions++;
+    return EDDY_OK;
+}
+
+/* Evaluates the output expressions on the current slots into a fresh column array (values
+ * copied into the batch arena so they outlive the record). NULL *out when the row is skipped. */
+static int project(eng_txn_t *t, eng_row_t *row, eng_val_t ***out) {
+    const eng_query_t *q = t->q;
+    const eng_table_t *tb = q->sink;
+    *out = NULL;
+    eng_val_t **cols = arena_alloc(&t->arena, tb->ncols * sizeof *cols);
+    if (!cols) return EDDY_ERR_NOMEM;
+    memset(cols, 0, tb->ncols * sizeof *cols);
+    for (uint32_t i = 0; i < q->nout; i++) {
+        eng_val_t v, *c;
+        int rc = eng_expr_eval(q->out[i], row, &v);
+        if (rc) return rc;
+        const eng_col_t *col = &tb->cols[q->sink_cols[i]];
+        /* Values of dynamic type are converted to the column's type here; one that does not
+         * convert makes the row unwritable. */
+        if (v.kind != ENG_NULL && col->type.kind != ENG_ANY && v.kind != col->type.kind) {
+            eng_val_t conv;
+            rc = eng_val_cast(&t->arena, &v, col->type, &conv);
+            if (rc == EDDY_ERR_NOMEM) return rc;
+            if (rc) {
+                char why[200], tn[48];
+                snprintf(why, sizeof why, "a %s value does not fit column %s (%s)", eng_kind_name(v.kind), col->name,
+                         eng_type_str(col->type, tn, sizeof tn));
+                log_skip(t, why);
+                return EDDY_OK;
+            }
+            v = conv;
+        }
+        if (!(c = arena_alloc(&t->arena, sizeof *c))) return EDDY_ERR_NOMEM;
+        if ((rc = eng_val_copy(&t->arena, &v, c))) return rc;
+        cols[q->sink_cols[i]] = c;
+    }
+    *out = cols;
+    return EDDY_OK;
+}
+
+/* ---- groups --------------------------------------------------------------------------------- */
+
+static int group_row(eng_txn_t *t, group_t *g, eng_row_t *grow) {
+    const eng_query_t *q = t->q;
+    eng_val_t *gslots = arena_alloc(&t->arena, (q->ngroup + q->nagg + 1) * sizeof *gslots);
+    if (!gslots) return EDDY_ERR_NOMEM;
+    for (uint32_t i = 0; i < q->ngroup; i++) gslots[i] = g->keys[i];
+    for (uint32_t i = 0; i < q->nagg; i++) eng_agg_result(&q->aggs[i], &g->st[i], &gslots[q->ngroup + i]);
+    *grow = (eng_row_t){gslots, &t->arena, t->now_ms};
+    return EDDY_OK;
+}
+
+/* The sink row a group produces now, or NULL when it produces none (empty, or HAVING false). */
+static int group_output(eng_txn_t *t, group_t *g, eng_val_t ***out) {
+    *out = NULL;
+    if (g->rows <= 0) return EDDY_OK;
+    eng_row_t grow;
+    int rc = group_row(t, g, &grow);
+    if (rc) return rc;
+    if (t->q->having) {
+        bool keep;
+        if ((rc = eng_expr_test(t->q->having, &grow, &keep))) return rc;
+        if (!keep) return EDDY_OK;
+    }
+    return project(t, &grow, out);
+}
+
+static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng_val_t *keys, group_t **out) {
+    const eng_query_t *q = t->q;
+    bool created;
+    eng_map_entry_t *e = eng_map_upsert(&t->groups, gkey, gklen, &created);
+    if (!e) return EDDY_ERR_NOMEM;
+    if (!created) {
+        *out = e->val;
+        return EDDY_OK;
+    }
+    group_t *g = arena_alloc(&t->arena, sizeof *g);
+    if (!g) return EDDY_ERR_NOMEM;
+    memset(g, 0, sizeof *g);
+    g->key = e->key;
+    g->klen = e->klen;
+    e->val = g;
+    g->keys = arena_alloc(&t->arena, (q->ngroup ? q->ngroup : 1) * sizeof *g->keys);
+    g->st = arena_alloc(&t->arena, (q->nagg ? q->nagg : 1) * sizeof *g->st);
+    if (!g->keys || !g->st) return EDDY_ERR_NOMEM;
+    memset(g->st, 0, (q->nagg ? q->nagg : 1) * sizeof *g->st);
+    for (uint32_t i = 0; i < q->ngroup; i++)
+        if (eng_val_copy(&t->arena, &keys[i], &g->keys[i])) return EDDY_ERR_NOMEM;
+    /* The group's stored state, unless this is a batch job (its groups live only in memory). */
+    if (q->stream) {
+        wr_reset(&t->scratch);
+        eng_kv_prefix(&t->scratch, q->id, KV_GROUP);
+        wr_bytes(&t->scratch, gkey, gklen);
+        state_entry_t *s;
+        int rc = state_get(t, t->scratch.buf, t->scratch.len, &s);
+        if (rc) return rc;
+        if (s->present) {
+            rd_t r = rd_init(s->val, s->len);
+            g->rows = rd_varint64(&r);
+            for (uint32_t i = 0; i < q->nagg && rd_ok(&r); i++)
+                if ((rc = eng_agg_decode(&r, &q->aggs[i], &g->st[i], &t->arena)) == EDDY_ERR_NOMEM) return rc;
+            if (!rd_ok(&r) || rd_remaining(&r) || g->rows < 0) {
+                elog_error("engine", "%s: corrupt group state (%u bytes); the group starts over", q->id, s->len);
+                g->rows = 0;
+                memset(g->st, 0, q->nagg * sizeof *g->st);
+            }
+        }
+        if ((rc = group_output(t, g, &g->old_cols))) return rc;
+        g->had_out = g->old_cols != NULL;
+    }
+    if (vec_push(&t->grouporder, g)) return EDDY_ERR_NOMEM;
+    *out = g;
+    return EDDY_OK;
+}
+
+static int group_update(eng_txn_t *t, eng_row_t *row, int weight) {
+    const eng_query_t *q = t->q;
+    eng_val_t keys[64];
+    wr_t gk;
+    wr_init(&gk, 64);
+    int rc = EDDY_OK;
+    for (uint32_t i = 0; i < q->ngroup && !rc; i++) {
+        rc = eng_expr_eval(q->group[i], row, &keys[i]);
+        eng_val_encode(&gk, &keys[i]);
+    }
+    if (!rc && !wr_ok(&gk)) rc = EDDY_ERR_NOMEM;
+    group_t *g = NULL;
+    if (!rc) rc = group_load(t, gk.buf ? gk.buf : (const uint8_t *)"", gk.len, keys, &g);
+    wr_free(&gk);
+    if (rc) return rc;
+    g->rows += weight;
+    if (weight < 0) t->counters.retractions++;
+    for (uint32_t i = 0; i < q->nagg; i++) {
+        eng_val_t v = eng_null();
+        if (q->aggs[i].arg && (rc = eng_expr_eval(q->aggs[i].arg, row, &v))) return rc;
+        if ((rc = eng_agg_update(&q->aggs[i], &g->st[i], &t->arena, &v, weight))) return rc;
+    }
+    return EDDY_OK;
+}
+
+/* ---- rows through UNNEST and WHERE ----------------------------------------------------------- */
+
+static int row_done(eng_txn_t *t, eng_row_t *row, int weight) {
+    const eng_query_t *q = t->q;
+    int rc;
+    if (q->where) {
+        bool keep;
+        if ((rc = eng_expr_test(q->where, row, &keep)) || !keep) return rc;
+    }
+    if (q->grouped) return group_update(t, row, weight);
+    eng_val_t **cols;
+    if ((rc = project(t, row, &cols)) || !cols) return rc;
+    return emit_cols(t, cols, weight);
+}
+
+static int run_unnest(eng_txn_t *t, eng_row_t *row, uint32_t level, int weight) {
+    const eng_query_t *q = t->q;
+    if (level == q->nunnest) return row_done(t, row, weight);
+    const eng_unnest_t *u = &q->unnest[level];
+    eng_val_t c;
+    int rc = eng_expr_eval(u->expr, row, &c);
+    if (rc) return rc;
+    if (c.kind == ENG_LIST || c.kind == ENG_SET) {
+        for (uint32_t i = 0; i < c.len; i++) {
+            row->slots[u->slot] = c.items[i];
+            if ((rc = run_unnest(t, row, level + 1, weight))) return rc;
+        }
+        if (c.len) return EDDY_OK;
+    } else if (c.kind == ENG_MAP) {
+        for (uint32_t i = 0; i < c.len; i++) {
+            row->slots[u->slot] = c.items[2 * i];
+            if (u->value_slot >= 0) row->slots[u->value_slot] = c.items[2 * i + 1];
+            if ((rc = run_unnest(t, row, level + 1, weight))) return rc;
+        }
+        if (c.len) return EDDY_OK;
+    } else if (c.kind == ENG_JSON) {
+        const json_doc_t *d = c.json->doc;
+        const json_node_t *o = json_node(d, c.json->node);
+        uint32_t i = c.json->node + 1;
+        for (uint32_t k = 0; k < o->count; k++) {
+            if ((rc = eng_val_from_json(&t->arena, d, i, &row->slots[u->slot]))) return rc;
+            if (u->value_slot >= 0 && (rc = eng_val_from_json(&t->arena, d, i + 1, &row->slots[u->value_slot])))
+                return rc;
+            if ((rc = run_unnest(t, row, level + 1, weight))) return rc;
+            i = json_next(d, i + 1);
+        }
+        if (o->count) return EDDY_OK;
+    }
+    if (!u->outer) return EDDY_OK;
+    row->slots[u->slot] = eng_null();
+    if (u->value_slot >= 0) row->slots[u->value_slot] = eng_null();
+    return run_unnest(t, row, level + 1, weight);
+}
+
+static int run_base(eng_txn_t *t, int weight) {
+    eng_row_t row = {t->slots, &t->arena, t->now_ms};
+    for (uint32_t i = t->q->nbase; i < t->q->nslots; i++) t->slots[i] = eng_null();
+    return run_unnest(t, &row, 0, weight);
+}
+
+/* ---- records -------------------------------------------------------------------------------- */
+
+static void bad_record(eng_txn_t *t, const char *why) {
+    t->counters.bad_records++;
+    elog_warn("engine", "%s: record at partition %d offset %lld skipped: %s", t->q->id, (int)t->cur_partition,
+              (long long)t->cur_offset, why);
+}
+
+/* Fills the base slots from a record. Returns EDDY_OK, EDDY_ERR_INVALID (record skipped, with
+ * the reason logged) or EDDY_ERR_NOMEM. */
+static int fill_base(eng_txn_t *t, const eng_record_t *rec) {
+    const eng_query_t *q = t->q;
+    const eng_stream_t *s = q->stream;
+    bool parsed = false;
+    char err[200];
+    for (uint32_t i = 0; i < q->nbase; i++) {
+        const eng_input_t *in = &q->inputs[i];
+        eng_val_t *v = &t->slots[i];
+        switch (in->kind) {
+        case IN_KEY:
+            *v = rec->key_null ? eng_null() : eng_text((const char *)rec->key.ptr, rec->key.len);
+            if (v->kind != ENG_NULL && in->type.kind != ENG_TEXT && in->type.kind != ENG_ANY &&
+                eng_val_cast(&t->arena, v, in->type, v) != EDDY_OK) {
+                bad_record(t, "the key does not convert to the key column's type");
+                return EDDY_ERR_INVALID;
+            }
+            break;
+        case IN_TOPIC: *v = eng_text((const char *)rec->topic.ptr, rec->topic.len); break;
+        case IN_PARTITION: *v = eng_int(rec->partition); break;
+        case IN_OFFSET: *v = eng_int(rec->offset); break;
+        case IN_TIMESTAMP: *v = eng_ts(rec->timestamp); break;
+        case IN_HEADERS: {
+            eng_val_t *items = arena_alloc(&t->arena, (2 * rec->nheaders + 1) * sizeof *items);
+            if (!items) return EDDY_ERR_NOMEM;
+            for (uint32_t h = 0; h < 2 * rec->nheaders; h++)
+                items[h] = eng_text((const char *)rec->headers[h].ptr, rec->headers[h].len);
+            if (eng_val_make_coll(&t->arena, ENG_MAP, items, rec->nheaders, v)) return EDDY_ERR_NOMEM;
+            break;
+        }
+        case IN_VALUE:
+        case IN_FIELD:
+            if (rec->value_null) {
+                *v = eng_null();
+                break;
+            }
+            if (s->format == ENG_FORMAT_TEXT) {
+                *v = in->kind == IN_VALUE ? eng_text((const char *)rec->value.ptr, rec->value.len) : eng_null();
+                break;
+            }
+            if (!parsed) {
+                int rc = json_parse(&t->doc, (const char *)rec->value.ptr, rec->value.len);
+                if (rc == EDDY_ERR_NOMEM) return rc;
+                if (rc) {
+                    snprintf(err, sizeof err, "the value is not JSON (%s at byte %zu)", t->doc.errmsg, t->doc.errpos);
+                    bad_record(t, err);
+                    return EDDY_ERR_INVALID;
+                }
+                parsed = true;
+            }
+            if (in->kind == IN_VALUE) {
+                if (eng_val_from_json(&t->arena, &t->doc, 0, v)) return EDDY_ERR_NOMEM;
+                break;
+            }
+            int64_t node = json_object_get(&t->doc, 0, in->field, strlen(in->field));
+            if (node < 0) {
+                *v = eng_null();
+                break;
+            }
+            int rc = eng_val_from_json_typed(&t->arena, &t->doc, (uint32_t)node, in->type, v, err, sizeof err);
+            if (rc == EDDY_ERR_NOMEM) return rc;
+            if (rc) {
+                char why[300];
+                snprintf(why, sizeof why, "field %s: %s", in->field, err);
+                bad_record(t, why);
+                return EDDY_ERR_INVALID;
+            }
+            break;
+        default: *v = eng_null(); break;
+        }
+    }
+    return EDDY_OK;
+}
+
+static void encode_base(eng_txn_t *t, wr_t *w) {
+    for (uint32_t i = 0; i < t->q->nbase; i++) eng_val_encode(w, &t->slots[i]);
+}
+
+static int decode_base(eng_txn_t *t, const uint8_t *p, size_t n) {
+    rd_t r = rd_init(p, n);
+    for (uint32_t i = 0; i < t->q->nbase; i++) {
+        int rc = eng_val_decode(&r, &t->arena, &t->slots[i]);
+        if (rc == EDDY_ERR_NOMEM) return rc;
+        if (rc) return EDDY_ERR_CORRUPT;
+    }
+    return rd_remaining(&r) ? EDDY_ERR_CORRUPT : EDDY_OK;
+}
+
+int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
+    const eng_query_t *q = t->q;
+    t->cur_partition = rec->partition;
+    t->cur_offset = rec->offset;
+    t->counters.input_rows++;
+    if (!q->retracting) {
+        if (rec->value_null) return EDDY_OK; /* a tombstone means nothing to an append stream */
+        int rc = fill_base(t, rec);
+        if (rc == EDDY_ERR_INVALID) return EDDY_OK;
+        return rc ? rc : run_base(t, +1);
+    }
+    if (rec->key_null) {
+        bad_record(t, "a changelog record needs a key");
+        return EDDY_OK;
+    }
+    /* The new base row, encoded, is the key's state from now on. */
+    wr_t nb;
+    wr_init(&nb, 256);
+    int rc = EDDY_OK;
+    if (!rec->value_null) {
+        rc = fill_base(t, rec);
+        if (rc == EDDY_ERR_INVALID) {
+            wr_free(&nb);
+            return EDDY_OK; /* the key keeps its previous value */
+        }
+        if (!rc) encode_base(t, &nb);
+        if (!rc && !wr_ok(&nb)) rc = EDDY_ERR_NOMEM;
+    }
+    wr_reset(&t->keybuf);
+    eng_kv_prefix(&t->keybuf, q->id, KV_INPUT);
+    wr_bytes(&t->keybuf, rec->key.ptr, rec->key.len);
+    state_entry_t *s = NULL;
+    if (!rc) rc = state_get(t, t->keybuf.buf, t->keybuf.len, &s);
+    if (rc) goto done;
+    if (s->present && !rec->value_null && s->len == nb.len && memcmp(s->val, nb.buf, nb.len) == 0)
+        goto done; /* same columns as before: nothing derived changes */
+    if (s->present) {
+        /* Retract what the old value produced: replay its base row with weight -1. The new
+         * row's slots are kept aside (they may point into the record) and restored after. */
+        eng_val_t *saved = arena_alloc(&t->arena, (q->nbase ? q->nbase : 1) * sizeof *saved);
+        if (!saved) { rc = EDDY_ERR_NOMEM; goto done; }
+        memcpy(saved, t->slots, q->nbase * sizeof *saved);
+        rc = decode_base(t, s->val, s->len);
+        if (rc == EDDY_ERR_CORRUPT) {
+            elog_error("engine", "%s: corrupt state for a key at partition %d offset %lld; its old rows stay",
+                       q->id, (int)rec->partition, (long long)rec->offset);
+            rc = EDDY_OK;
+        } else if (!rc) {
+            rc = run_base(t, -1);
+        }
+        memcpy(t->slots, saved, q->nbase * sizeof *saved);
+        if (rc) goto done;
+    }
+    if (rec->value_null) {
+        if (s->present) rc = state_put(t, s, NULL, 0);
+    } else {
+        if (!(rc = state_put(t, s, nb.buf ? nb.buf : (const uint8_t *)"", nb.len))) rc = run_base(t, +1);
+    }
+done:
+    wr_free(&nb);
+    return rc;
+}
+
+int eng_txn_row(eng_txn_t *t, const eng_val_t *cols) {
+    const eng_query_t *q = t->q;
+    t->counters.input_rows++;
+    for (uint32_t i = 0; i < q->nbase; i++) t->slots[i] = cols[q->inputs[i].col];
+    return run_base(t, +1);
+}
+
+/* ---- commit --------------------------------------------------------------------------------- */
+
+static int kv_extra(eng_txn_t *t, const void *k, size_t kl, const void *v, size_t vl, bool del) {
+    eng_kv_write_t *w = arena_alloc(&t->arena, sizeof *w);
+    uint8_t *kc = arena_memdup(&t->arena, k, kl);
+    uint8_t *vc = vl ? arena_memdup(&t->arena, v, vl) : NULL;
+    if (!w || !kc || (vl && !vc)) return EDDY_ERR_NOMEM;
+    *w = (eng_kv_write_t){eddy_view(kc, kl), eddy_view(vc, vl), del};
+    return vec_push(&t->kvextra, w);
+}
+
+int eng_txn_kv(eng_txn_t *t, eddy_view_t key, eddy_view_t value, bool is_delete) {
+    return kv_extra(t, key.ptr, key.len, value.ptr, value.len, is_delete);
+}
+
+int eng_txn_position(eng_txn_t *t, const char *topic, int32_t partition, int64_t next_offset) {
+    wr_t k, v;
+    wr_init(&k, 64);
+    wr_init(&v, 16);
+    eng_kv_prefix(&k, t->q->id, KV_POS);
+    wr_str(&k, topic);
+    wr_u8(&k, 0);
+    wr_u32(&k, (uint32_t)partition);
+    wr_varint(&v, next_offset);
+    int rc = wr_ok(&k) && wr_ok(&v) ? kv_extra(t, k.buf, k.len, v.buf, v.len, false) : EDDY_ERR_NOMEM;
+    wr_free(&k);
+    wr_free(&v);
+    return rc;
+}
+
+/* Groups: each changed group retracts the row it produced and emits its new one; its state is
+ * written back (or deleted when empty). */
+static int resolve_groups(eng_txn_t *t) {
+    const eng_query_t *q = t->q;
+    int rc;
+    for (uint32_t gi = 0; gi < t->grouporder.n; gi++) {
+        group_t *g = t->grouporder.items[gi];
+        eng_val_t **now;
+        if ((rc = group_output(t, g, &now))) return rc;
+        if (g->had_out) {
+            /* Unchanged output (same key and values) needs no write. */
+            bool same = now != NULL;
+            for (uint32_t c = 0; same && c < q->sink->ncols; c++) {
+                const eng_val_t *a = g->old_cols[c], *b = now[c];
+                same = (!a && !b) || (a && b && eng_val_eq(a, b));
+            }
+            if (same) goto state;
+            if ((rc = emit_cols(t, g->old_cols, -1))) return rc;
+        }
+        if (now && (rc = emit_cols(t, now, +1))) return rc;
+    state:
+        if (!q->stream) continue;
+        wr_reset(&t->scratch);
+        eng_kv_prefix(&t->scratch, q->id, KV_GROUP);
+        wr_bytes(&t->scratch, g->key, g->klen);
+        state_entry_t *s;
+        if ((rc = state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
+        if (g->rows <= 0) {
+            if (s->present && (rc = state_put(t, s, NULL, 0))) return rc;
+            continue;
+        }
+        wr_t w;
+        wr_init(&w, 64);
+        wr_varint(&w, g->rows);
+        for (uint32_t i = 0; i < q->nagg; i++) eng_agg_encode(&w, &q->aggs[i], &g->st[i]);
+        rc = wr_ok(&w) ? state_put(t, s, w.buf, w.len) : EDDY_ERR_NOMEM;
+        wr_free(&w);
+        if (rc) return rc;
+    }
+    return EDDY_OK;
+}
+
+typedef struct {
+    eng_mutation_t *items;
+    uint32_t n, cap;
+} mutvec_t;
+
+static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, const sink_acc_t *acc) {
+    if (mv->n == mv->cap) {
+        uint32_t cap = mv->cap ? mv->cap * 2 : 256;
+        eng_mutation_t *items = arena_alloc(&t->arena, cap * sizeof *items);
+        if (!items) return EDDY_ERR_NOMEM;
+        if (mv->n) memcpy(items, mv->items, mv->n * sizeof *items);
+        mv->items = items;
+        mv->cap = cap;
+    }
+    mv->items[mv->n++] = (eng_mutation_t){t->q->sink, del, (const eng_val_t *const *)cols, acc->partition, acc->offset};
+    return EDDY_OK;
+}
+
+/* Sink rows: with reference counts, a row lives while its count is positive and holds the last
+ * value produced; without (each sink key has one producer), the last operation decides. */
+static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
+    const eng_query_t *q = t->q;
+    int rc;
+    for (uint32_t i = 0; i < t->sinkorder.n; i++) {
+        sink_acc_t *acc = t->sinkorder.items[i];
+        bool keep, write_plus;
+        if (q->need_refcount) {
+            wr_reset(&t->scratch);
+            eng_kv_prefix(&t->scratch, q->id, KV_REF);
+            wr_bytes(&t->scratch, acc->key, acc->klen);
+            state_entry_t *s;
+            if ((rc = state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
+            int64_t count = 0;
+            if (s->present) {
+                rd_t r = rd_init(s->val, s->len);
+                count = rd_varint64(&r);
+                if (!rd_ok(&r) || count < 0) count = 0;
+            }
+            int64_t next = count + acc->delta;
+            keep = next > 0;
+            write_plus = keep && acc->plus_cols;
+            if (!keep && s->present) {
+                if ((rc = state_put(t, s, NULL, 0))) return rc;
+            } else if (keep && next != count) {
+                uint8_t buf[10];
+                wr_t w = {buf, 0, sizeof buf, sizeof buf, EDDY_OK};
+                wr_varint(&w, next);
+                if ((rc = state_put(t, s, buf, w.len))) return rc;
+            }
+        } else {
+            keep = acc->last_sign > 0;
+            write_plus = keep;
+        }
+        if (write_plus) rc = mut_push(t, mv, acc->plus_cols, false, acc);
+        else if (!keep) rc = mut_push(t, mv, acc->cols, true, acc);
+        else rc = EDDY_OK; /* still produced elsewhere: the row keeps its latest value */
+        if (rc) return rc;
+        if (!keep) t->counters.rows_deleted++;
+        if (write_plus || !keep) t->counters.output_rows++;
+    }
+    return EDDY_OK;
+}
+
+static void commit_bad(void *arg, const eng_mutation_t *m, const char *why) {
+    eng_txn_t *t = arg;
+    t->counters.rows_skipped++;
+    t->counters.output_rows--;
+    elog_warn("engine", "%s: row skipped at partition %d offset %lld: %s", t->q->id, (int)m->partition,
+              (long long)m->offset, why);
+}
+
+int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen) {
+    mutvec_t mv = {0};
+    int rc;
+    if ((rc = resolve_groups(t)) || (rc = resolve_sink(t, &mv)))
+        return eddy_err(errstr, errlen, rc, "%s: cannot resolve the batch: %s", t->q->id, eddy_strerror(rc));
+    uint32_t nkv = 0, cap = t->dirty.n + t->kvextra.n;
+    eng_kv_write_t *kv = arena_alloc(&t->arena, (cap ? cap : 1) * sizeof *kv);
+    if (!kv) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < t->dirty.n; i++) {
+        const state_entry_t *s = t->dirty.items[i];
+        kv[nkv++] = (eng_kv_write_t){eddy_view(s->key, s->klen), eddy_view(s->val, s->present ? s->len : 0),
+                                     !s->present};
+    }
+    for (uint32_t i = 0; i < t->kvextra.n; i++) kv[nkv++] = *(eng_kv_write_t *)t->kvextra.items[i];
+    eng_commit_t c = {mv.n, mv.items, nkv, kv};
+    rc = t->sink.ops->commit(t->sink.ctx, &c, commit_bad, t, errstr, errlen);
+    if (rc) return rc;
+    for (uint32_t i = 0; i < t->dirty.n; i++) ((state_entry_t *)t->dirty.items[i])->dirty = false;
+    t->dirty.n = 0;
+    t->counters.state_rows_total = (uint64_t)t->state_delta;
+    return EDDY_OK;
+}
