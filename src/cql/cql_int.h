@@ -1,0 +1,566 @@
+/* cql internals. The wire codec: the Cassandra native protocol v3/v4/v5 as data, shared by eddy's CQL server
+ * and its C client (internal to the cql part; cql.h is the public surface).
+ *
+ * Three layers, lowest first:
+ *   - notation: the spec's [string], [bytes], [value], [string map], [option] ... readers on rd_t
+ *     and writers on wr_t (wire.c);
+ *   - transport: v4 frames (9-byte header, lz4/snappy bodies) and v5 segments (CRC24 header,
+ *     CRC32 payload seeded with FA 2D 55 CA, optional lz4) behind one connection codec,
+ *     cql_codec_t, that turns bytes into envelopes and envelopes into bytes (frame.c);
+ *   - messages: every request and response body decoded into cql_msg_t (views into the
+ *     envelope body, arrays in a caller's arena) and encoded back (msg.c, msg_result.c).
+ *
+ * Decoders of untrusted bytes never trust a count or a length: counts are capped before
+ * anything is allocated, lengths are checked against what is left, and every failure comes back
+ * as EDDY_ERR_CORRUPT with a message that names the field. */
+#ifndef EDDY_CQL_INT_H
+#define EDDY_CQL_INT_H
+
+#include "base/base.h"
+
+/* ---- constants of the protocol -------------------------------------------------------------- */
+
+#define CQL_VERSION_MIN 3
+#define CQL_VERSION_MAX 5
+#define CQL_HEADER_SIZE 9
+#define CQL_MAX_BODY (256u << 20)          /* the spec's frame limit */
+#define CQL_SEGMENT_MAX_PAYLOAD 131071u    /* 2^17 - 1 */
+
+typedef enum {
+    CQL_OP_ERROR = 0x00,
+    CQL_OP_STARTUP = 0x01,
+    CQL_OP_READY = 0x02,
+    CQL_OP_AUTHENTICATE = 0x03,
+    CQL_OP_OPTIONS = 0x05,
+    CQL_OP_SUPPORTED = 0x06,
+    CQL_OP_QUERY = 0x07,
+    CQL_OP_RESULT = 0x08,
+    CQL_OP_PREPARE = 0x09,
+    CQL_OP_EXECUTE = 0x0A,
+    CQL_OP_REGISTER = 0x0B,
+    CQL_OP_EVENT = 0x0C,
+    CQL_OP_BATCH = 0x0D,
+    CQL_OP_AUTH_CHALLENGE = 0x0E,
+    CQL_OP_AUTH_RESPONSE = 0x0F,
+    CQL_OP_AUTH_SUCCESS = 0x10,
+} cql_opcode_t;
+
+/* Envelope header flags. */
+#define CQL_FLAG_COMPRESSION 0x01
+#define CQL_FLAG_TRACING 0x02
+#define CQL_FLAG_CUSTOM_PAYLOAD 0x04
+#define CQL_FLAG_WARNING 0x08
+#define CQL_FLAG_USE_BETA 0x10
+
+/* QUERY / EXECUTE / BATCH parameter flags ([byte] before v5, [int] from v5). */
+#define CQL_QF_VALUES 0x01
+#define CQL_QF_SKIP_METADATA 0x02
+#define CQL_QF_PAGE_SIZE 0x04
+#define CQL_QF_PAGING_STATE 0x08
+#define CQL_QF_SERIAL_CONSISTENCY 0x10
+#define CQL_QF_TIMESTAMP 0x20
+#define CQL_QF_NAMES 0x40
+#define CQL_QF_KEYSPACE 0x80        /* v5 */
+#define CQL_QF_NOW_IN_SECONDS 0x100 /* v5 */
+
+/* PREPARE flags (v5). */
+#define CQL_PF_KEYSPACE 0x01
+
+/* Rows metadata flags. */
+#define CQL_RF_GLOBAL_TABLES_SPEC 0x0001
+#define CQL_RF_HAS_MORE_PAGES 0x0002
+#define CQL_RF_NO_METADATA 0x0004
+#define CQL_RF_METADATA_CHANGED 0x0008 /* v5 */
+
+typedef enum {
+    CQL_RESULT_VOID = 1,
+    CQL_RESULT_ROWS = 2,
+    CQL_RESULT_SET_KEYSPACE = 3,
+    CQL_RESULT_PREPARED = 4,
+    CQL_RESULT_SCHEMA_CHANGE = 5,
+} cql_result_kind_t;
+
+typedef enum {
+    CQL_BATCH_LOGGED = 0,
+    CQL_BATCH_UNLOGGED = 1,
+    CQL_BATCH_COUNTER = 2,
+} cql_batch_type_t;
+
+typedef enum {
+    CQL_CL_ANY = 0x0000,
+    CQL_CL_ONE = 0x0001,
+    CQL_CL_TWO = 0x0002,
+    CQL_CL_THREE = 0x0003,
+    CQL_CL_QUORUM = 0x0004,
+    CQL_CL_ALL = 0x0005,
+    CQL_CL_LOCAL_QUORUM = 0x0006,
+    CQL_CL_EACH_QUORUM = 0x0007,
+    CQL_CL_SERIAL = 0x0008,
+    CQL_CL_LOCAL_SERIAL = 0x0009,
+    CQL_CL_LOCAL_ONE = 0x000A,
+} cql_consistency_t;
+
+/* Error codes of the ERROR message (spec section 9). */
+typedef enum {
+    CQL_ERR_SERVER = 0x0000,
+    CQL_ERR_PROTOCOL = 0x000A,
+    CQL_ERR_BAD_CREDENTIALS = 0x0100,
+    CQL_ERR_UNAVAILABLE = 0x1000,
+    CQL_ERR_OVERLOADED = 0x1001,
+    CQL_ERR_IS_BOOTSTRAPPING = 0x1002,
+    CQL_ERR_TRUNCATE = 0x1003,
+    CQL_ERR_WRITE_TIMEOUT = 0x1100,
+    CQL_ERR_READ_TIMEOUT = 0x1200,
+    CQL_ERR_READ_FAILURE = 0x1300,
+    CQL_ERR_FUNCTION_FAILURE = 0x1400,
+    CQL_ERR_WRITE_FAILURE = 0x1500,
+    CQL_ERR_CDC_WRITE_FAILURE = 0x1600,
+    CQL_ERR_CAS_WRITE_UNKNOWN = 0x1700,
+    CQL_ERR_SYNTAX = 0x2000,
+    CQL_ERR_UNAUTHORIZED = 0x2100,
+    CQL_ERR_INVALID = 0x2200,
+    CQL_ERR_CONFIG = 0x2300,
+    CQL_ERR_ALREADY_EXISTS = 0x2400,
+    CQL_ERR_UNPREPARED = 0x2500,
+} cql_error_code_t;
+
+/* [option] type ids. */
+typedef enum {
+    CQL_TYPE_CUSTOM = 0x0000,
+    CQL_TYPE_ASCII = 0x0001,
+    CQL_TYPE_BIGINT = 0x0002,
+    CQL_TYPE_BLOB = 0x0003,
+    CQL_TYPE_BOOLEAN = 0x0004,
+    CQL_TYPE_COUNTER = 0x0005,
+    CQL_TYPE_DECIMAL = 0x0006,
+    CQL_TYPE_DOUBLE = 0x0007,
+    CQL_TYPE_FLOAT = 0x0008,
+    CQL_TYPE_INT = 0x0009,
+    CQL_TYPE_TIMESTAMP = 0x000B,
+    CQL_TYPE_UUID = 0x000C,
+    CQL_TYPE_VARCHAR = 0x000D,
+    CQL_TYPE_VARINT = 0x000E,
+    CQL_TYPE_TIMEUUID = 0x000F,
+    CQL_TYPE_INET = 0x0010,
+    CQL_TYPE_DATE = 0x0011,
+    CQL_TYPE_TIME = 0x0012,
+    CQL_TYPE_SMALLINT = 0x0013,
+    CQL_TYPE_TINYINT = 0x0014,
+    CQL_TYPE_DURATION = 0x0015,
+    CQL_TYPE_LIST = 0x0020,
+    CQL_TYPE_MAP = 0x0021,
+    CQL_TYPE_SET = 0x0022,
+    CQL_TYPE_UDT = 0x0030,
+    CQL_TYPE_TUPLE = 0x0031,
+} cql_type_id_t;
+
+/* ---- notation ------------------------------------------------------------------------------- */
+
+/* A [bytes] or [value]: len >= 0 for that many bytes at ptr, CQL_VALUE_NULL, or (values in
+ * requests only) CQL_VALUE_UNSET. */
+#define CQL_VALUE_NULL (-1)
+#define CQL_VALUE_UNSET (-2)
+typedef struct {
+    const uint8_t *ptr;
+    int32_t len;
+} cql_value_t;
+
+static inline cql_value_t cql_value(const void *p, size_t n) {
+    cql_value_t v = {(const uint8_t *)p, (int32_t)n};
+    return v;
+}
+static inline cql_value_t cql_value_null(void) {
+    cql_value_t v = {NULL, CQL_VALUE_NULL};
+    return v;
+}
+
+typedef struct {
+    eddy_view_t key;
+    eddy_view_t value;
+} cql_kv_t;
+
+typedef struct {
+    uint16_t count;
+    eddy_view_t *items;
+} cql_strlist_t;
+
+typedef struct {
+    uint16_t count;
+    cql_kv_t *items;
+} cql_strmap_t;
+
+typedef struct {
+    eddy_view_t key;
+    cql_strlist_t values;
+} cql_multimap_entry_t;
+
+typedef struct {
+    uint16_t count;
+    cql_multimap_entry_t *items;
+} cql_multimap_t;
+
+typedef struct {
+    eddy_view_t key;
+    cql_value_t value;
+} cql_bytes_kv_t;
+
+typedef struct {
+    uint16_t count;
+    cql_bytes_kv_t *items;
+} cql_bytesmap_t;
+
+/* An [option] type, as a tree. Decoded types live in the decoder's arena and point into the
+ * body; built types (server side) may live anywhere their builder keeps them. */
+typedef struct cql_type cql_type_t;
+struct cql_type {
+    uint16_t id;             /* cql_type_id_t */
+    uint16_t count;          /* sub-types: list/set 1, map 2, tuple and udt n */
+    cql_type_t **sub;
+    eddy_view_t name;        /* custom: the class name; udt: the type name */
+    eddy_view_t keyspace;    /* udt */
+    eddy_view_t *fields;     /* udt: field names, count of them */
+};
+
+/* [inet]: address bytes (4 or 16) and port. */
+typedef struct {
+    uint8_t len;
+    uint8_t addr[16];
+    int32_t port;
+} cql_inet_t;
+
+/* Readers: on a short or malformed read the reader's sticky error is set (EDDY_ERR_CORRUPT for
+ * bad lengths, EDDY_ERR_NEED_MORE for short input) and zero values come back. Views point into
+ * the reader's input; arrays come from arena. */
+eddy_view_t cql_rd_string(rd_t *r);
+eddy_view_t cql_rd_long_string(rd_t *r);
+eddy_view_t cql_rd_short_bytes(rd_t *r);
+cql_value_t cql_rd_bytes(rd_t *r);  /* negative length = null */
+cql_value_t cql_rd_value(rd_t *r);  /* -1 null, -2 unset, < -2 corrupt */
+void cql_rd_strlist(rd_t *r, arena_t *a, cql_strlist_t *out);
+void cql_rd_strmap(rd_t *r, arena_t *a, cql_strmap_t *out);
+void cql_rd_multimap(rd_t *r, arena_t *a, cql_multimap_t *out);
+void cql_rd_bytesmap(rd_t *r, arena_t *a, cql_bytesmap_t *out);
+void cql_rd_inet(rd_t *r, cql_inet_t *out);
+/* [option] types, nested at most CQL_TYPE_MAX_DEPTH deep. NULL on error (reader failed). */
+#define CQL_TYPE_MAX_DEPTH 32
+cql_type_t *cql_rd_type(rd_t *r, arena_t *a);
+/* Values of `count` items ([value]s, optionally each preceded by a [string] name). */
+void cql_rd_values(rd_t *r, arena_t *a, bool with_names, uint16_t *count, cql_value_t **values,
+                   eddy_view_t **names);
+
+void cql_wr_string(wr_t *w, const void *s, size_t n);
+static inline void cql_wr_cstring(wr_t *w, const char *s) { cql_wr_string(w, s, strlen(s)); }
+static inline void cql_wr_vstring(wr_t *w, eddy_view_t v) { cql_wr_string(w, v.ptr, v.len); }
+void cql_wr_long_string(wr_t *w, const void *s, size_t n);
+void cql_wr_short_bytes(wr_t *w, const void *p, size_t n);
+void cql_wr_bytes(wr_t *w, const void *p, int32_t n); /* n < 0 writes a null */
+static inline void cql_wr_value(wr_t *w, cql_value_t v) {
+    cql_wr_bytes(w, v.ptr, v.len);
+}
+void cql_wr_strlist(wr_t *w, const cql_strlist_t *l);
+void cql_wr_strmap(wr_t *w, const cql_strmap_t *m);
+void cql_wr_multimap(wr_t *w, const cql_multimap_t *m);
+void cql_wr_bytesmap(wr_t *w, const cql_bytesmap_t *m);
+void cql_wr_inet(wr_t *w, const cql_inet_t *in);
+void cql_wr_type(wr_t *w, const cql_type_t *t);
+
+/* Deep equality of two types (ids, sub-types, udt names and fields). */
+bool cql_type_equal(const cql_type_t *a, const cql_type_t *b);
+/* The CQL name of a type ("map<text, frozen<list<int>>>") appended to w; udt names are
+ * keyspace-qualified only when qualify is set. */
+void cql_type_format(wr_t *w, const cql_type_t *t, bool qualify);
+/* The name of a native type id ("int", "text"), or NULL for a parameterized one. */
+const char *cql_type_native_name(uint16_t id);
+
+/* Names for logs and messages ("QUERY", "LOCAL_ONE", "Invalid"). Never NULL. */
+const char *cql_opcode_name(uint8_t op);
+const char *cql_consistency_name(uint16_t cl);
+const char *cql_error_name(int32_t code);
+/* Parses a consistency name ("quorum", case-insensitive); EDDY_OK or EDDY_ERR_INVALID. */
+int cql_consistency_parse(const char *s, uint16_t *cl);
+
+/* ---- transport: envelopes, v4 frames, v5 segments ------------------------------------------- */
+
+typedef struct {
+    uint8_t version;    /* protocol version, without the direction bit */
+    bool response;      /* direction bit */
+    uint8_t flags;
+    int16_t stream;
+    uint8_t opcode;
+    uint32_t length;    /* body length as sent (compressed for v4 compressed frames) */
+} cql_header_t;
+
+/* One CQL message with its header; body is uncompressed. */
+typedef struct {
+    cql_header_t h;
+    eddy_view_t body;
+} cql_envelope_t;
+
+/* Decodes a 9-byte header. Returns EDDY_OK, EDDY_ERR_NEED_MORE (fewer than 9 bytes). */
+int cql_header_decode(const uint8_t *p, size_t n, cql_header_t *h);
+/* Starts an envelope at the end of w: writes the header with a zero length and returns its
+ * offset; cql_env_end patches the length once the body is written. */
+size_t cql_env_begin(wr_t *w, uint8_t version, bool response, uint8_t flags, int16_t stream,
+                     uint8_t opcode);
+void cql_env_end(wr_t *w, size_t start);
+
+typedef enum {
+    CQL_COMPRESSION_NONE = 0,
+    CQL_COMPRESSION_LZ4 = 1,
+    CQL_COMPRESSION_SNAPPY = 2,
+} cql_compression_t;
+
+/* Parses a STARTUP COMPRESSION name ("lz4", "snappy"); EDDY_ERR_UNSUPPORTED for others. */
+int cql_compression_parse(eddy_view_t name, cql_compression_t *c);
+const char *cql_compression_name(cql_compression_t c);
+
+/* CRC24 of a v5 segment header (the value's low `bytes` bytes, little-endian), and the seeded
+ * CRC32 of a payload. */
+uint32_t cql_crc24(uint64_t value, int bytes);
+uint32_t cql_crc32(const void *p, size_t n);
+
+/* The connection codec: one per connection and direction pair. A server codec decodes
+ * requests and encodes responses; a client codec the reverse. It starts unframed, accepts any
+ * version in [min_version, max_version] on input until cql_codec_set_version fixes it, and
+ * switches to v5 segments when cql_codec_start_framing is called (right after READY or
+ * AUTHENTICATE is sent or received for a v5 STARTUP). Not thread-safe: one owner thread. */
+typedef struct cql_codec cql_codec_t;
+
+/* Returns a codec or NULL on allocation failure. max_body caps an envelope's body (0 means
+ * CQL_MAX_BODY). */
+cql_codec_t *cql_codec_new(bool server, size_t max_body);
+void cql_codec_free(cql_codec_t *c);
+void cql_codec_set_version(cql_codec_t *c, uint8_t version);
+uint8_t cql_codec_version(const cql_codec_t *c); /* 0 until set */
+void cql_codec_set_compression(cql_codec_t *c, cql_compression_t comp);
+cql_compression_t cql_codec_compression(const cql_codec_t *c);
+void cql_codec_start_framing(cql_codec_t *c);
+bool cql_codec_framed(const cql_codec_t *c);
+
+/* Appends received bytes. Returns EDDY_OK or EDDY_ERR_NOMEM. Invalidates the views of the last
+ * envelope returned by cql_codec_next. */
+int cql_codec_feed(cql_codec_t *c, const void *p, size_t n);
+/* Takes the next complete envelope out of the received bytes. Returns:
+ *   EDDY_OK: env filled; its body view stays valid until the next feed or next call;
+ *   EDDY_ERR_NEED_MORE: nothing complete yet;
+ *   EDDY_ERR_UNSUPPORTED: the header's version is outside what this codec accepts; env->h is
+ *     filled (version, stream) so that a server can answer with a protocol error, then close;
+ *   EDDY_ERR_CORRUPT / EDDY_ERR_TOO_LARGE / EDDY_ERR_NOMEM: the stream cannot go on (message in
+ *     errstr); close the connection. */
+int cql_codec_next(cql_codec_t *c, cql_envelope_t *env, char *errstr, size_t errlen);
+/* Bytes received and not yet consumed (for backpressure decisions). */
+size_t cql_codec_pending(const cql_codec_t *c);
+
+/* Output: cql_codec_out_begin marks the end of out (and, when framed, reserves room for a
+ * segment header); the caller appends one or more complete envelopes (cql_env_begin/end);
+ * cql_codec_out_end turns them into wire bytes in place: compressed v4 bodies, or v5
+ * segments (self-contained, or a run of non-self-contained ones for an envelope over 128 KiB).
+ * Returns EDDY_OK, or an error with out truncated back to the mark. */
+size_t cql_codec_out_begin(cql_codec_t *c, wr_t *out);
+int cql_codec_out_end(cql_codec_t *c, wr_t *out, size_t mark);
+
+/* ---- messages ------------------------------------------------------------------------------- */
+
+typedef struct {
+    uint16_t consistency;
+    uint32_t flags;            /* CQL_QF_* */
+    uint16_t values_count;
+    cql_value_t *values;
+    eddy_view_t *names;        /* with CQL_QF_NAMES, else NULL */
+    int32_t page_size;         /* with CQL_QF_PAGE_SIZE */
+    cql_value_t paging_state;  /* with CQL_QF_PAGING_STATE */
+    uint16_t serial_consistency;
+    int64_t timestamp;         /* µs, with CQL_QF_TIMESTAMP */
+    eddy_view_t keyspace;      /* v5, with CQL_QF_KEYSPACE */
+    int32_t now_in_seconds;    /* v5, with CQL_QF_NOW_IN_SECONDS */
+} cql_query_params_t;
+
+typedef struct {
+    eddy_view_t query;
+    cql_query_params_t params;
+} cql_query_msg_t;
+
+typedef struct {
+    eddy_view_t query;
+    uint32_t flags;            /* v5: CQL_PF_* */
+    eddy_view_t keyspace;      /* v5, with CQL_PF_KEYSPACE */
+} cql_prepare_msg_t;
+
+typedef struct {
+    eddy_view_t id;
+    eddy_view_t result_metadata_id; /* v5 */
+    cql_query_params_t params;
+} cql_execute_msg_t;
+
+typedef struct {
+    uint8_t kind;              /* 0 query string, 1 prepared id */
+    eddy_view_t query_or_id;
+    uint16_t values_count;
+    cql_value_t *values;
+    eddy_view_t *names;
+} cql_batch_item_t;
+
+typedef struct {
+    uint8_t type;              /* cql_batch_type_t */
+    uint16_t count;
+    cql_batch_item_t *items;
+    uint16_t consistency;
+    uint32_t flags;            /* CQL_QF_SERIAL_CONSISTENCY, TIMESTAMP, NAMES, KEYSPACE, NOW */
+    uint16_t serial_consistency;
+    int64_t timestamp;
+    eddy_view_t keyspace;
+    int32_t now_in_seconds;
+} cql_batch_msg_t;
+
+/* A column of a result or a bind marker of a prepared statement. */
+typedef struct {
+    eddy_view_t keyspace;
+    eddy_view_t table;
+    eddy_view_t name;
+    const cql_type_t *type;
+} cql_colspec_t;
+
+/* Rows metadata (also the result metadata of Prepared). */
+typedef struct {
+    uint32_t flags;            /* CQL_RF_* */
+    int32_t columns_count;
+    cql_value_t paging_state;  /* with CQL_RF_HAS_MORE_PAGES */
+    eddy_view_t new_metadata_id; /* v5, with CQL_RF_METADATA_CHANGED */
+    cql_colspec_t *columns;    /* columns_count of them, NULL with CQL_RF_NO_METADATA */
+} cql_rows_meta_t;
+
+/* Bind-marker metadata of Prepared. */
+typedef struct {
+    uint32_t flags;
+    int32_t columns_count;
+    int32_t pk_count;          /* v4+ */
+    uint16_t *pk_indexes;
+    cql_colspec_t *columns;
+} cql_prepared_meta_t;
+
+typedef struct {
+    eddy_view_t change_type;   /* CREATED, UPDATED, DROPPED */
+    eddy_view_t target;        /* KEYSPACE, TABLE, TYPE, FUNCTION, AGGREGATE */
+    eddy_view_t keyspace;
+    eddy_view_t name;          /* table, type, function or aggregate name */
+    cql_strlist_t arg_types;   /* FUNCTION, AGGREGATE */
+} cql_schema_change_t;
+
+typedef struct {
+    int32_t kind;              /* cql_result_kind_t */
+    /* Rows */
+    cql_rows_meta_t meta;
+    int32_t rows_count;
+    eddy_view_t rows_content;  /* rows_count * columns_count [bytes] */
+    /* Set_keyspace */
+    eddy_view_t keyspace;
+    /* Prepared */
+    eddy_view_t prepared_id;
+    eddy_view_t result_metadata_id; /* v5 */
+    cql_prepared_meta_t bind;
+    cql_rows_meta_t result_meta;
+    /* Schema_change */
+    cql_schema_change_t change;
+} cql_result_msg_t;
+
+typedef struct {
+    cql_inet_t endpoint;
+    uint16_t failure_code;
+} cql_reason_t;
+
+typedef struct {
+    int32_t code;              /* cql_error_code_t */
+    eddy_view_t message;
+    uint16_t consistency;      /* Unavailable, timeouts, failures, CAS unknown */
+    int32_t required;          /* Unavailable */
+    int32_t alive;             /* Unavailable */
+    int32_t received;          /* timeouts, failures */
+    int32_t blockfor;
+    uint8_t data_present;      /* Read_timeout, Read_failure */
+    eddy_view_t write_type;    /* Write_timeout, Write_failure */
+    uint16_t contentions;      /* v5 Write_timeout with write type CAS */
+    int32_t numfailures;       /* v4 failures; the reasons' count from v5 */
+    uint32_t reasons_count;    /* v5 failures */
+    cql_reason_t *reasons;
+    eddy_view_t keyspace;      /* Function_failure, Already_exists */
+    eddy_view_t table;         /* Already_exists (table, "" for a keyspace); function name */
+    cql_strlist_t arg_types;   /* Function_failure */
+    eddy_view_t unprepared_id; /* Unprepared */
+} cql_error_msg_t;
+
+typedef struct {
+    eddy_view_t type;          /* TOPOLOGY_CHANGE, STATUS_CHANGE, SCHEMA_CHANGE */
+    eddy_view_t change;        /* NEW_NODE, REMOVED_NODE, UP, DOWN */
+    cql_inet_t address;
+    cql_schema_change_t schema;
+} cql_event_msg_t;
+
+/* A decoded message: the opcode says which member is meaningful. */
+typedef struct {
+    uint8_t opcode;
+    uint8_t version;
+    int16_t stream;
+    uint8_t flags;
+    /* body prefix */
+    bool has_tracing_id;
+    uint8_t tracing_id[16];    /* responses with CQL_FLAG_TRACING */
+    cql_strlist_t warnings;    /* responses with CQL_FLAG_WARNING */
+    cql_bytesmap_t custom_payload;
+    union {
+        cql_strmap_t startup;
+        cql_value_t auth_token;     /* AUTH_RESPONSE, AUTH_CHALLENGE, AUTH_SUCCESS */
+        cql_query_msg_t query;
+        cql_prepare_msg_t prepare;
+        cql_execute_msg_t execute;
+        cql_batch_msg_t batch;
+        cql_strlist_t register_events;
+        cql_error_msg_t error;
+        eddy_view_t authenticator;
+        cql_multimap_t supported;
+        cql_result_msg_t result;
+        cql_event_msg_t event;
+    } u;
+} cql_msg_t;
+
+/* Decodes an envelope's body into msg (views into env->body, arrays in arena). Requests are
+ * decoded by opcode whatever the direction bit says; the caller checks direction. Returns
+ * EDDY_OK, or EDDY_ERR_CORRUPT / EDDY_ERR_UNSUPPORTED (unknown opcode) with a message. */
+int cql_msg_decode(const cql_envelope_t *env, arena_t *arena, cql_msg_t *msg, char *errstr,
+                   size_t errlen);
+/* Encodes msg as one complete envelope appended to w, with msg->version, msg->stream,
+ * msg->flags (tracing id, warnings and custom payload written when their flags are set) and
+ * the direction given by the opcode. Returns EDDY_OK or the writer's error. */
+int cql_msg_encode(wr_t *w, const cql_msg_t *msg);
+
+/* Pieces of the encoder, for writers that stream large bodies (the server's Rows). */
+void cql_wr_query_params(wr_t *w, uint8_t version, const cql_query_params_t *p);
+void cql_wr_rows_meta(wr_t *w, uint8_t version, const cql_rows_meta_t *m);
+void cql_wr_prepared_meta(wr_t *w, uint8_t version, const cql_prepared_meta_t *m);
+void cql_wr_schema_change(wr_t *w, const cql_schema_change_t *c);
+void cql_wr_error_body(wr_t *w, uint8_t version, const cql_error_msg_t *e);
+void cql_rd_rows_meta(rd_t *r, uint8_t version, arena_t *a, cql_rows_meta_t *m);
+
+/* Body coders of one opcode, declared in msg.c's opcode table (msg_result.c has the big ones). */
+typedef void (*cql_msg_rd_fn)(rd_t *r, uint8_t version, arena_t *a, cql_msg_t *m);
+typedef void (*cql_msg_wr_fn)(wr_t *w, uint8_t version, const cql_msg_t *m);
+void cql_rd_result(rd_t *r, uint8_t version, arena_t *a, cql_msg_t *m);
+void cql_wr_result(wr_t *w, uint8_t version, const cql_msg_t *m);
+void cql_rd_error(rd_t *r, uint8_t version, arena_t *a, cql_msg_t *m);
+void cql_wr_error(wr_t *w, uint8_t version, const cql_msg_t *m);
+void cql_rd_event(rd_t *r, uint8_t version, arena_t *a, cql_msg_t *m);
+void cql_wr_event(wr_t *w, uint8_t version, const cql_msg_t *m);
+void cql_rd_query_params(rd_t *r, uint8_t version, arena_t *a, cql_query_params_t *p);
+/* True for opcodes the server sends. */
+bool cql_opcode_is_response(uint8_t op);
+
+/* Walks the rows_content of a Rows result: cql_rows_cursor_init, then cql_rows_next_value for
+ * each of rows_count * columns_count values. Returns false when the content is malformed. */
+typedef struct {
+    rd_t r;
+} cql_rows_cursor_t;
+static inline void cql_rows_cursor_init(cql_rows_cursor_t *c, eddy_view_t content) {
+    c->r = rd_init(content.ptr, content.len);
+}
+bool cql_rows_next_value(cql_rows_cursor_t *c, cql_value_t *v);
+
+#endif
