@@ -331,6 +331,17 @@ size_t cql_codec_pending(const cql_codec_t *c);
 size_t cql_codec_out_begin(cql_codec_t *c, wr_t *out);
 int cql_codec_out_end(cql_codec_t *c, wr_t *out, size_t mark);
 
+/* The same output steps without the codec object, for answers finished on other threads: the
+ * connection's format (copied when it changes) and a caller's scratch buffer. */
+typedef struct {
+    uint8_t version;
+    cql_compression_t compression;
+    bool framed;
+} cql_outfmt_t;
+cql_outfmt_t cql_codec_outfmt(const cql_codec_t *c);
+size_t cql_out_begin(const cql_outfmt_t *f, wr_t *out);
+int cql_out_end(const cql_outfmt_t *f, wr_t *out, size_t mark, wr_t *scratch);
+
 /* ---- messages ------------------------------------------------------------------------------- */
 
 typedef struct {

@@ -349,19 +349,26 @@ int cql_codec_next(cql_codec_t *c, cql_envelope_t *env, char *errstr, size_t err
 
 /* ---- output --------------------------------------------------------------------------------- */
 
-static int segment_header_size(const cql_codec_t *c) {
-    return (c->compression == CQL_COMPRESSION_LZ4 ? 5 : 3) + 3;
+/* The output side needs only these three facts and a scratch buffer, so that answers can be
+ * framed on whichever thread finishes them. */
+cql_outfmt_t cql_codec_outfmt(const cql_codec_t *c) {
+    cql_outfmt_t f = {c->version, c->compression, c->framed};
+    return f;
 }
 
-size_t cql_codec_out_begin(cql_codec_t *c, wr_t *out) {
+static int segment_header_size(const cql_outfmt_t *f) {
+    return (f->compression == CQL_COMPRESSION_LZ4 ? 5 : 3) + 3;
+}
+
+size_t cql_out_begin(const cql_outfmt_t *f, wr_t *out) {
     size_t mark = out->len;
-    if (c->framed) wr_mark(out, (size_t)segment_header_size(c));
+    if (f->framed) wr_mark(out, (size_t)segment_header_size(f));
     return mark;
 }
 
 /* Appends one segment holding payload[0..n) to w. */
-static void write_segment(cql_codec_t *c, wr_t *w, const uint8_t *payload, size_t n, bool self_contained) {
-    bool lz4 = c->compression == CQL_COMPRESSION_LZ4;
+static void write_segment(const cql_outfmt_t *f, wr_t *w, const uint8_t *payload, size_t n, bool self_contained) {
+    bool lz4 = f->compression == CQL_COMPRESSION_LZ4;
     int hlen = lz4 ? 5 : 3;
     size_t hdr = wr_mark(w, (size_t)hlen + 3);
     size_t body = w->len;
@@ -388,36 +395,36 @@ static void write_segment(cql_codec_t *c, wr_t *w, const uint8_t *payload, size_
 }
 
 /* v4 with compression: compress each envelope's body between start and the end of out. */
-static int v4_compress_range(cql_codec_t *c, wr_t *out, size_t start) {
-    wr_reset(&c->scratch);
+static int v4_compress_range(const cql_outfmt_t *f, wr_t *out, size_t start, wr_t *scratch) {
+    wr_reset(scratch);
     size_t pos = start;
     while (pos < out->len) {
         cql_header_t h;
         cql_header_decode(out->buf + pos, out->len - pos, &h);
         const uint8_t *body = out->buf + pos + CQL_HEADER_SIZE;
-        size_t hpos = c->scratch.len;
-        wr_bytes(&c->scratch, out->buf + pos, CQL_HEADER_SIZE);
+        size_t hpos = scratch->len;
+        wr_bytes(scratch, out->buf + pos, CQL_HEADER_SIZE);
         if (h.length > 0 && h.opcode != CQL_OP_STARTUP) {
-            long got = compress_into(c->compression, body, h.length, &c->scratch, true);
+            long got = compress_into(f->compression, body, h.length, scratch, true);
             if (got < 0) return EDDY_ERR_NOMEM;
-            c->scratch.buf[hpos + 1] |= CQL_FLAG_COMPRESSION;
-            store_u32(c->scratch.buf + hpos + 5, (uint32_t)got);
+            scratch->buf[hpos + 1] |= CQL_FLAG_COMPRESSION;
+            store_u32(scratch->buf + hpos + 5, (uint32_t)got);
         } else {
-            wr_bytes(&c->scratch, body, h.length);
+            wr_bytes(scratch, body, h.length);
         }
         pos += CQL_HEADER_SIZE + h.length;
     }
-    if (!wr_ok(&c->scratch)) return EDDY_ERR_NOMEM;
+    if (!wr_ok(scratch)) return EDDY_ERR_NOMEM;
     out->len = start;
-    wr_bytes(out, c->scratch.buf, c->scratch.len);
+    wr_bytes(out, scratch->buf, scratch->len);
     return wr_ok(out) ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
 /* v5: the envelopes in out[start..) become segments. Small runs of envelopes share one
  * self-contained segment; an envelope over the payload limit is cut into a run of
  * non-self-contained ones. */
-static int v5_segment_range(cql_codec_t *c, wr_t *out, size_t mark) {
-    size_t hs = (size_t)segment_header_size(c);
+static int v5_segment_range(const cql_outfmt_t *f, wr_t *out, size_t mark, wr_t *scratch) {
+    size_t hs = (size_t)segment_header_size(f);
     size_t start = mark + hs;
     size_t n = out->len - start;
     if (n == 0) {
@@ -425,7 +432,7 @@ static int v5_segment_range(cql_codec_t *c, wr_t *out, size_t mark) {
         return EDDY_OK;
     }
     /* Fast path: one uncompressed self-contained segment, built in place. */
-    if (c->compression == CQL_COMPRESSION_NONE && n <= CQL_SEGMENT_MAX_PAYLOAD) {
+    if (f->compression == CQL_COMPRESSION_NONE && n <= CQL_SEGMENT_MAX_PAYLOAD) {
         uint64_t hv = n | (uint64_t)1 << 17;
         store_le(out->buf + mark, hv, 3);
         store_le(out->buf + mark + 3, cql_crc24(hv, 3), 3);
@@ -434,49 +441,60 @@ static int v5_segment_range(cql_codec_t *c, wr_t *out, size_t mark) {
         wr_bytes(out, crc, 4);
         return wr_ok(out) ? EDDY_OK : EDDY_ERR_NOMEM;
     }
-    wr_reset(&c->scratch);
+    wr_reset(scratch);
     size_t pos = start, run = start;
     while (pos < out->len) {
         cql_header_t h;
         cql_header_decode(out->buf + pos, out->len - pos, &h);
         size_t elen = CQL_HEADER_SIZE + (size_t)h.length;
         if (elen > CQL_SEGMENT_MAX_PAYLOAD) {
-            if (pos > run) write_segment(c, &c->scratch, out->buf + run, pos - run, true);
+            if (pos > run) write_segment(f, scratch, out->buf + run, pos - run, true);
             for (size_t off = 0; off < elen; off += CQL_SEGMENT_MAX_PAYLOAD) {
                 size_t part = EDDY_MIN(CQL_SEGMENT_MAX_PAYLOAD, elen - off);
-                write_segment(c, &c->scratch, out->buf + pos + off, part, false);
+                write_segment(f, scratch, out->buf + pos + off, part, false);
             }
             pos += elen;
             run = pos;
             continue;
         }
         if (pos + elen - run > CQL_SEGMENT_MAX_PAYLOAD) {
-            write_segment(c, &c->scratch, out->buf + run, pos - run, true);
+            write_segment(f, scratch, out->buf + run, pos - run, true);
             run = pos;
         }
         pos += elen;
     }
-    if (pos > run) write_segment(c, &c->scratch, out->buf + run, pos - run, true);
-    if (!wr_ok(&c->scratch)) return EDDY_ERR_NOMEM;
+    if (pos > run) write_segment(f, scratch, out->buf + run, pos - run, true);
+    if (!wr_ok(scratch)) return EDDY_ERR_NOMEM;
     out->len = mark;
-    wr_bytes(out, c->scratch.buf, c->scratch.len);
-    if (c->scratch.cap > (1u << 20)) { /* don't keep a huge buffer for one big answer */
-        wr_free(&c->scratch);
-        wr_init(&c->scratch, 0);
-    }
+    wr_bytes(out, scratch->buf, scratch->len);
     return wr_ok(out) ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
-int cql_codec_out_end(cql_codec_t *c, wr_t *out, size_t mark) {
+int cql_out_end(const cql_outfmt_t *f, wr_t *out, size_t mark, wr_t *scratch) {
     if (!wr_ok(out)) {
         int err = out->err;
         out->len = mark;
         return err;
     }
     int rc = EDDY_OK;
-    if (c->framed) rc = v5_segment_range(c, out, mark);
-    else if (c->compression != CQL_COMPRESSION_NONE && c->version && c->version < 5)
-        rc = v4_compress_range(c, out, mark);
+    if (f->framed) rc = v5_segment_range(f, out, mark, scratch);
+    else if (f->compression != CQL_COMPRESSION_NONE && f->version && f->version < 5)
+        rc = v4_compress_range(f, out, mark, scratch);
     if (rc != EDDY_OK) out->len = mark;
+    return rc;
+}
+
+size_t cql_codec_out_begin(cql_codec_t *c, wr_t *out) {
+    cql_outfmt_t f = cql_codec_outfmt(c);
+    return cql_out_begin(&f, out);
+}
+
+int cql_codec_out_end(cql_codec_t *c, wr_t *out, size_t mark) {
+    cql_outfmt_t f = cql_codec_outfmt(c);
+    int rc = cql_out_end(&f, out, mark, &c->scratch);
+    if (c->scratch.cap > (1u << 20)) { /* don't keep a huge buffer for one big answer */
+        wr_free(&c->scratch);
+        wr_init(&c->scratch, 0);
+    }
     return rc;
 }
