@@ -4,11 +4,13 @@
 
 #include <pthread.h>
 
+#include "log/log.h"
 #include "server/server.h"
 
 typedef struct server {
     server_config_t cfg;
     int lock_fd;
+    log_t *log;           /* the event log on DIR/log (component "log") */
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -20,5 +22,7 @@ typedef struct {
 
 int server_data_start(server_t *srv, char *errstr, size_t errlen);
 void server_data_stop(server_t *srv);
+int server_log_start(server_t *srv, char *errstr, size_t errlen);
+void server_log_stop(server_t *srv);
 
 #endif

@@ -37,6 +37,7 @@ int server_lock_data_dir(const char *dir, int *lock_fd, char *errstr, size_t err
  * its entry (server_int.h declares the start/stop pairs). */
 static const server_component_t server_components[] = {
     {"data", server_data_start, server_data_stop},
+    {"log", server_log_start, server_log_stop},
 };
 
 static void print_up_help(void) {
@@ -48,6 +49,27 @@ static void print_up_help(void) {
 
 int server_data_start(server_t *srv, char *errstr, size_t errlen) {
     return server_lock_data_dir(srv->cfg.data_dir, &srv->lock_fd, errstr, errlen);
+}
+
+/* The event log on DIR/log: recovered on start, fsynced and closed cleanly on stop. */
+int server_log_start(server_t *srv, char *errstr, size_t errlen) {
+    log_options_t o;
+    log_options_init(&o);
+    int rc = log_options_parse_fsync(&o, srv->cfg.fsync, errstr, errlen);
+    if (rc != EDDY_OK) return rc;
+    o.auto_create_topics = srv->cfg.auto_create_topics;
+    o.default_partitions = (int32_t)srv->cfg.default_partitions;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/log", srv->cfg.data_dir);
+    log_err_t e;
+    if ((rc = log_open(dir, &o, &srv->log, &e)) != EDDY_OK)
+        return eddy_err(errstr, errlen, rc, "cannot open the log in %s: %s", dir, e.msg);
+    return EDDY_OK;
+}
+
+void server_log_stop(server_t *srv) {
+    log_close(srv->log);
+    srv->log = NULL;
 }
 
 void server_data_stop(server_t *srv) {
