@@ -1,0 +1,539 @@
+/* Statements about schema and sessions: CREATE/ALTER/DROP of keyspaces, tables, types (CQL and
+ * pipelines) and streams (pipelines), USE, TRUNCATE, DESCRIBE, LIST ROLES. Statements CQL has but
+ * eddy does not implement (indexes, views, functions, triggers, roles) are recognised and refused
+ * with SQL_ERR_UNSUPPORTED, so that the server can say so plainly. */
+#include <stdio.h>
+
+#include "sql/sql_int.h"
+
+static bool parse_if_not_exists(parser_t *p, bool *flag) {
+    if (!at_kw(p, KW_IF)) return true;
+    advance(p);
+    *flag = true;
+    return expect_kw(p, KW_NOT) && expect_kw(p, KW_EXISTS);
+}
+
+static bool parse_if_exists(parser_t *p, bool *flag) {
+    if (!at_kw(p, KW_IF)) return true;
+    advance(p);
+    *flag = true;
+    return expect_kw(p, KW_EXISTS);
+}
+
+static sql_stmt_t *refuse(parser_t *p, const sql_token_t *t, const char *what) {
+    fail_at(p, t, SQL_ERR_UNSUPPORTED, "%s not supported by eddy", what);
+    return NULL;
+}
+
+/* KEYSPACE or its old name SCHEMA; TABLE or COLUMNFAMILY. */
+static bool accept_keyspace(parser_t *p) { return accept_kw(p, KW_KEYSPACE) || accept_kw(p, KW_SCHEMA); }
+static bool accept_table(parser_t *p) { return accept_kw(p, KW_TABLE) || accept_kw(p, KW_COLUMNFAMILY); }
+
+/* ---- column definitions ---------------------------------------------------------------------- */
+
+static const sql_column_def_t *find_column(const sql_column_def_t *cols, uint32_t n, const sql_ident_t *id) {
+    for (uint32_t i = 0; i < n; i++)
+        if (ident_eq(&cols[i].name, id)) return &cols[i];
+    return NULL;
+}
+
+/* PRIMARY KEY ( pk | (pk, ...) [, clustering ...] ) */
+static bool parse_primary_key_clause(parser_t *p, sql_create_table_t *ct) {
+    if (!expect(p, TK_LPAREN)) return false;
+    size_t mark = stack_mark(p);
+    sql_ident_t id;
+    if (accept(p, TK_LPAREN)) {
+        do {
+            if (!parse_ident(p, &id, "a column name") || !stack_push(p, &id, sizeof id)) return false;
+        } while (accept(p, TK_COMMA));
+        if (!expect(p, TK_RPAREN)) return false;
+    } else if (!parse_ident(p, &id, "a column name") || !stack_push(p, &id, sizeof id)) {
+        return false;
+    }
+    if (!STACK_FINISH(p, mark, ct->partition_key, ct->npartition_key)) return false;
+    while (accept(p, TK_COMMA)) {
+        if (!parse_ident(p, &id, "a column name") || !stack_push(p, &id, sizeof id)) return false;
+    }
+    return STACK_FINISH(p, mark, ct->clustering, ct->nclustering) && expect(p, TK_RPAREN);
+}
+
+/* ( name type [STATIC] [PRIMARY KEY] | PRIMARY KEY (...) | name type [KEY] | WATERMARK FOR c AS e, ... )
+ * for a table (ct) or a stream (cs). */
+bool parse_column_defs(parser_t *p, sql_create_table_t *ct, sql_create_stream_t *cs) {
+    const sql_token_t *open = peek(p);
+    if (!expect(p, TK_LPAREN)) return false;
+    size_t mark = stack_mark(p);
+    int pk_clauses = 0, pk_inline = 0;
+    const sql_token_t *second_pk = NULL;
+    do {
+        if (at(p, TK_RPAREN) && stack_mark(p) > mark) break; /* a trailing comma, as Cassandra allows */
+        const sql_token_t *t = peek(p);
+        if (ct && tok_is_kw(t, KW_PRIMARY)) {
+            advance(p);
+            if (!expect_kw(p, KW_KEY)) return false;
+            if (pk_clauses + pk_inline > 0 && !second_pk) second_pk = t;
+            pk_clauses++;
+            if (!parse_primary_key_clause(p, ct)) return false;
+            continue;
+        }
+        if (cs && tok_is_kw(t, KW_WATERMARK) && tok_is_kw(peek_at(p, 1), KW_FOR)) {
+            advance(p);
+            advance(p);
+            if (cs->watermark) return fail_at(p, t, SQL_ERR_SYNTAX, "only one WATERMARK may be declared");
+            if (!(cs->watermark = PNEW(p, sql_watermark_t)) ||
+                !parse_ident(p, &cs->watermark->column, "a column name") || !expect_kw(p, KW_AS) ||
+                !(cs->watermark->expr = parse_expr(p)))
+                return false;
+            continue;
+        }
+        sql_column_def_t c = {0};
+        if (!parse_ident(p, &c.name, "a column name") || !(c.type = parse_type(p))) return false;
+        if (ct && accept_kw(p, KW_STATIC)) c.is_static = true;
+        if (ct && at_kw(p, KW_PRIMARY)) {
+            advance(p);
+            if (!expect_kw(p, KW_KEY)) return false;
+            if (pk_clauses + pk_inline > 0 && !second_pk) second_pk = t;
+            pk_inline++;
+            c.primary_key = true;
+        }
+        if (cs && accept_kw(p, KW_KEY)) c.is_key = true;
+        for (size_t off = mark; off < p->stack_len; off += sizeof c) {
+            sql_column_def_t prev;
+            memcpy(&prev, p->stack + off, sizeof prev);
+            if (ident_eq(&prev.name, &c.name))
+                return fail_at(p, t, SQL_ERR_INVALID, "multiple definition of identifier %s", c.name.name);
+        }
+        if (!stack_push(p, &c, sizeof c)) return false;
+    } while (accept(p, TK_COMMA));
+    if (!expect(p, TK_RPAREN)) return false;
+    sql_column_def_t *cols;
+    uint32_t ncols;
+    if (!STACK_FINISH(p, mark, cols, ncols)) return false;
+    if (cs) {
+        cs->columns = cols;
+        cs->ncolumns = ncols;
+        if (cs->watermark && !find_column(cols, ncols, &cs->watermark->column))
+            return fail_at(p, open, SQL_ERR_INVALID, "unknown column %s in WATERMARK", cs->watermark->column.name);
+        return true;
+    }
+    ct->columns = cols;
+    ct->ncolumns = ncols;
+    if (second_pk) return fail_at(p, second_pk, SQL_ERR_INVALID, "multiple PRIMARY KEYs specified (exactly one required)");
+    if (pk_clauses + pk_inline == 0)
+        return fail_at(p, open, SQL_ERR_INVALID, "no PRIMARY KEY specified for table %s (exactly one required)",
+                       ct->name.name.name);
+    if (pk_inline) {
+        for (uint32_t i = 0; i < ncols; i++) {
+            if (!cols[i].primary_key) continue;
+            ct->partition_key = &cols[i].name;
+            ct->npartition_key = 1;
+        }
+    }
+    for (uint32_t i = 0; i < ct->npartition_key + ct->nclustering; i++) {
+        const sql_ident_t *id = i < ct->npartition_key ? &ct->partition_key[i] : &ct->clustering[i - ct->npartition_key];
+        if (!find_column(cols, ncols, id))
+            return fail_at(p, open, SQL_ERR_INVALID, "unknown definition %s referenced in PRIMARY KEY", id->name);
+        for (uint32_t j = 0; j < i; j++) {
+            const sql_ident_t *o = j < ct->npartition_key ? &ct->partition_key[j] : &ct->clustering[j - ct->npartition_key];
+            if (ident_eq(o, id))
+                return fail_at(p, open, SQL_ERR_INVALID, "column %s appears twice in PRIMARY KEY", id->name);
+        }
+    }
+    return true;
+}
+
+/* WITH prop = v AND CLUSTERING ORDER BY (c ASC, ...) AND ... for CREATE TABLE. */
+static bool parse_table_props(parser_t *p, sql_create_table_t *ct) {
+    size_t mark = stack_mark(p);
+    do {
+        const sql_token_t *t = peek(p);
+        if (tok_is_kw(t, KW_COMPACT) && tok_is_kw(peek_at(p, 1), KW_STORAGE))
+            return fail_at(p, t, SQL_ERR_SYNTAX, "COMPACT STORAGE tables are not allowed starting with version 4.0");
+        if (tok_is_kw(t, KW_CLUSTERING) && tok_is_kw(peek_at(p, 1), KW_ORDER)) {
+            advance(p);
+            advance(p);
+            if (ct->order) return fail_at(p, t, SQL_ERR_SYNTAX, "CLUSTERING ORDER given twice");
+            if (!expect_kw(p, KW_BY) || !expect(p, TK_LPAREN)) return false;
+            size_t omark = stack_mark(p);
+            do {
+                sql_clustering_order_t o = {0};
+                if (!parse_ident(p, &o.column, "a clustering column")) return false;
+                if (accept_kw(p, KW_DESC)) o.desc = true;
+                else if (!accept_kw(p, KW_ASC)) return fail_expected(p, "ASC or DESC"), false;
+                if (!stack_push(p, &o, sizeof o)) return false;
+            } while (accept(p, TK_COMMA));
+            if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, omark, ct->order, ct->norder)) return false;
+            /* Cassandra's rules: clustering columns only, in their order. */
+            for (uint32_t i = 0; i < ct->norder; i++) {
+                if (i >= ct->nclustering || !ident_eq(&ct->order[i].column, &ct->clustering[i])) {
+                    bool is_ck = false;
+                    for (uint32_t j = 0; j < ct->nclustering; j++) is_ck |= ident_eq(&ct->order[i].column, &ct->clustering[j]);
+                    return fail_at(p, t, SQL_ERR_INVALID, is_ck
+                                   ? "the order of columns in the CLUSTERING ORDER directive must match that of the clustering columns"
+                                   : "only clustering key columns can be defined in CLUSTERING ORDER directive (%s is not one)",
+                                   ct->order[i].column.name);
+                }
+            }
+            continue;
+        }
+        if (!parse_option(p, false, mark)) return false;
+    } while (accept_kw(p, KW_AND));
+    return STACK_FINISH(p, mark, ct->options, ct->noptions);
+}
+
+/* ---- CREATE ---------------------------------------------------------------------------------- */
+
+static sql_stmt_t *create_keyspace(parser_t *p, sql_stmt_t *st) {
+    sql_keyspace_t *k = &st->keyspace;
+    if (!parse_if_not_exists(p, &k->if_not_exists) || !parse_ident(p, &k->name, "a keyspace name") ||
+        !expect_kw(p, KW_WITH) || !parse_option_list(p, false, &k->options, &k->noptions))
+        return NULL;
+    return st;
+}
+
+static sql_stmt_t *create_table(parser_t *p, sql_stmt_t *st) {
+    sql_create_table_t *ct = &st->create_table;
+    if (!parse_if_not_exists(p, &ct->if_not_exists) || !parse_qname(p, &ct->name, "a table name")) return NULL;
+    if (at_kw(p, KW_LIKE)) return refuse(p, peek(p), "CREATE TABLE ... LIKE is");
+    if (!parse_column_defs(p, ct, NULL)) return NULL;
+    if (accept_kw(p, KW_WITH) && !parse_table_props(p, ct)) return NULL;
+    return st;
+}
+
+static sql_stmt_t *create_type(parser_t *p, sql_stmt_t *st) {
+    sql_create_type_t *ty = &st->create_type;
+    if (!parse_if_not_exists(p, &ty->if_not_exists) || !parse_qname(p, &ty->name, "a type name") ||
+        !expect(p, TK_LPAREN))
+        return NULL;
+    size_t mark = stack_mark(p);
+    do {
+        if (at(p, TK_RPAREN) && stack_mark(p) > mark) break;
+        sql_column_def_t f = {0};
+        const sql_token_t *t = peek(p);
+        if (!parse_ident(p, &f.name, "a field name") || !(f.type = parse_type(p))) return NULL;
+        for (size_t off = mark; off < p->stack_len; off += sizeof f) {
+            sql_column_def_t prev;
+            memcpy(&prev, p->stack + off, sizeof prev);
+            if (ident_eq(&prev.name, &f.name))
+                return fail_at(p, t, SQL_ERR_INVALID, "duplicate field name %s in type %s", f.name.name,
+                               ty->name.name.name), NULL;
+        }
+        if (!stack_push(p, &f, sizeof f)) return NULL;
+    } while (accept(p, TK_COMMA));
+    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, ty->fields, ty->nfields)) return NULL;
+    return st;
+}
+
+static sql_stmt_t *create_stream(parser_t *p, sql_stmt_t *st) {
+    sql_create_stream_t *cs = &st->create_stream;
+    if (!parse_if_not_exists(p, &cs->if_not_exists) || !parse_qname(p, &cs->name, "a stream name")) return NULL;
+    if (at(p, TK_LPAREN) && !parse_column_defs(p, NULL, cs)) return NULL;
+    if (accept_kw(p, KW_WITH) && !parse_option_list(p, true, &cs->options, &cs->noptions)) return NULL;
+    return st;
+}
+
+sql_stmt_t *parse_create(parser_t *p) {
+    const sql_token_t *first = advance(p);
+    const sql_token_t *t = peek(p);
+    sql_stmt_t *st;
+    if (accept_keyspace(p)) {
+        if (!(st = new_stmt(p, SQL_STMT_CREATE_KEYSPACE, first))) return NULL;
+        return create_keyspace(p, st);
+    }
+    if (accept_table(p)) {
+        if (!(st = new_stmt(p, SQL_STMT_CREATE_TABLE, first))) return NULL;
+        return create_table(p, st);
+    }
+    if (accept_kw(p, KW_TYPE)) {
+        if (!(st = new_stmt(p, SQL_STMT_CREATE_TYPE, first))) return NULL;
+        return create_type(p, st);
+    }
+    if (!is_cql(p)) {
+        if (accept_kw(p, KW_STREAM)) {
+            if (!(st = new_stmt(p, SQL_STMT_CREATE_STREAM, first))) return NULL;
+            return create_stream(p, st);
+        }
+        return fail_expected(p, "STREAM, KEYSPACE, TABLE or TYPE"), NULL;
+    }
+    if (tok_is_kw(t, KW_INDEX) || tok_is_kw(t, KW_CUSTOM)) return refuse(p, t, "secondary indexes are");
+    if (tok_is_kw(t, KW_MATERIALIZED)) return refuse(p, t, "materialized views are");
+    if (tok_is_kw(t, KW_FUNCTION) || tok_is_kw(t, KW_AGGREGATE) || tok_is_kw(t, KW_OR))
+        return refuse(p, t, "user-defined functions and aggregates are");
+    if (tok_is_kw(t, KW_TRIGGER)) return refuse(p, t, "triggers are");
+    if (tok_is_kw(t, KW_ROLE) || tok_is_kw(t, KW_USER)) return refuse(p, t, "roles and users are");
+    return fail_expected(p, "KEYSPACE, TABLE or TYPE"), NULL;
+}
+
+/* ---- ALTER ----------------------------------------------------------------------------------- */
+
+static bool parse_alter_add(parser_t *p, sql_alter_t *a, bool table) {
+    if (!parse_if_not_exists(p, &a->if_column_exists)) return false;
+    size_t mark = stack_mark(p);
+    bool parens = table && accept(p, TK_LPAREN);
+    do {
+        sql_column_def_t c = {0};
+        if (!parse_ident(p, &c.name, table ? "a column name" : "a field name") || !(c.type = parse_type(p)))
+            return false;
+        if (table && accept_kw(p, KW_STATIC)) c.is_static = true;
+        if (!stack_push(p, &c, sizeof c)) return false;
+    } while (parens && accept(p, TK_COMMA));
+    if (parens && !expect(p, TK_RPAREN)) return false;
+    return STACK_FINISH(p, mark, a->columns, a->ncolumns);
+}
+
+static bool parse_alter_rename(parser_t *p, sql_alter_t *a) {
+    if (!parse_if_exists(p, &a->if_column_exists)) return false;
+    size_t mark = stack_mark(p);
+    do {
+        sql_ident_t from, to;
+        if (!parse_ident(p, &from, "a name") || !expect_kw(p, KW_TO) || !parse_ident(p, &to, "a name") ||
+            !stack_push(p, &from, sizeof from) || !stack_push(p, &to, sizeof to))
+            return false;
+    } while (accept_kw(p, KW_AND));
+    uint32_t n = (uint32_t)((p->stack_len - mark) / (2 * sizeof(sql_ident_t)));
+    a->nnames = n;
+    a->names = palloc(p, n * sizeof(sql_ident_t));
+    a->to = palloc(p, n * sizeof(sql_ident_t));
+    if (!a->names || !a->to) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(&a->names[i], p->stack + mark + 2 * i * sizeof(sql_ident_t), sizeof(sql_ident_t));
+        memcpy(&a->to[i], p->stack + mark + (2 * i + 1) * sizeof(sql_ident_t), sizeof(sql_ident_t));
+    }
+    p->stack_len = mark;
+    return true;
+}
+
+static bool parse_alter_type_change(parser_t *p, sql_alter_t *a) {
+    a->kind = SQL_ALTER_TYPE;
+    a->columns = PNEW(p, sql_column_def_t);
+    if (!a->columns) return false;
+    a->ncolumns = 1;
+    return parse_ident(p, &a->columns->name, "a name") && expect_kw(p, KW_TYPE) &&
+           (a->columns->type = parse_type(p)) != NULL;
+}
+
+static sql_stmt_t *alter_table(parser_t *p, sql_stmt_t *st) {
+    sql_alter_t *a = &st->alter;
+    if (!parse_if_exists(p, &a->if_exists) || !parse_qname(p, &a->name, "a table name")) return NULL;
+    const sql_token_t *t = peek(p);
+    if (accept_kw(p, KW_ALTER)) {
+        if (!parse_alter_type_change(p, a)) return NULL;
+    } else if (accept_kw(p, KW_ADD)) {
+        a->kind = SQL_ALTER_ADD;
+        if (!parse_alter_add(p, a, true)) return NULL;
+    } else if (accept_kw(p, KW_DROP)) {
+        if (at_kw(p, KW_COMPACT) && tok_is_kw(peek_at(p, 1), KW_STORAGE)) {
+            advance(p);
+            advance(p);
+            a->kind = SQL_ALTER_DROP_COMPACT_STORAGE;
+            return st;
+        }
+        a->kind = SQL_ALTER_DROP;
+        if (!parse_if_exists(p, &a->if_column_exists)) return NULL;
+        size_t mark = stack_mark(p);
+        bool parens = accept(p, TK_LPAREN);
+        do {
+            sql_ident_t id;
+            if (!parse_ident(p, &id, "a column name") || !stack_push(p, &id, sizeof id)) return NULL;
+        } while (parens && accept(p, TK_COMMA));
+        if (parens && !expect(p, TK_RPAREN)) return NULL;
+        if (!STACK_FINISH(p, mark, a->names, a->nnames)) return NULL;
+        if (accept_kw(p, KW_USING)) {
+            if (!expect_kw(p, KW_TIMESTAMP)) return NULL;
+            const sql_token_t *v = peek(p);
+            bool neg = v->type == TK_MINUS && peek_at(p, 1)->type == TK_INTEGER;
+            if (neg) advance(p);
+            if (!at(p, TK_INTEGER)) return fail_expected(p, "an integer"), NULL;
+            if (!(a->timestamp = literal_from_tok(p, advance(p), neg))) return NULL;
+        }
+    } else if (accept_kw(p, KW_RENAME)) {
+        a->kind = SQL_ALTER_RENAME;
+        if (!parse_alter_rename(p, a)) return NULL;
+    } else if (accept_kw(p, KW_WITH)) {
+        a->kind = SQL_ALTER_OPTIONS;
+        if (at_kw(p, KW_COMPACT) || at_kw(p, KW_CLUSTERING))
+            return fail_at(p, peek(p), SQL_ERR_SYNTAX, "%s cannot be changed by ALTER TABLE",
+                           at_kw(p, KW_COMPACT) ? "COMPACT STORAGE" : "CLUSTERING ORDER"), NULL;
+        if (!parse_option_list(p, false, &a->options, &a->noptions)) return NULL;
+    } else {
+        (void)t;
+        return fail_expected(p, "ALTER, ADD, DROP, RENAME or WITH"), NULL;
+    }
+    return st;
+}
+
+static sql_stmt_t *alter_type(parser_t *p, sql_stmt_t *st) {
+    sql_alter_t *a = &st->alter;
+    if (!parse_if_exists(p, &a->if_exists) || !parse_qname(p, &a->name, "a type name")) return NULL;
+    if (accept_kw(p, KW_ALTER)) {
+        if (!parse_alter_type_change(p, a)) return NULL;
+    } else if (accept_kw(p, KW_ADD)) {
+        a->kind = SQL_ALTER_ADD;
+        if (!parse_alter_add(p, a, false)) return NULL;
+    } else if (accept_kw(p, KW_RENAME)) {
+        a->kind = SQL_ALTER_RENAME;
+        if (!parse_alter_rename(p, a)) return NULL;
+    } else {
+        return fail_expected(p, "ALTER, ADD or RENAME"), NULL;
+    }
+    return st;
+}
+
+sql_stmt_t *parse_alter(parser_t *p) {
+    const sql_token_t *first = advance(p);
+    const sql_token_t *t = peek(p);
+    sql_stmt_t *st;
+    if (accept_keyspace(p)) {
+        if (!(st = new_stmt(p, SQL_STMT_ALTER_KEYSPACE, first))) return NULL;
+        sql_keyspace_t *k = &st->keyspace;
+        if (!parse_if_exists(p, &k->if_not_exists) || !parse_ident(p, &k->name, "a keyspace name") ||
+            !expect_kw(p, KW_WITH) || !parse_option_list(p, false, &k->options, &k->noptions))
+            return NULL;
+        return st;
+    }
+    if (accept_table(p)) {
+        if (!(st = new_stmt(p, SQL_STMT_ALTER_TABLE, first))) return NULL;
+        return alter_table(p, st);
+    }
+    if (accept_kw(p, KW_TYPE)) {
+        if (!(st = new_stmt(p, SQL_STMT_ALTER_TYPE, first))) return NULL;
+        return alter_type(p, st);
+    }
+    if (tok_is_kw(t, KW_MATERIALIZED)) return refuse(p, t, "materialized views are");
+    if (tok_is_kw(t, KW_ROLE) || tok_is_kw(t, KW_USER)) return refuse(p, t, "roles and users are");
+    return fail_expected(p, "KEYSPACE, TABLE or TYPE"), NULL;
+}
+
+/* ---- DROP, USE, TRUNCATE --------------------------------------------------------------------- */
+
+sql_stmt_t *parse_drop(parser_t *p) {
+    const sql_token_t *first = advance(p);
+    const sql_token_t *t = peek(p);
+    sql_stmt_kind_t kind;
+    if (accept_keyspace(p)) kind = SQL_STMT_DROP_KEYSPACE;
+    else if (accept_table(p)) kind = SQL_STMT_DROP_TABLE;
+    else if (accept_kw(p, KW_TYPE)) kind = SQL_STMT_DROP_TYPE;
+    else if (tok_is_kw(t, KW_INDEX)) return refuse(p, t, "secondary indexes are");
+    else if (tok_is_kw(t, KW_MATERIALIZED)) return refuse(p, t, "materialized views are");
+    else if (tok_is_kw(t, KW_FUNCTION) || tok_is_kw(t, KW_AGGREGATE))
+        return refuse(p, t, "user-defined functions and aggregates are");
+    else if (tok_is_kw(t, KW_TRIGGER)) return refuse(p, t, "triggers are");
+    else if (tok_is_kw(t, KW_ROLE) || tok_is_kw(t, KW_USER)) return refuse(p, t, "roles and users are");
+    else return fail_expected(p, "KEYSPACE, TABLE or TYPE"), NULL;
+    sql_stmt_t *st = new_stmt(p, kind, first);
+    if (!st || !parse_if_exists(p, &st->named.if_exists)) return NULL;
+    bool ok = kind == SQL_STMT_DROP_KEYSPACE ? parse_ident(p, &st->named.name.name, "a keyspace name")
+                                             : parse_qname(p, &st->named.name, kind == SQL_STMT_DROP_TYPE ? "a type name" : "a table name");
+    return ok ? st : NULL;
+}
+
+sql_stmt_t *parse_use(parser_t *p) {
+    sql_stmt_t *st = new_stmt(p, SQL_STMT_USE, advance(p));
+    if (!st || !parse_ident(p, &st->named.name.name, "a keyspace name")) return NULL;
+    return st;
+}
+
+sql_stmt_t *parse_truncate(parser_t *p) {
+    sql_stmt_t *st = new_stmt(p, SQL_STMT_TRUNCATE, advance(p));
+    if (!st) return NULL;
+    accept_table(p);
+    if (!parse_qname(p, &st->named.name, "a table name")) return NULL;
+    return st;
+}
+
+/* ---- DESCRIBE, LIST -------------------------------------------------------------------------- */
+
+/* The word after DESCRIBE names a listing (KEYSPACES, TABLES, ...) unless a name follows it as
+ * part of a generic "DESCRIBE ks.name". */
+static bool word_alone(parser_t *p, sql_kw_t kw) {
+    if (!at_kw(p, kw)) return false;
+    const sql_token_t *n = peek_at(p, 1);
+    return n->type == TK_EOF || n->type == TK_SEMI || tok_is_kw(n, KW_WITH);
+}
+
+sql_stmt_t *parse_describe(parser_t *p) {
+    sql_stmt_t *st = new_stmt(p, SQL_STMT_DESCRIBE, advance(p));
+    if (!st) return NULL;
+    sql_describe_t *d = &st->describe;
+    static const struct {
+        sql_kw_t kw;
+        sql_describe_kind_t kind;
+    } listings[] = {{KW_CLUSTER, SQL_DESCRIBE_CLUSTER}, {KW_KEYSPACES, SQL_DESCRIBE_KEYSPACES},
+                    {KW_TABLES, SQL_DESCRIBE_TABLES}, {KW_TYPES, SQL_DESCRIBE_TYPES},
+                    {KW_FUNCTIONS, SQL_DESCRIBE_FUNCTIONS}, {KW_AGGREGATES, SQL_DESCRIBE_AGGREGATES}};
+    static const struct {
+        sql_kw_t kw;
+        sql_describe_kind_t kind;
+    } elements[] = {{KW_TABLE, SQL_DESCRIBE_TABLE}, {KW_COLUMNFAMILY, SQL_DESCRIBE_TABLE},
+                    {KW_INDEX, SQL_DESCRIBE_INDEX}, {KW_TYPE, SQL_DESCRIBE_TYPE},
+                    {KW_FUNCTION, SQL_DESCRIBE_FUNCTION}, {KW_AGGREGATE, SQL_DESCRIBE_AGGREGATE}};
+    bool done = false;
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(listings) && !done; i++) {
+        if (word_alone(p, listings[i].kw)) {
+            advance(p);
+            d->kind = listings[i].kind;
+            done = true;
+        }
+    }
+    if (!done && (at_kw(p, KW_SCHEMA) || (at_kw(p, KW_FULL) && tok_is_kw(peek_at(p, 1), KW_SCHEMA)))) {
+        d->full = accept_kw(p, KW_FULL);
+        advance(p);
+        d->kind = SQL_DESCRIBE_SCHEMA;
+        done = true;
+    }
+    if (!done && (at_kw(p, KW_KEYSPACE) || (at_kw(p, KW_ONLY) && tok_is_kw(peek_at(p, 1), KW_KEYSPACE)))) {
+        d->only = accept_kw(p, KW_ONLY);
+        advance(p);
+        d->kind = SQL_DESCRIBE_KEYSPACE;
+        if (tok_is_name(p, peek(p)) && !(at_kw(p, KW_WITH)) && !parse_ident(p, &d->name.name, "a keyspace name"))
+            return NULL;
+        done = true;
+    }
+    if (!done && at_kw(p, KW_MATERIALIZED)) {
+        advance(p);
+        if (!expect_kw(p, KW_VIEW) || !parse_qname(p, &d->name, "a view name")) return NULL;
+        d->kind = SQL_DESCRIBE_VIEW;
+        done = true;
+    }
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(elements) && !done; i++) {
+        const sql_token_t *n = peek_at(p, 1);
+        if (at_kw(p, elements[i].kw) && (tok_is_name(p, n) || !tok_is_name(p, peek(p)))) {
+            advance(p);
+            if (!parse_qname(p, &d->name, "a name")) return NULL;
+            d->kind = elements[i].kind;
+            done = true;
+        }
+    }
+    if (!done) {
+        if (!tok_is_name(p, peek(p)))
+            return fail_expected(p, "what to describe (KEYSPACES, KEYSPACE, TABLES, TABLE, TYPES, TYPE, "
+                                    "FUNCTIONS, AGGREGATES, CLUSTER, SCHEMA or a name)"), NULL;
+        if (!parse_qname(p, &d->name, "a name")) return NULL;
+        d->kind = SQL_DESCRIBE_GENERIC;
+    }
+    if (accept_kw(p, KW_WITH)) {
+        if (!expect_kw(p, KW_INTERNALS)) return NULL;
+        d->with_internals = true;
+    }
+    return st;
+}
+
+sql_stmt_t *parse_list(parser_t *p) {
+    const sql_token_t *first = advance(p);
+    const sql_token_t *t = peek(p);
+    if (!accept_kw(p, KW_ROLES) && !accept_kw(p, KW_USERS)) {
+        return refuse(p, t, "permissions are");
+    }
+    sql_stmt_t *st = new_stmt(p, SQL_STMT_LIST_ROLES, first);
+    if (!st) return NULL;
+    st->list_users = tok_is_kw(t, KW_USERS);
+    if (!st->list_users) {
+        sql_ident_t role;
+        if (accept_kw(p, KW_OF)) {
+            if (at(p, TK_STRING)) advance(p);
+            else if (!parse_ident(p, &role, "a role name")) return NULL;
+        }
+        accept_kw(p, KW_NORECURSIVE);
+    }
+    return st;
+}

@@ -1,0 +1,1051 @@
+/* The expression grammar both dialects share, and CQL types.
+ *
+ * Precedence, loosest first: OR; AND; NOT; comparisons (= != <> < <= > >= IS [NOT] NULL,
+ * [NOT] BETWEEN, [NOT] IN, [NOT] LIKE, CONTAINS [KEY]); ||; + -; * / %; unary -; postfix
+ * (e[k], e[a..b], e.f, e->k, e->>k); primaries. CQL uses the grammar from + - down: a CQL term
+ * (a value in INSERT, SET, WHERE) is an expression that names no column, and a CQL selector is one
+ * that may. Pipelines use all of it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "sql/sql_int.h"
+
+sql_expr_t *new_expr(parser_t *p, sql_expr_kind_t kind, const sql_token_t *at) {
+    sql_expr_t *e = PNEW(p, sql_expr_t);
+    if (!e) return NULL;
+    e->kind = kind;
+    e->pos = tok_pos(at);
+    return e;
+}
+
+/* ---- literals -------------------------------------------------------------------------------- */
+
+static unsigned hexval(char c) { return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 32) - 'a' + 10); }
+
+/* Copies text with an optional leading '-' into the arena. */
+static const char *lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32_t *len) {
+    char *d = arena_alloc(p->arena, n + 2);
+    if (!d) return NULL;
+    size_t k = 0;
+    if (negative) d[k++] = '-';
+    memcpy(d + k, s, n);
+    d[k + n] = 0;
+    *len = (uint32_t)(k + n);
+    return d;
+}
+
+/* A literal node for token t (STRING, INTEGER, ..., TRUE, NULL, NAN, INFINITY); negative when a
+ * '-' came before it. */
+sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
+    sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, t);
+    if (!e) return NULL;
+    sql_literal_t *l = &e->lit;
+    const char *s = p->text + t->off;
+    size_t n = t->len;
+    switch (t->type) {
+    case TK_STRING:
+    case TK_DSTRING: {
+        l->kind = SQL_LIT_STRING;
+        char *d = arena_alloc(p->arena, n + 1);
+        if (!d) goto nomem;
+        uint32_t k = 0;
+        if (t->type == TK_DSTRING) {
+            memcpy(d, s + 2, n - 4);
+            k = (uint32_t)(n - 4);
+        } else {
+            for (size_t i = 1; i + 1 < n; i++) {
+                d[k++] = s[i];
+                if (s[i] == '\'') i++;
+            }
+        }
+        d[k] = 0;
+        l->text = d;
+        l->len = k;
+        return e;
+    }
+    case TK_INTEGER: {
+        l->kind = SQL_LIT_INTEGER;
+        if (!(l->text = lit_text(p, s, n, negative, &l->len))) goto nomem;
+        /* Accumulate negatively so that INT64_MIN fits. */
+        int64_t v = 0;
+        bool fits = true;
+        for (size_t i = 0; i < n; i++) {
+            int d = s[i] - '0';
+            if (v < (INT64_MIN + d) / 10) {
+                fits = false;
+                break;
+            }
+            v = v * 10 - d;
+        }
+        if (fits && !negative) fits = v != INT64_MIN;
+        l->fits_i64 = fits;
+        l->v.i = fits ? (negative ? v : -v) : 0;
+        return e;
+    }
+    case TK_FLOAT:
+        l->kind = SQL_LIT_FLOAT;
+        if (!(l->text = lit_text(p, s, n, negative, &l->len))) goto nomem;
+        l->v.f = strtod(l->text, NULL);
+        return e;
+    case TK_HEX: {
+        l->kind = SQL_LIT_BLOB;
+        size_t digits = n - 2;
+        if (digits % 2)
+            return fail_at(p, t, SQL_ERR_INVALID, "a blob constant must have an even number of hex digits"),
+                   NULL;
+        uint8_t *d = arena_alloc(p->arena, digits / 2 + 1);
+        if (!d) goto nomem;
+        for (size_t i = 0; i < digits / 2; i++) d[i] = (uint8_t)(hexval(s[2 + 2 * i]) << 4 | hexval(s[3 + 2 * i]));
+        d[digits / 2] = 0;
+        l->text = (const char *)d;
+        l->len = (uint32_t)(digits / 2);
+        return e;
+    }
+    case TK_UUID: {
+        l->kind = SQL_LIT_UUID;
+        sql_uuid_parse(s, n, l->v.uuid);
+        char *d = arena_alloc(p->arena, 37);
+        if (!d) goto nomem;
+        for (int i = 0; i < 36; i++) d[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 : s[i]);
+        d[36] = 0;
+        l->text = d;
+        l->len = 36;
+        return e;
+    }
+    case TK_DURATION:
+        l->kind = SQL_LIT_DURATION;
+        if (!(l->text = lit_text(p, s, n, negative, &l->len))) goto nomem;
+        if (!sql_duration_parse(l->text, l->len, &l->v.duration))
+            return fail_at(p, t, SQL_ERR_INVALID, "duration out of range"), NULL;
+        return e;
+    case TK_IDENT:
+        switch (t->kw) {
+        case KW_TRUE:
+        case KW_FALSE:
+            l->kind = SQL_LIT_BOOLEAN;
+            l->v.b = t->kw == KW_TRUE;
+            l->text = l->v.b ? "true" : "false";
+            l->len = (uint32_t)strlen(l->text);
+            return e;
+        case KW_NULL:
+            l->kind = SQL_LIT_NULL;
+            l->text = "null";
+            l->len = 4;
+            return e;
+        case KW_NAN:
+            l->kind = SQL_LIT_FLOAT;
+            l->text = negative ? "-NaN" : "NaN";
+            l->len = (uint32_t)strlen(l->text);
+            l->v.f = negative ? -__builtin_nan("") : __builtin_nan("");
+            return e;
+        case KW_INFINITY:
+            l->kind = SQL_LIT_FLOAT;
+            l->text = negative ? "-Infinity" : "Infinity";
+            l->len = (uint32_t)strlen(l->text);
+            l->v.f = negative ? -__builtin_inf() : __builtin_inf();
+            return e;
+        default: break;
+        }
+        break;
+    default: break;
+    }
+    fail_expected(p, "a literal");
+    return NULL;
+nomem:
+    fail_nomem(p);
+    return NULL;
+}
+
+static bool tok_is_literal(const sql_token_t *t) {
+    switch (t->type) {
+    case TK_STRING: case TK_DSTRING: case TK_INTEGER: case TK_FLOAT: case TK_HEX: case TK_UUID:
+    case TK_DURATION:
+        return true;
+    case TK_IDENT:
+        return t->kw == KW_TRUE || t->kw == KW_FALSE || t->kw == KW_NULL || t->kw == KW_NAN ||
+               t->kw == KW_INFINITY;
+    default: return false;
+    }
+}
+
+static bool tok_is_signed_number(const sql_token_t *t) {
+    return t->type == TK_INTEGER || t->type == TK_FLOAT || t->type == TK_DURATION ||
+           tok_is_kw(t, KW_NAN) || tok_is_kw(t, KW_INFINITY);
+}
+
+/* ---- bind markers ---------------------------------------------------------------------------- */
+
+sql_expr_t *parse_bind(parser_t *p) {
+    const sql_token_t *t = advance(p);
+    if (!is_cql(p)) return fail_at(p, t, SQL_ERR_SYNTAX, "bind markers are only allowed in CQL"), NULL;
+    if (p->nbinds >= p->limits.max_binds)
+        return fail_at(p, t, SQL_ERR_LIMIT, "too many bind markers (the limit is %u)", p->limits.max_binds),
+               NULL;
+    sql_expr_t *e = new_expr(p, SQL_EXPR_BIND, t);
+    if (!e) return NULL;
+    if (t->type == TK_COLON && !parse_ident(p, &e->bind.name, "a bind marker name")) return NULL;
+    if (p->nbinds == p->bind_cap) {
+        uint32_t cap = p->bind_cap ? p->bind_cap * 2 : 16;
+        sql_expr_t **v = eddy_realloc(p->binds, cap * sizeof *v);
+        if (!v) return fail_nomem(p), NULL;
+        p->binds = v;
+        p->bind_cap = cap;
+    }
+    e->bind.index = p->nbinds;
+    p->binds[p->nbinds++] = e;
+    return e;
+}
+
+/* ---- types ----------------------------------------------------------------------------------- */
+
+static const struct {
+    sql_kw_t kw;
+    sql_type_kind_t kind;
+} native_types[] = {
+    {KW_ASCII, SQL_TYPE_ASCII}, {KW_BIGINT, SQL_TYPE_BIGINT}, {KW_BLOB, SQL_TYPE_BLOB},
+    {KW_BOOLEAN, SQL_TYPE_BOOLEAN}, {KW_COUNTER, SQL_TYPE_COUNTER}, {KW_DATE, SQL_TYPE_DATE},
+    {KW_DECIMAL, SQL_TYPE_DECIMAL}, {KW_DOUBLE, SQL_TYPE_DOUBLE}, {KW_DURATION, SQL_TYPE_DURATION},
+    {KW_FLOAT, SQL_TYPE_FLOAT}, {KW_INET, SQL_TYPE_INET}, {KW_INT, SQL_TYPE_INT},
+    {KW_SMALLINT, SQL_TYPE_SMALLINT}, {KW_TEXT, SQL_TYPE_TEXT}, {KW_VARCHAR, SQL_TYPE_TEXT},
+    {KW_TIME, SQL_TYPE_TIME}, {KW_TIMESTAMP, SQL_TYPE_TIMESTAMP}, {KW_TIMEUUID, SQL_TYPE_TIMEUUID},
+    {KW_TINYINT, SQL_TYPE_TINYINT}, {KW_UUID, SQL_TYPE_UUID}, {KW_VARINT, SQL_TYPE_VARINT},
+};
+
+static const char *type_names[] = {
+    [SQL_TYPE_ASCII] = "ascii", [SQL_TYPE_BIGINT] = "bigint", [SQL_TYPE_BLOB] = "blob",
+    [SQL_TYPE_BOOLEAN] = "boolean", [SQL_TYPE_COUNTER] = "counter", [SQL_TYPE_DATE] = "date",
+    [SQL_TYPE_DECIMAL] = "decimal", [SQL_TYPE_DOUBLE] = "double", [SQL_TYPE_DURATION] = "duration",
+    [SQL_TYPE_FLOAT] = "float", [SQL_TYPE_INET] = "inet", [SQL_TYPE_INT] = "int",
+    [SQL_TYPE_SMALLINT] = "smallint", [SQL_TYPE_TEXT] = "text", [SQL_TYPE_TIME] = "time",
+    [SQL_TYPE_TIMESTAMP] = "timestamp", [SQL_TYPE_TIMEUUID] = "timeuuid", [SQL_TYPE_TINYINT] = "tinyint",
+    [SQL_TYPE_UUID] = "uuid", [SQL_TYPE_VARINT] = "varint", [SQL_TYPE_LIST] = "list",
+    [SQL_TYPE_SET] = "set", [SQL_TYPE_MAP] = "map", [SQL_TYPE_TUPLE] = "tuple",
+    [SQL_TYPE_UDT] = "udt", [SQL_TYPE_CUSTOM] = "custom",
+};
+
+const char *sql_type_kind_name(sql_type_kind_t kind) {
+    return (unsigned)kind < EDDY_ARRAY_LEN(type_names) && type_names[kind] ? type_names[kind] : "?";
+}
+
+static int native_type_of(const sql_token_t *t) {
+    if (t->type != TK_IDENT || !(sql_kw_flags(t->kw) & KWF_TYPE)) return -1;
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(native_types); i++)
+        if (native_types[i].kw == t->kw) return (int)native_types[i].kind;
+    return -1;
+}
+
+bool tok_starts_type(const parser_t *p) {
+    const sql_token_t *t = peek(p);
+    if (native_type_of(t) >= 0 || t->type == TK_STRING) return true;
+    if (tok_is_kw(t, KW_FROZEN) || tok_is_kw(t, KW_MAP) || tok_is_kw(t, KW_LIST) || tok_is_kw(t, KW_SET) ||
+        tok_is_kw(t, KW_TUPLE))
+        return peek_at(p, 1)->type == TK_LT;
+    return tok_is_name(p, t);
+}
+
+static void freeze(sql_type_t *t) {
+    t->frozen = true;
+    for (uint32_t i = 0; i < t->nparams; i++) freeze(t->params[i]);
+}
+
+/* Names Cassandra keeps back for future types. */
+static bool reserved_type_name(const sql_ident_t *id) {
+    static const char *names[] = {"byte", "complex", "enum", "date", "interval", "macaddr", "bitstring"};
+    if (id->quoted) return false;
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(names); i++)
+        if (strcmp(id->name, names[i]) == 0) return true;
+    return false;
+}
+
+static sql_type_t *parse_type_inner(parser_t *p) {
+    const sql_token_t *t = peek(p);
+    sql_type_t *ty = PNEW(p, sql_type_t);
+    if (!ty) return NULL;
+    ty->pos = tok_pos(t);
+    int native = native_type_of(t);
+    if (native >= 0) {
+        advance(p);
+        ty->kind = (sql_type_kind_t)native;
+        return ty;
+    }
+    if (t->type == TK_STRING) {
+        sql_expr_t *s = literal_from_tok(p, advance(p), false);
+        if (!s) return NULL;
+        ty->kind = SQL_TYPE_CUSTOM;
+        ty->custom = s->lit.text;
+        return ty;
+    }
+    int nparams = 0; /* fixed count, or -1 for a tuple's any count */
+    if (tok_is_kw(t, KW_FROZEN) && peek_at(p, 1)->type == TK_LT) {
+        advance(p);
+        advance(p);
+        sql_type_t *inner = parse_type(p);
+        if (!inner || !expect(p, TK_GT)) return NULL;
+        freeze(inner);
+        return inner;
+    } else if (tok_is_kw(t, KW_MAP) && peek_at(p, 1)->type == TK_LT) {
+        ty->kind = SQL_TYPE_MAP, nparams = 2;
+    } else if (tok_is_kw(t, KW_LIST) && peek_at(p, 1)->type == TK_LT) {
+        ty->kind = SQL_TYPE_LIST, nparams = 1;
+    } else if (tok_is_kw(t, KW_SET) && peek_at(p, 1)->type == TK_LT) {
+        ty->kind = SQL_TYPE_SET, nparams = 1;
+    } else if (tok_is_kw(t, KW_TUPLE) && peek_at(p, 1)->type == TK_LT) {
+        ty->kind = SQL_TYPE_TUPLE, nparams = -1;
+    } else if (tok_is_name(p, t)) {
+        ty->kind = SQL_TYPE_UDT;
+        if (!parse_qname(p, &ty->udt, "a type")) return NULL;
+        if (reserved_type_name(&ty->udt.name))
+            return fail_at(p, t, SQL_ERR_SYNTAX, "invalid (reserved) user type name %s", ty->udt.name.name),
+                   NULL;
+        return ty;
+    } else {
+        fail_expected(p, "a type");
+        return NULL;
+    }
+    advance(p);
+    advance(p);
+    size_t mark = stack_mark(p);
+    do {
+        sql_type_t *param = parse_type(p);
+        if (!param || !stack_push(p, &param, sizeof param)) return NULL;
+    } while (accept(p, TK_COMMA));
+    if (!expect(p, TK_GT) || !STACK_FINISH(p, mark, ty->params, ty->nparams)) return NULL;
+    if (nparams > 0 && ty->nparams != (uint32_t)nparams)
+        return fail_at(p, t, SQL_ERR_SYNTAX, "%s takes %d type parameter%s, found %u", sql_type_kind_name(ty->kind),
+                       nparams, nparams > 1 ? "s" : "", ty->nparams),
+               NULL;
+    return ty;
+}
+
+sql_type_t *parse_type(parser_t *p) {
+    if (!depth_enter(p)) return NULL;
+    sql_type_t *t = parse_type_inner(p);
+    depth_leave(p);
+    return t;
+}
+
+/* ---- primaries ------------------------------------------------------------------------------- */
+
+static sql_expr_t *parse_args(parser_t *p, sql_expr_t *call);
+
+/* [a, b] */
+static sql_expr_t *parse_list_literal(parser_t *p) {
+    sql_expr_t *e = new_expr(p, SQL_EXPR_LIST, advance(p));
+    if (!e) return NULL;
+    size_t mark = stack_mark(p);
+    if (!at(p, TK_RBRACKET)) {
+        do {
+            sql_expr_t *item = parse_selector(p);
+            if (!item || !stack_push(p, &item, sizeof item)) return NULL;
+        } while (accept(p, TK_COMMA));
+    }
+    if (!expect(p, TK_RBRACKET) || !STACK_FINISH(p, mark, e->coll.items, e->coll.nitems)) return NULL;
+    return e;
+}
+
+/* {}, {a, b}, {k: v}, {field: v} */
+static sql_expr_t *parse_brace_literal(parser_t *p) {
+    const sql_token_t *open = advance(p);
+    sql_expr_t *e = new_expr(p, SQL_EXPR_SET, open);
+    if (!e) return NULL;
+    if (accept(p, TK_RBRACE)) return e;
+    size_t keys = stack_mark(p);
+    /* A name followed by ':' is a field: {name: 'x'} is a user-type (or struct) literal. */
+    if (tok_is_name(p, peek(p)) && peek_at(p, 1)->type == TK_COLON) {
+        e->kind = SQL_EXPR_UDT;
+        do {
+            sql_ident_t f;
+            if (!parse_ident(p, &f, "a field name") || !stack_push(p, &f, sizeof f)) return NULL;
+            if (!expect(p, TK_COLON)) return NULL;
+            /* Values go on the stack after all names: collect them in a second pass below. */
+            sql_expr_t *v = parse_selector(p);
+            if (!v || !stack_push(p, &v, sizeof v)) return NULL;
+        } while (accept(p, TK_COMMA));
+        if (!expect(p, TK_RBRACE)) return NULL;
+        /* The stack holds (ident, expr*) pairs: split them. */
+        size_t pair = sizeof(sql_ident_t) + sizeof(sql_expr_t *);
+        uint32_t n = (uint32_t)((p->stack_len - keys) / pair);
+        e->coll.nitems = n;
+        e->coll.fields = palloc(p, n * sizeof(sql_ident_t));
+        e->coll.values = palloc(p, n * sizeof(sql_expr_t *));
+        if (!e->coll.fields || !e->coll.values) return NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            memcpy(&e->coll.fields[i], p->stack + keys + i * pair, sizeof(sql_ident_t));
+            memcpy(&e->coll.values[i], p->stack + keys + i * pair + sizeof(sql_ident_t), sizeof(sql_expr_t *));
+        }
+        p->stack_len = keys;
+        return e;
+    }
+    sql_expr_t *first = parse_selector(p);
+    if (!first) return NULL;
+    if (at(p, TK_COLON)) {
+        e->kind = SQL_EXPR_MAP;
+        sql_expr_t *k = first;
+        size_t pairs = stack_mark(p);
+        for (;;) {
+            if (!expect(p, TK_COLON)) return NULL;
+            sql_expr_t *v = parse_selector(p);
+            if (!v || !stack_push(p, &k, sizeof k) || !stack_push(p, &v, sizeof v)) return NULL;
+            if (!accept(p, TK_COMMA)) break;
+            if (!(k = parse_selector(p))) return NULL;
+        }
+        if (!expect(p, TK_RBRACE)) return NULL;
+        uint32_t n = (uint32_t)((p->stack_len - pairs) / (2 * sizeof(sql_expr_t *)));
+        e->coll.nitems = n;
+        e->coll.items = palloc(p, n * sizeof(sql_expr_t *));
+        e->coll.values = palloc(p, n * sizeof(sql_expr_t *));
+        if (!e->coll.items || !e->coll.values) return NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            memcpy(&e->coll.items[i], p->stack + pairs + 2 * i * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
+            memcpy(&e->coll.values[i], p->stack + pairs + (2 * i + 1) * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
+        }
+        p->stack_len = pairs;
+        return e;
+    }
+    if (!stack_push(p, &first, sizeof first)) return NULL;
+    while (accept(p, TK_COMMA)) {
+        sql_expr_t *item = parse_selector(p);
+        if (!item || !stack_push(p, &item, sizeof item)) return NULL;
+    }
+    if (!expect(p, TK_RBRACE) || !STACK_FINISH(p, keys, e->coll.items, e->coll.nitems)) return NULL;
+    return e;
+}
+
+/* Whether '(' at the current token opens a CQL type hint "(type) term": the parenthesis holds a
+ * type and a term follows it. */
+static bool looks_like_hint(parser_t *p) {
+    uint32_t i = 1;
+    const sql_token_t *t = peek_at(p, i);
+    /* Skip over a type: names, '<', '>', ',', '.' up to the closing ')'. */
+    int angle = 0;
+    bool any = false;
+    for (;; t = peek_at(p, ++i)) {
+        if (t->type == TK_LT) angle++;
+        else if (t->type == TK_GT) angle--;
+        else if (t->type == TK_RPAREN && angle == 0) break;
+        else if (!(t->type == TK_IDENT || t->type == TK_QIDENT || t->type == TK_DOT ||
+                   (t->type == TK_COMMA && angle > 0)))
+            return false;
+        if (angle < 0 || i > 64) return false;
+        any = true;
+    }
+    if (!any) return false;
+    const sql_token_t *first = peek_at(p, 1);
+    if (first->type == TK_IDENT && first->kw != KW_NONE && !(sql_kw_flags(first->kw) & KWF_TYPE) &&
+        !tok_is_kw(first, KW_FROZEN) && !tok_is_kw(first, KW_MAP) && !tok_is_kw(first, KW_LIST) &&
+        !tok_is_kw(first, KW_SET) && !tok_is_kw(first, KW_TUPLE) && !tok_is_name(p, first))
+        return false;
+    const sql_token_t *next = peek_at(p, i + 1);
+    if (tok_is_literal(next)) return true;
+    switch (next->type) {
+    case TK_QMARK: case TK_COLON: case TK_LPAREN: case TK_LBRACKET: case TK_LBRACE: case TK_MINUS:
+        return true;
+    case TK_IDENT: case TK_QIDENT: /* a function call */
+        return peek_at(p, i + 2)->type == TK_LPAREN || peek_at(p, i + 2)->type == TK_DOT;
+    default: return false;
+    }
+}
+
+/* ( ... ): a type hint (CQL), a tuple, or an expression in parentheses. */
+static sql_expr_t *parse_paren(parser_t *p) {
+    const sql_token_t *open = peek(p);
+    if (is_cql(p) && looks_like_hint(p)) {
+        advance(p);
+        sql_expr_t *e = new_expr(p, SQL_EXPR_HINT, open);
+        if (!e || !(e->cast.type = parse_type(p)) || !expect(p, TK_RPAREN)) return NULL;
+        if (!(e->cast.arg = parse_expr_prec(p, PREC_UNARY))) return NULL;
+        return e;
+    }
+    advance(p);
+    if (at_kw(p, KW_SELECT)) return fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "subqueries are not supported"), NULL;
+    sql_expr_t *first = parse_selector(p);
+    if (!first) return NULL;
+    if (accept(p, TK_RPAREN)) {
+        first->parens = true;
+        return first;
+    }
+    if (!at(p, TK_COMMA)) return fail_expected(p, "')' or ','"), NULL;
+    sql_expr_t *e = new_expr(p, SQL_EXPR_TUPLE, open);
+    if (!e) return NULL;
+    size_t mark = stack_mark(p);
+    if (!stack_push(p, &first, sizeof first)) return NULL;
+    while (accept(p, TK_COMMA)) {
+        sql_expr_t *item = parse_selector(p);
+        if (!item || !stack_push(p, &item, sizeof item)) return NULL;
+    }
+    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, e->coll.items, e->coll.nitems)) return NULL;
+    return e;
+}
+
+/* f(args) after the name: count(*), count(DISTINCT x), or arguments. */
+static sql_expr_t *parse_args(parser_t *p, sql_expr_t *call) {
+    if (!expect(p, TK_LPAREN)) return NULL;
+    if (at(p, TK_STAR) && peek_at(p, 1)->type == TK_RPAREN) {
+        advance(p);
+        advance(p);
+        call->call.star = true;
+        return call;
+    }
+    if (!is_cql(p) && accept_kw(p, KW_DISTINCT)) call->call.distinct = true;
+    size_t mark = stack_mark(p);
+    if (!at(p, TK_RPAREN) || call->call.distinct) {
+        do {
+            sql_expr_t *a = parse_selector(p);
+            if (!a || !stack_push(p, &a, sizeof a)) return NULL;
+        } while (accept(p, TK_COMMA));
+    }
+    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, call->call.args, call->call.nargs)) return NULL;
+    return call;
+}
+
+/* Words that may name a function although they are reserved (token(), left(), right()). */
+static bool tok_is_function_name(const parser_t *p, const sql_token_t *t) {
+    return tok_is_name(p, t) || tok_is_kw(t, KW_TOKEN) || tok_is_kw(t, KW_LEFT) || tok_is_kw(t, KW_RIGHT) ||
+           tok_is_kw(t, KW_REPLACE);
+}
+
+/* INTERVAL '10' MINUTE, INTERVAL 10 MINUTES, INTERVAL '10 minutes', INTERVAL '1h' (pipelines):
+ * a duration literal written in the compact form. */
+static sql_expr_t *parse_interval(parser_t *p) {
+    const sql_token_t *kw = advance(p);
+    const sql_token_t *v = peek(p);
+    char num[32];
+    size_t nlen = 0;
+    const char *unit = NULL;
+    size_t ulen = 0;
+    sql_expr_t *val = NULL;
+    if (v->type == TK_INTEGER) {
+        advance(p);
+        nlen = EDDY_MIN(v->len, sizeof num - 1);
+        memcpy(num, p->text + v->off, nlen);
+    } else if (v->type == TK_STRING) {
+        if (!(val = literal_from_tok(p, advance(p), false))) return NULL;
+        const char *s = val->lit.text;
+        size_t i = 0;
+        while (i < val->lit.len && s[i] == ' ') i++;
+        while (i < val->lit.len && s[i] >= '0' && s[i] <= '9' && nlen < sizeof num - 1) num[nlen++] = s[i++];
+        if (nlen && i < val->lit.len && s[i] == ' ') {
+            while (i < val->lit.len && s[i] == ' ') i++;
+            unit = s + i, ulen = val->lit.len - i;
+        } else if (i < val->lit.len) {
+            /* A duration in Cassandra's own form: '1h30m'. */
+            sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, kw);
+            if (!e) return NULL;
+            e->lit.kind = SQL_LIT_DURATION;
+            e->lit.text = val->lit.text;
+            e->lit.len = val->lit.len;
+            if (!sql_duration_parse(e->lit.text, e->lit.len, &e->lit.v.duration))
+                return fail_at(p, v, SQL_ERR_SYNTAX, "invalid interval '%s'", val->lit.text), NULL;
+            return e;
+        }
+    } else {
+        return fail_expected(p, "an interval value"), NULL;
+    }
+    num[nlen] = 0;
+    const sql_token_t *u = peek(p);
+    if (!unit) {
+        if (u->type != TK_IDENT) return fail_expected(p, "an interval unit (SECOND, MINUTE, HOUR, DAY, ...)"), NULL;
+        advance(p);
+        unit = p->text + u->off, ulen = u->len;
+    }
+    static const struct {
+        const char *name;
+        const char *suffix;
+    } units[] = {{"year", "y"}, {"month", "mo"}, {"week", "w"}, {"day", "d"}, {"hour", "h"},
+                 {"minute", "m"}, {"second", "s"}, {"millisecond", "ms"}, {"microsecond", "us"},
+                 {"nanosecond", "ns"}};
+    const char *suffix = NULL;
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(units) && !suffix; i++) {
+        size_t l = strlen(units[i].name);
+        if ((ulen == l || (ulen == l + 1 && (unit[l] | 32) == 's')) && strncasecmp(unit, units[i].name, l) == 0)
+            suffix = units[i].suffix;
+    }
+    if (!suffix || !nlen) return fail_at(p, u, SQL_ERR_SYNTAX, "invalid interval unit '%.*s'", (int)EDDY_MIN(ulen, 30), unit), NULL;
+    sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, kw);
+    if (!e) return NULL;
+    char *text = arena_alloc(p->arena, nlen + 4);
+    if (!text) return fail_nomem(p), NULL;
+    snprintf(text, nlen + 4, "%s%s", num, suffix);
+    e->lit.kind = SQL_LIT_DURATION;
+    e->lit.text = text;
+    e->lit.len = (uint32_t)strlen(text);
+    if (!sql_duration_parse(text, e->lit.len, &e->lit.v.duration))
+        return fail_at(p, v, SQL_ERR_SYNTAX, "interval out of range"), NULL;
+    return e;
+}
+
+/* CASE [operand] WHEN a THEN b ... [ELSE c] END (pipelines). */
+static sql_expr_t *parse_case(parser_t *p) {
+    sql_expr_t *e = new_expr(p, SQL_EXPR_CASE, advance(p));
+    if (!e) return NULL;
+    if (!at_kw(p, KW_WHEN) && !(e->case_.operand = parse_expr(p))) return NULL;
+    size_t mark = stack_mark(p);
+    if (!at_kw(p, KW_WHEN)) return fail_expected(p, "WHEN"), NULL;
+    while (accept_kw(p, KW_WHEN)) {
+        sql_expr_t *w = parse_expr(p);
+        if (!w || !expect_kw(p, KW_THEN)) return NULL;
+        sql_expr_t *t = parse_expr(p);
+        if (!t || !stack_push(p, &w, sizeof w) || !stack_push(p, &t, sizeof t)) return NULL;
+    }
+    if (accept_kw(p, KW_ELSE) && !(e->case_.otherwise = parse_expr(p))) return NULL;
+    if (!expect_kw(p, KW_END)) return NULL;
+    uint32_t n = (uint32_t)((p->stack_len - mark) / (2 * sizeof(sql_expr_t *)));
+    e->case_.nwhens = n;
+    e->case_.whens = palloc(p, n * sizeof(sql_expr_t *));
+    e->case_.thens = palloc(p, n * sizeof(sql_expr_t *));
+    if (!e->case_.whens || !e->case_.thens) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        memcpy(&e->case_.whens[i], p->stack + mark + 2 * i * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
+        memcpy(&e->case_.thens[i], p->stack + mark + (2 * i + 1) * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
+    }
+    p->stack_len = mark;
+    return e;
+}
+
+static sql_expr_t *parse_primary(parser_t *p) {
+    const sql_token_t *t = peek(p);
+    if (tok_is_literal(t)) return literal_from_tok(p, advance(p), false);
+    switch (t->type) {
+    case TK_QMARK:
+    case TK_COLON: return parse_bind(p);
+    case TK_LPAREN: return parse_paren(p);
+    case TK_LBRACKET: return parse_list_literal(p);
+    case TK_LBRACE: return parse_brace_literal(p);
+    default: break;
+    }
+    const sql_token_t *next = peek_at(p, 1);
+    if (t->type == TK_IDENT && next->type == TK_LPAREN) {
+        switch (t->kw) {
+        case KW_CAST: {
+            sql_expr_t *e = new_expr(p, SQL_EXPR_CAST, t);
+            advance(p);
+            advance(p);
+            if (!e || !(e->cast.arg = parse_selector(p)) || !expect_kw(p, KW_AS) || !(e->cast.type = parse_type(p)) ||
+                !expect(p, TK_RPAREN))
+                return NULL;
+            return e;
+        }
+        case KW_WRITETIME:
+        case KW_TTL: {
+            sql_expr_t *e = new_expr(p, t->kw == KW_TTL ? SQL_EXPR_TTL : SQL_EXPR_WRITETIME, t);
+            if (!e) return NULL;
+            advance(p);
+            advance(p);
+            bool saved = p->in_cql_term;
+            p->in_cql_term = false;
+            e->bin.left = parse_expr_prec(p, PREC_UNARY);
+            p->in_cql_term = saved;
+            if (!e->bin.left || !expect(p, TK_RPAREN)) return NULL;
+            return e;
+        }
+        default: break;
+        }
+    }
+    if (!is_cql(p) && t->type == TK_IDENT) {
+        if (t->kw == KW_CASE) return parse_case(p);
+        if (t->kw == KW_INTERVAL && (next->type == TK_STRING || next->type == TK_INTEGER)) return parse_interval(p);
+        if ((t->kw == KW_DATE || t->kw == KW_TIMESTAMP || t->kw == KW_TIME) && next->type == TK_STRING) {
+            sql_expr_t *e = new_expr(p, SQL_EXPR_CAST, t);
+            if (!e || !(e->cast.type = parse_type(p)) || !(e->cast.arg = literal_from_tok(p, advance(p), false)))
+                return NULL;
+            return e;
+        }
+    }
+    if (tok_is_function_name(p, t)) {
+        /* name(, or ks.name( */
+        bool call = next->type == TK_LPAREN ||
+                    (next->type == TK_DOT && tok_is_name(p, peek_at(p, 2)) && peek_at(p, 3)->type == TK_LPAREN);
+        if (call) {
+            sql_expr_t *e = new_expr(p, SQL_EXPR_CALL, t);
+            if (!e) return NULL;
+            if (next->type == TK_DOT) {
+                if (!parse_qname(p, &e->call.name, "a function name")) return NULL;
+            } else if (!ident_from_tok(p, advance(p), &e->call.name.name)) {
+                return NULL;
+            }
+            return parse_args(p, e);
+        }
+    }
+    if (tok_is_name(p, t)) {
+        if (p->in_cql_term) {
+            char found[64];
+            snprintf(found, sizeof found, "'%.*s'", (int)EDDY_MIN(t->len, 40u), p->text + t->off);
+            return fail_at(p, t, SQL_ERR_SYNTAX, "expected a value (a literal, a bind marker or a function call), "
+                           "found %s", found), NULL;
+        }
+        sql_expr_t *e = new_expr(p, SQL_EXPR_COLUMN, t);
+        if (!e || !ident_from_tok(p, advance(p), &e->column.name)) return NULL;
+        return e;
+    }
+    if (t->type == TK_IDENT && t->kw != KW_NONE) {
+        char found[64];
+        snprintf(found, sizeof found, "'%.*s'", (int)EDDY_MIN(t->len, 40u), p->text + t->off);
+        return fail_at(p, t, SQL_ERR_SYNTAX, "expected %s, found reserved word %s",
+                       p->in_cql_term ? "a value" : "an expression", found), NULL;
+    }
+    return fail_expected(p, p->in_cql_term ? "a value (a literal, a bind marker or a function call)"
+                                           : "an expression"), NULL;
+}
+
+static sql_expr_t *parse_postfix(parser_t *p) {
+    sql_expr_t *e = parse_primary(p);
+    while (e) {
+        const sql_token_t *t = peek(p);
+        if (t->type == TK_LBRACKET) {
+            advance(p);
+            sql_expr_t *s = new_expr(p, SQL_EXPR_SUBSCRIPT, t);
+            if (!s) return NULL;
+            s->sub.arg = e;
+            bool saved = p->in_cql_term;
+            p->in_cql_term = is_cql(p);
+            if (!at(p, TK_RANGE) && !(s->sub.key = parse_selector(p))) return NULL;
+            if (accept(p, TK_RANGE)) {
+                s->kind = SQL_EXPR_SLICE;
+                if (!at(p, TK_RBRACKET) && !(s->sub.to = parse_selector(p))) return NULL;
+            }
+            p->in_cql_term = saved;
+            if (!expect(p, TK_RBRACKET)) return NULL;
+            e = s;
+        } else if (t->type == TK_DOT && (e->kind == SQL_EXPR_COLUMN || e->kind == SQL_EXPR_FIELD ||
+                                         e->kind == SQL_EXPR_SUBSCRIPT || e->kind == SQL_EXPR_CALL ||
+                                         e->kind == SQL_EXPR_WRITETIME)) {
+            if (peek_at(p, 1)->type == TK_STAR) break; /* t.* : the select list's business */
+            advance(p);
+            sql_expr_t *f = new_expr(p, SQL_EXPR_FIELD, t);
+            if (!f || !parse_ident(p, &f->field.field, "a field name")) return NULL;
+            f->field.arg = e;
+            e = f;
+        } else if (!is_cql(p) && (t->type == TK_ARROW || t->type == TK_ARROW2)) {
+            advance(p);
+            sql_expr_t *j = new_expr(p, SQL_EXPR_BINARY, t);
+            if (!j) return NULL;
+            j->op = t->type == TK_ARROW ? SQL_OP_JSON_GET : SQL_OP_JSON_GET_TEXT;
+            j->bin.left = e;
+            if (!(j->bin.right = parse_primary(p))) return NULL;
+            e = j;
+        } else {
+            break;
+        }
+    }
+    return e;
+}
+
+static sql_expr_t *parse_unary(parser_t *p) {
+    const sql_token_t *t = peek(p);
+    if (t->type == TK_MINUS || t->type == TK_PLUS) {
+        const sql_token_t *next = peek_at(p, 1);
+        if (t->type == TK_MINUS && tok_is_signed_number(next)) {
+            advance(p);
+            return literal_from_tok(p, advance(p), true);
+        }
+        advance(p);
+        if (!depth_enter(p)) return NULL;
+        sql_expr_t *arg = parse_unary(p);
+        depth_leave(p);
+        if (!arg) return NULL;
+        if (t->type == TK_PLUS) return arg;
+        sql_expr_t *e = new_expr(p, SQL_EXPR_UNARY, t);
+        if (!e) return NULL;
+        e->op = SQL_OP_NEG;
+        e->bin.left = arg;
+        return e;
+    }
+    return parse_postfix(p);
+}
+
+/* ---- binary operators ------------------------------------------------------------------------ */
+
+static sql_expr_t *binary(parser_t *p, const sql_token_t *t, sql_op_t op, sql_expr_t *l, sql_expr_t *r) {
+    sql_expr_t *e = new_expr(p, SQL_EXPR_BINARY, t);
+    if (!e) return NULL;
+    e->op = op;
+    e->bin.left = l;
+    e->bin.right = r;
+    e->pos = l->pos;
+    return e;
+}
+
+/* In a CQL term, "v + c" where c is a bare name ends the term: it is UPDATE's "c = v + c". */
+static bool stops_cql_term(const parser_t *p) {
+    if (!p->in_cql_term) return false;
+    const sql_token_t *n = peek_at(p, 1), *n2 = peek_at(p, 2);
+    return tok_is_name(p, n) && n2->type != TK_LPAREN && n2->type != TK_DOT;
+}
+
+static sql_expr_t *parse_mul(parser_t *p) {
+    sql_expr_t *l = parse_unary(p);
+    while (l) {
+        const sql_token_t *t = peek(p);
+        sql_op_t op = t->type == TK_STAR ? SQL_OP_MUL : t->type == TK_SLASH ? SQL_OP_DIV
+                    : t->type == TK_PERCENT ? SQL_OP_MOD : SQL_OP_NONE;
+        if (op == SQL_OP_NONE) break;
+        advance(p);
+        sql_expr_t *r = parse_unary(p);
+        if (!r) return NULL;
+        l = binary(p, t, op, l, r);
+    }
+    return l;
+}
+
+static sql_expr_t *parse_add(parser_t *p) {
+    sql_expr_t *l = parse_mul(p);
+    while (l) {
+        const sql_token_t *t = peek(p);
+        sql_op_t op = t->type == TK_PLUS ? SQL_OP_ADD : t->type == TK_MINUS ? SQL_OP_SUB : SQL_OP_NONE;
+        if (op == SQL_OP_NONE || stops_cql_term(p)) break;
+        advance(p);
+        sql_expr_t *r = parse_mul(p);
+        if (!r) return NULL;
+        l = binary(p, t, op, l, r);
+    }
+    return l;
+}
+
+static sql_expr_t *parse_concat(parser_t *p) {
+    sql_expr_t *l = parse_add(p);
+    while (l && at(p, TK_CONCAT)) {
+        const sql_token_t *t = advance(p);
+        sql_expr_t *r = parse_add(p);
+        if (!r) return NULL;
+        l = binary(p, t, SQL_OP_CONCAT, l, r);
+    }
+    return l;
+}
+
+/* e [NOT] IN (a, b, ...) */
+static sql_expr_t *parse_in_list(parser_t *p, const sql_token_t *t, sql_expr_t *arg, bool negated) {
+    sql_expr_t *e = new_expr(p, SQL_EXPR_IN, t);
+    if (!e) return NULL;
+    e->pos = arg->pos;
+    e->negated = negated;
+    e->in.arg = arg;
+    if (!expect(p, TK_LPAREN)) return NULL;
+    if (at_kw(p, KW_SELECT)) return fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "subqueries are not supported"), NULL;
+    size_t mark = stack_mark(p);
+    if (!at(p, TK_RPAREN)) {
+        do {
+            sql_expr_t *item = parse_concat(p);
+            if (!item || !stack_push(p, &item, sizeof item)) return NULL;
+        } while (accept(p, TK_COMMA));
+    }
+    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, e->in.items, e->in.nitems)) return NULL;
+    return e;
+}
+
+static sql_expr_t *parse_cmp(parser_t *p) {
+    sql_expr_t *l = parse_concat(p);
+    if (!l) return NULL;
+    const sql_token_t *t = peek(p);
+    sql_op_t op = SQL_OP_NONE;
+    switch (t->type) {
+    case TK_EQ: op = SQL_OP_EQ; break;
+    case TK_NE:
+    case TK_LTGT: op = SQL_OP_NE; break;
+    case TK_LT: op = SQL_OP_LT; break;
+    case TK_LE: op = SQL_OP_LE; break;
+    case TK_GT: op = SQL_OP_GT; break;
+    case TK_GE: op = SQL_OP_GE; break;
+    default: break;
+    }
+    if (op != SQL_OP_NONE) {
+        advance(p);
+        sql_expr_t *r = parse_concat(p);
+        return r ? binary(p, t, op, l, r) : NULL;
+    }
+    if (t->type != TK_IDENT) return l;
+    if (t->kw == KW_IS) {
+        advance(p);
+        sql_expr_t *e = new_expr(p, SQL_EXPR_IS_NULL, t);
+        if (!e) return NULL;
+        e->pos = l->pos;
+        e->negated = accept_kw(p, KW_NOT);
+        if (!expect_kw(p, KW_NULL)) return NULL;
+        e->bin.left = l;
+        return e;
+    }
+    if (t->kw == KW_CONTAINS) {
+        advance(p);
+        op = accept_kw(p, KW_KEY) ? SQL_OP_CONTAINS_KEY : SQL_OP_CONTAINS;
+        sql_expr_t *r = parse_concat(p);
+        return r ? binary(p, t, op, l, r) : NULL;
+    }
+    bool negated = false;
+    if (t->kw == KW_NOT) {
+        const sql_token_t *n = peek_at(p, 1);
+        if (!tok_is_kw(n, KW_IN) && !tok_is_kw(n, KW_LIKE) && !tok_is_kw(n, KW_BETWEEN)) return l;
+        advance(p);
+        negated = true;
+        t = peek(p);
+    }
+    switch (t->kw) {
+    case KW_IN: advance(p); return parse_in_list(p, t, l, negated);
+    case KW_LIKE: {
+        advance(p);
+        sql_expr_t *r = parse_concat(p);
+        return r ? binary(p, t, negated ? SQL_OP_NOT_LIKE : SQL_OP_LIKE, l, r) : NULL;
+    }
+    case KW_BETWEEN: {
+        advance(p);
+        sql_expr_t *e = new_expr(p, SQL_EXPR_BETWEEN, t);
+        if (!e) return NULL;
+        e->pos = l->pos;
+        e->negated = negated;
+        e->between.arg = l;
+        if (!(e->between.low = parse_concat(p)) || !expect_kw(p, KW_AND) || !(e->between.high = parse_concat(p)))
+            return NULL;
+        return e;
+    }
+    default: return l;
+    }
+}
+
+static sql_expr_t *parse_not(parser_t *p) {
+    if (at_kw(p, KW_NOT)) {
+        const sql_token_t *t = advance(p);
+        if (!depth_enter(p)) return NULL;
+        sql_expr_t *arg = parse_not(p);
+        depth_leave(p);
+        if (!arg) return NULL;
+        sql_expr_t *e = new_expr(p, SQL_EXPR_UNARY, t);
+        if (!e) return NULL;
+        e->op = SQL_OP_NOT;
+        e->bin.left = arg;
+        return e;
+    }
+    return parse_cmp(p);
+}
+
+static sql_expr_t *parse_and(parser_t *p) {
+    sql_expr_t *l = parse_not(p);
+    while (l && at_kw(p, KW_AND)) {
+        const sql_token_t *t = advance(p);
+        sql_expr_t *r = parse_not(p);
+        if (!r) return NULL;
+        l = binary(p, t, SQL_OP_AND, l, r);
+    }
+    return l;
+}
+
+static sql_expr_t *parse_or(parser_t *p) {
+    sql_expr_t *l = parse_and(p);
+    while (l && at_kw(p, KW_OR)) {
+        const sql_token_t *t = advance(p);
+        sql_expr_t *r = parse_and(p);
+        if (!r) return NULL;
+        l = binary(p, t, SQL_OP_OR, l, r);
+    }
+    return l;
+}
+
+sql_expr_t *parse_expr_prec(parser_t *p, sql_prec_t min) {
+    if (!depth_enter(p)) return NULL;
+    sql_expr_t *e;
+    switch (min) {
+    case PREC_OR: e = parse_or(p); break;
+    case PREC_AND: e = parse_and(p); break;
+    case PREC_NOT: e = parse_not(p); break;
+    case PREC_CMP: e = parse_cmp(p); break;
+    case PREC_CONCAT: e = parse_concat(p); break;
+    case PREC_ADD: e = parse_add(p); break;
+    case PREC_MUL: e = parse_mul(p); break;
+    default: e = parse_unary(p); break;
+    }
+    depth_leave(p);
+    return e;
+}
+
+sql_expr_t *parse_expr(parser_t *p) { return parse_expr_prec(p, PREC_OR); }
+
+sql_expr_t *parse_term(parser_t *p) {
+    if (!is_cql(p)) return parse_expr(p);
+    bool saved = p->in_cql_term;
+    p->in_cql_term = true;
+    sql_expr_t *e = parse_expr_prec(p, PREC_ADD);
+    p->in_cql_term = saved;
+    return e;
+}
+
+sql_expr_t *parse_selector(parser_t *p) {
+    return parse_expr_prec(p, is_cql(p) ? PREC_ADD : PREC_OR);
+}
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+/* One option value: a constant, an unquoted word (as a string), or a map of them. */
+static sql_expr_t *parse_option_value(parser_t *p) {
+    const sql_token_t *t = peek(p);
+    if (t->type == TK_IDENT && t->kw != KW_TRUE && t->kw != KW_FALSE && t->kw != KW_NULL && t->kw != KW_NAN &&
+        t->kw != KW_INFINITY && peek_at(p, 1)->type != TK_LPAREN) {
+        if (!tok_is_name(p, t)) return fail_expected(p, "an option value"), NULL;
+        advance(p);
+        sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, t);
+        if (!e) return NULL;
+        e->lit.kind = SQL_LIT_STRING;
+        uint32_t n;
+        if (!(e->lit.text = lit_text(p, p->text + t->off, t->len, false, &n))) return fail_nomem(p), NULL;
+        e->lit.len = n;
+        return e;
+    }
+    bool saved = p->in_cql_term;
+    p->in_cql_term = true;
+    sql_expr_t *e = parse_expr_prec(p, PREC_UNARY);
+    p->in_cql_term = saved;
+    if (!e) return NULL;
+    bool ok = e->kind == SQL_EXPR_LITERAL || e->kind == SQL_EXPR_MAP ||
+              (e->kind == SQL_EXPR_SET && e->coll.nitems == 0);
+    if (e->kind == SQL_EXPR_MAP)
+        for (uint32_t i = 0; i < e->coll.nitems; i++)
+            ok = ok && e->coll.items[i]->kind == SQL_EXPR_LITERAL && e->coll.values[i]->kind == SQL_EXPR_LITERAL;
+    if (!ok) {
+        if (e->kind == SQL_EXPR_BIND)
+            return fail_at(p, t, SQL_ERR_SYNTAX, "bind variables are not supported in DDL queries"), NULL;
+        return fail_at(p, t, SQL_ERR_SYNTAX, "invalid option value: expected a constant or a map of constants"),
+               NULL;
+    }
+    return e;
+}
+
+bool parse_option(parser_t *p, bool stream_style, size_t mark) {
+    sql_option_t o = {0};
+    const sql_token_t *t = peek(p);
+    if (stream_style && t->type == TK_STRING) {
+        /* 'key.name': kept whole. */
+        sql_expr_t *s = literal_from_tok(p, advance(p), false);
+        if (!s) return false;
+        o.name = (sql_ident_t){s->lit.text, s->lit.len, true, tok_pos(t)};
+    } else {
+        if (!parse_ident(p, &o.name, "an option name")) return false;
+        while (stream_style && at(p, TK_DOT)) { /* key.name: kept whole */
+            advance(p);
+            sql_ident_t part;
+            if (!parse_ident(p, &part, "an option name")) return false;
+            char *joined = arena_alloc(p->arena, o.name.len + part.len + 2);
+            if (!joined) return fail_nomem(p);
+            memcpy(joined, o.name.name, o.name.len);
+            joined[o.name.len] = '.';
+            memcpy(joined + o.name.len + 1, part.name, part.len + 1);
+            o.name.name = joined;
+            o.name.len += part.len + 1;
+        }
+    }
+    if (!expect(p, TK_EQ) || !(o.value = parse_option_value(p))) return false;
+    /* Cassandra: "Multiple definition for property x". */
+    for (size_t off = mark; off < p->stack_len; off += sizeof o) {
+        sql_option_t prev;
+        memcpy(&prev, p->stack + off, sizeof prev);
+        if (ident_eq(&prev.name, &o.name))
+            return fail_at(p, t, SQL_ERR_SYNTAX, "multiple definition for property %s", o.name.name);
+    }
+    return stack_push(p, &o, sizeof o);
+}
+
+bool parse_option_list(parser_t *p, bool parens, sql_option_t **out, uint32_t *n) {
+    size_t mark = stack_mark(p);
+    if (parens && !expect(p, TK_LPAREN)) return false;
+    do {
+        if (!parse_option(p, parens, mark)) return false;
+    } while (parens ? accept(p, TK_COMMA) : accept_kw(p, KW_AND));
+    if (parens && !expect(p, TK_RPAREN)) return false;
+    return stack_finish(p, mark, sizeof(sql_option_t), (void **)out, n);
+}
