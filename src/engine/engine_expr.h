@@ -29,6 +29,7 @@ typedef enum {
     EX_IN,        /* args[0] IN (args[1..]); sub 1: NOT IN */
     EX_BETWEEN,   /* sub 1: NOT BETWEEN */
     EX_LIKE,      /* sub 1: NOT LIKE */
+    EX_COLL,      /* a collection literal: sub is ENG_LIST, ENG_SET or ENG_MAP (args key, value, ...) */
 } eng_expr_op_t;
 
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } eng_cmp_t;

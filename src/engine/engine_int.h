@@ -26,9 +26,12 @@
 #define EDDY_ENGINE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "engine/engine.h"
 #include "engine/engine_expr.h"
+
+struct sql_stmt;
 
 /* ---- a small hash map from byte keys to pointers (keys copied into an arena) ----------------- */
 
@@ -150,14 +153,17 @@ typedef struct eng_plan {
     eng_stream_t **streams;
     uint32_t ntables;        /* CREATE TABLE statements, in file order */
     eng_table_t **tables;
-    uint32_t nddl;           /* CQL text of CREATE KEYSPACE/TABLE statements, run before start */
-    char **ddl;
+    uint32_t nddl;           /* CREATE KEYSPACE/TABLE statements, run before anything starts */
+    const struct sql_stmt **ddl;
+    eng_table_t **ddl_tables; /* for each: the table a CREATE TABLE describes, else NULL */
+    char *text;              /* the file's text (the AST's positions point into it) */
+    size_t text_len;
     uint32_t nqueries;
     eng_query_t **queries;
     bool is_batch;           /* every query reads a table */
 } eng_plan_t;
 
-void eng_plan_free(eng_plan_t *plan);
+
 
 /* ---- backends ------------------------------------------------------------------------------- */
 
@@ -221,8 +227,9 @@ typedef struct eng_sink_ops {
     /* The catalog's description of ks.table (allocated in arena); EDDY_ERR_NOT_FOUND. */
     int (*table_get)(void *ctx, const char *ks, const char *table, arena_t *arena, eng_table_t **out,
                      char *errstr, size_t errlen);
-    /* Runs a CREATE KEYSPACE/TABLE statement (IF NOT EXISTS semantics). */
-    int (*ddl)(void *ctx, const char *cql, char *errstr, size_t errlen);
+    /* Runs a CREATE KEYSPACE/TABLE statement (IF NOT EXISTS semantics); table is what a CREATE
+     * TABLE describes (NULL for a keyspace). */
+    int (*ddl)(void *ctx, const struct sql_stmt *stmt, const eng_table_t *table, char *errstr, size_t errlen);
     /* State: reads a key of the engine's key/value area into out. */
     int (*kv_get)(void *ctx, eddy_view_t key, wr_t *out, bool *found);
     /* Calls fn for each key with prefix, in key order (fn non-zero stops). */
@@ -245,6 +252,16 @@ typedef struct {
     const eng_sink_ops_t *ops;
     void *ctx;
 } eng_sink_t;
+
+/* Parses and checks a pipeline file against the sink's catalog (tables created in the file
+ * count as existing). Returns EDDY_OK with *out (free with eng_plan_free), or EDDY_ERR_INVALID
+ * with "line L:C message" in errstr (syntax, unknown column or table, type mismatch, ...), or
+ * EDDY_ERR_NOMEM. Nothing is created or started. */
+int eng_plan_build(const char *name, const char *text, size_t len, eng_sink_t sink, eng_plan_t **out, char *errstr,
+                   size_t errlen);
+void eng_plan_free(eng_plan_t *plan);
+/* Runs the plan's DDL (keyspaces and tables created if missing). */
+int eng_plan_run_ddl(const eng_plan_t *plan, eng_sink_t sink, char *errstr, size_t errlen);
 
 /* The in-memory backend (tests, dry runs): a log of topics and a store of tables + kv. */
 typedef struct eng_mem eng_mem_t;
@@ -301,6 +318,12 @@ int eng_txn_kv(eng_txn_t *t, eddy_view_t key, eddy_view_t value, bool is_delete)
 int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen);
 /* Counters accumulated by this batch (reset by eng_txn_reset). */
 const eng_counters_t *eng_txn_counters(const eng_txn_t *t);
+/* Batch jobs: the groups accumulated so far, serialized (a range's partial aggregates); the
+ * merge of serialized partials into this transaction's groups (validated: bytes from disk);
+ * and forgetting the groups (after exporting them). */
+int eng_txn_export_groups(eng_txn_t *t, wr_t *w);
+int eng_txn_import_groups(eng_txn_t *t, const uint8_t *p, size_t n);
+void eng_txn_drop_groups(eng_txn_t *t);
 /* Whether the batch holds anything to commit. */
 bool eng_txn_empty(const eng_txn_t *t);
 
@@ -312,6 +335,29 @@ enum { KV_INPUT = 1, KV_GROUP = 2, KV_REF = 3, KV_POS = 4, KV_META = 5, KV_RANGE
 void eng_kv_prefix(wr_t *w, const char *query_id, int kind);
 /* The stored position of (topic, partition) for query q: next offset, or -1 when none. */
 int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic, int32_t partition, int64_t *next);
+
+/* ---- batch jobs ------------------------------------------------------------------------------ */
+
+typedef struct eng_batch_job {
+    eng_query_t *q;
+    eng_sink_t sink;
+    uint32_t nranges;
+    int64_t now_ms;
+    uint8_t *done;                 /* per range: finished by an earlier run */
+    atomic_uint next;              /* the next range to take */
+    atomic_uint ranges_done;
+    atomic_ullong rows;            /* rows scanned */
+    atomic_ullong output_rows;
+    atomic_ullong rows_skipped;
+    atomic_bool stop;
+} eng_batch_job_t;
+
+/* Prepares a job over nranges token ranges (0: 64). Free with eng_batch_destroy. */
+int eng_batch_init(eng_batch_job_t *job, eng_query_t *q, eng_sink_t sink, uint32_t nranges, int64_t now_ms);
+void eng_batch_destroy(eng_batch_job_t *job);
+/* Runs the ranges not done yet on threads workers, then writes the result. Returns EDDY_OK, the
+ * first error, or EDDY_ERR_CLOSED when job->stop was set (the finished ranges stay done). */
+int eng_batch_run(eng_batch_job_t *job, int threads, char *errstr, size_t errlen);
 
 /* ---- a streaming query's read loop ---------------------------------------------------------- */
 

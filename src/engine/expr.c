@@ -300,6 +300,13 @@ int eng_expr_eval(const eng_expr_t *e, eng_row_t *row, eng_val_t *out) {
         *out = eng_bool((lo >= 0 && hi <= 0) != (e->sub == 1));
         return EDDY_OK;
     }
+    case EX_COLL: {
+        eng_val_t *items = arena_alloc(row->arena, (e->nargs ? e->nargs : 1) * sizeof *items);
+        if (!items) return EDDY_ERR_NOMEM;
+        for (uint32_t i = 0; i < e->nargs; i++)
+            if ((rc = eng_expr_eval(e->args[i], row, &items[i]))) return rc;
+        return eng_val_make_coll(row->arena, e->sub, items, e->sub == ENG_MAP ? e->nargs / 2 : e->nargs, out);
+    }
     case EX_LIKE:
         if ((rc = eng_expr_eval(e->args[0], row, &a)) || (rc = eng_expr_eval(e->args[1], row, &b))) return rc;
         *out = eng_null();

@@ -240,9 +240,9 @@ static int sink_table_get(void *ctx, const char *ks, const char *table, arena_t 
 
 /* The memory backend cannot run CQL: its tables come from eng_mem_define_table (the planner
  * defines the tables a pipeline file creates, through the same path). */
-static int sink_ddl(void *ctx, const char *cql, char *errstr, size_t errlen) {
-    (void)ctx; (void)cql; (void)errstr; (void)errlen;
-    return EDDY_OK;
+static int sink_ddl(void *ctx, const struct sql_stmt *stmt, const eng_table_t *table, char *errstr, size_t errlen) {
+    (void)stmt; (void)errstr; (void)errlen;
+    return table ? eng_mem_define_table(ctx, table->keyspace, table) : EDDY_OK;
 }
 
 static int sink_kv_get(void *ctx, eddy_view_t key, wr_t *out, bool *found) {

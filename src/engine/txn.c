@@ -793,3 +793,59 @@ int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen) {
     t->counters.state_rows_total = (uint64_t)t->state_delta;
     return EDDY_OK;
 }
+
+/* ---- partial aggregates (batch jobs) -------------------------------------------------------- */
+
+/* Layout: uvarint count, then per group: uvarint key length, key bytes (the encoded group key
+ * values), varint rows, the aggregate states. */
+int eng_txn_export_groups(eng_txn_t *t, wr_t *w) {
+    const eng_query_t *q = t->q;
+    wr_uvarint(w, t->grouporder.n);
+    for (uint32_t i = 0; i < t->grouporder.n; i++) {
+        const group_t *g = t->grouporder.items[i];
+        wr_uvarint(w, g->klen);
+        wr_bytes(w, g->key, g->klen);
+        wr_varint(w, g->rows);
+        for (uint32_t a = 0; a < q->nagg; a++) eng_agg_encode(w, &q->aggs[a], &g->st[a]);
+    }
+    return wr_ok(w) ? EDDY_OK : EDDY_ERR_NOMEM;
+}
+
+int eng_txn_import_groups(eng_txn_t *t, const uint8_t *p, size_t n) {
+    const eng_query_t *q = t->q;
+    rd_t r = rd_init(p, n);
+    uint64_t count = rd_uvarint64(&r);
+    if (!rd_ok(&r) || count > n) return EDDY_ERR_CORRUPT;
+    eng_val_t *keys = arena_alloc(&t->arena, (q->ngroup ? q->ngroup : 1) * sizeof *keys);
+    eng_agg_state_t *st = arena_alloc(&t->arena, (q->nagg ? q->nagg : 1) * sizeof *st);
+    if (!keys || !st) return EDDY_ERR_NOMEM;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t kl = rd_uvarint64(&r);
+        if (!rd_ok(&r) || kl > rd_remaining(&r)) return EDDY_ERR_CORRUPT;
+        const uint8_t *kp = rd_bytes(&r, (size_t)kl);
+        rd_t kr = rd_init(kp, (size_t)kl);
+        for (uint32_t k = 0; k < q->ngroup; k++) {
+            int rc = eng_val_decode(&kr, &t->arena, &keys[k]);
+            if (rc) return rc;
+        }
+        if (rd_remaining(&kr)) return EDDY_ERR_CORRUPT;
+        int64_t rows = rd_varint64(&r);
+        for (uint32_t a = 0; a < q->nagg; a++) {
+            int rc = eng_agg_decode(&r, &q->aggs[a], &st[a], &t->arena);
+            if (rc) return rc;
+        }
+        if (!rd_ok(&r) || rows < 0) return EDDY_ERR_CORRUPT;
+        group_t *g;
+        int rc = group_load(t, kp, (size_t)kl, keys, &g);
+        if (rc) return rc;
+        g->rows += rows;
+        for (uint32_t a = 0; a < q->nagg; a++)
+            if ((rc = eng_agg_merge(&q->aggs[a], &g->st[a], &st[a], &t->arena))) return rc;
+    }
+    return rd_remaining(&r) ? EDDY_ERR_CORRUPT : EDDY_OK;
+}
+
+void eng_txn_drop_groups(eng_txn_t *t) {
+    eng_map_clear(&t->groups);
+    t->grouporder.n = 0;
+}

@@ -1,0 +1,222 @@
+/* Unit tests: pipeline files through the planner, run on the in-memory backend: the workshop's
+ * two jobs, retractions, schemaless streams, grouping, batch restarts, and errors that point at
+ * line and column. */
+#include <stdio.h>
+
+#include "engine/engine_int.h"
+#include "test.h"
+
+static const char *LEAVES_BY_TAG =
+    "CREATE STREAM leaf_changes (id text KEY, title text, url text, tags list<text>)\n"
+    "  WITH (topic = 'leaves', format = 'json', changelog = true);\n"
+    "CREATE KEYSPACE IF NOT EXISTS demo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\n"
+    "CREATE TABLE IF NOT EXISTS demo.leaves_by_tag\n"
+    "  (tag text, title text, url text, tags list<text>, PRIMARY KEY ((tag), title));\n"
+    "INSERT INTO demo.leaves_by_tag\n"
+    "  SELECT tag, title, url, tags FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag);\n";
+
+static char *dump(eng_mem_t *m, const char *table) {
+    static char buf[4][4096];
+    static int k;
+    char *b = buf[k++ % 4];
+    wr_t w;
+    wr_init(&w, 256);
+    eng_mem_dump_table(m, "demo", table, &w);
+    snprintf(b, 4096, "%.*s", (int)w.len, w.buf ? (const char *)w.buf : "");
+    wr_free(&w);
+    return b;
+}
+
+static eng_plan_t *plan_ok(eng_mem_t *m, const char *text) {
+    eng_plan_t *p = NULL;
+    char err[512] = "";
+    int rc = eng_plan_build("t", text, strlen(text), eng_mem_sink(m), &p, err, sizeof err);
+    if (rc) printf("# plan error: %s\n", err);
+    REQUIRE(rc == EDDY_OK);
+    REQUIRE_OK(eng_plan_run_ddl(p, eng_mem_sink(m), err, sizeof err));
+    return p;
+}
+
+static const char *plan_err(eng_mem_t *m, const char *text) {
+    static char err[512];
+    eng_plan_t *p = NULL;
+    err[0] = 0;
+    int rc = eng_plan_build("t", text, strlen(text), eng_mem_sink(m), &p, err, sizeof err);
+    eng_plan_free(p);
+    return rc == EDDY_ERR_INVALID ? err : "(no error)";
+}
+
+static void drain(eng_mem_t *m, eng_query_t *q) {
+    eng_stream_run_t r;
+    char err[256];
+    REQUIRE_OK(eng_stream_open(&r, q, eng_mem_source(m), eng_mem_sink(m), err, sizeof err));
+    uint32_t n;
+    do REQUIRE_OK(eng_stream_step(&r, 1000, 1000, &n, err, sizeof err));
+    while (n > 0);
+    eng_stream_close(&r);
+}
+
+TEST(engine_plan_leaves_by_tag_sql) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "leaves", 1);
+    eng_plan_t *p = plan_ok(m, LEAVES_BY_TAG);
+    REQUIRE(p->nqueries == 1);
+    eng_query_t *q = p->queries[0];
+    CHECK(q->retracting);
+    CHECK(q->need_refcount);
+    CHECK_EQ_INT(q->nbase, 3); /* title, url, tags: the key column is not used */
+    eng_mem_append(m, "leaves", 0, "L1", "{\"id\":\"L1\",\"title\":\"T\",\"url\":\"u\",\"tags\":[\"a\",\"b\"],\"content\":\"x\"}");
+    eng_mem_append(m, "leaves", 0, "L1", "{\"id\":\"L1\",\"title\":\"T\",\"url\":\"u\",\"tags\":[\"b\"]}");
+    drain(m, q);
+    CHECK_EQ_STR(dump(m, "leaves_by_tag"), "tag=\"b\"|title=\"T\"|tags=[\"b\"]|url=\"u\"\n");
+    eng_plan_free(p);
+    eng_mem_free(m);
+}
+
+TEST(engine_plan_schemaless_and_expressions) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "events", 1);
+    eng_plan_t *p = plan_ok(m,
+        "CREATE STREAM ev WITH (topic = 'events');\n"
+        "CREATE TABLE IF NOT EXISTS demo.ev_out (k text PRIMARY KEY, n int, kind text, who text, part int, first text);\n"
+        "INSERT INTO demo.ev_out\n"
+        "  SELECT rowkey AS k, CAST(payload['n'] AS int) * 2 AS n,\n"
+        "         CASE WHEN payload['n'] > 10 THEN 'big' ELSE 'small' END AS kind,\n"
+        "         lower(user.name) AS who, rowpartition AS part, items[0] AS first\n"
+        "  FROM ev WHERE payload['n'] IS NOT NULL AND kind_of <> 'skip';\n");
+    eng_mem_append(m, "events", 0, "a", "{\"payload\":{\"n\":5},\"user\":{\"name\":\"ANN\"},\"items\":[\"x\",\"y\"],\"kind_of\":\"ok\"}");
+    eng_mem_append(m, "events", 0, "b", "{\"payload\":{\"n\":50},\"user\":{\"name\":\"Bo\"},\"kind_of\":\"ok\"}");
+    eng_mem_append(m, "events", 0, "c", "{\"payload\":{\"n\":7},\"kind_of\":\"skip\"}");
+    eng_mem_append(m, "events", 0, "d", "{\"payload\":{}}");
+    drain(m, p->queries[0]);
+    CHECK_EQ_STR(dump(m, "ev_out"),
+                 "k=\"a\"|first=\"x\"|kind=\"small\"|n=10|part=0|who=\"ann\"\n"
+                 "k=\"b\"|first=null|kind=\"big\"|n=100|part=0|who=\"bo\"\n");
+    eng_plan_free(p);
+    eng_mem_free(m);
+}
+
+TEST(engine_plan_group_by_having_retracts) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "orders", 1);
+    eng_plan_t *p = plan_ok(m,
+        "CREATE STREAM orders (id text KEY, customer text, amount double, item text)\n"
+        "  WITH (topic = 'orders', changelog = true);\n"
+        "CREATE TABLE demo.by_customer (customer text PRIMARY KEY, n bigint, total double, lo double, hi double,\n"
+        "  mean double, items bigint);\n"
+        "INSERT INTO demo.by_customer\n"
+        "  SELECT customer, count(*) AS n, sum(amount) AS total, min(amount) AS lo, max(amount) AS hi,\n"
+        "         avg(amount) AS mean, count(DISTINCT item) AS items\n"
+        "  FROM orders GROUP BY customer HAVING count(*) >= 2;\n");
+    eng_query_t *q = p->queries[0];
+    CHECK(q->grouped);
+    CHECK(!q->need_refcount); /* the sink key is the group key */
+    eng_mem_append(m, "orders", 0, "o1", "{\"customer\":\"ann\",\"amount\":10,\"item\":\"x\"}");
+    eng_mem_append(m, "orders", 0, "o2", "{\"customer\":\"ann\",\"amount\":30,\"item\":\"x\"}");
+    eng_mem_append(m, "orders", 0, "o3", "{\"customer\":\"bo\",\"amount\":5,\"item\":\"y\"}");
+    drain(m, q);
+    CHECK_EQ_STR(dump(m, "by_customer"), "customer=\"ann\"|hi=30|items=1|lo=10|mean=20|n=2|total=40\n");
+    /* o2 changes hands: ann falls below HAVING (row deleted), bo reaches it. */
+    eng_mem_append(m, "orders", 0, "o2", "{\"customer\":\"bo\",\"amount\":30,\"item\":\"z\"}");
+    drain(m, q);
+    CHECK_EQ_STR(dump(m, "by_customer"), "customer=\"bo\"|hi=30|items=2|lo=5|mean=17.5|n=2|total=35\n");
+    eng_mem_append(m, "orders", 0, "o3", NULL);
+    drain(m, q);
+    CHECK_EQ_STR(dump(m, "by_customer"), "");
+    eng_plan_free(p);
+    eng_mem_free(m);
+}
+
+static void define_leaves(eng_mem_t *m) {
+    eng_plan_t *p = plan_ok(m,
+        "CREATE TABLE IF NOT EXISTS demo.leaves (id text PRIMARY KEY, title text, url text, tags list<text>);\n"
+        "CREATE STREAM s WITH (topic = 'unused');\n"
+        "INSERT INTO demo.leaves SELECT rowkey AS id FROM s;\n");
+    eng_plan_free(p);
+}
+
+static const char *TAGS =
+    "CREATE TABLE IF NOT EXISTS demo.tags (tag text PRIMARY KEY, count int);\n"
+    "INSERT INTO demo.tags SELECT tag, count(*) AS count FROM demo.leaves CROSS JOIN UNNEST(tags) AS t(tag) GROUP BY tag;\n";
+
+TEST(engine_plan_tags_batch_parallel_and_restart) {
+    eng_mem_t *m = eng_mem_new();
+    define_leaves(m);
+    static const char *const tagset[] = {"cassandra", "kafka", "spark", "data.modeling", "streaming"};
+    char json[256];
+    for (int i = 0; i < 300; i++) {
+        snprintf(json, sizeof json, "{\"id\":\"l%d\",\"title\":\"t\",\"tags\":[\"%s\",\"%s\"]}", i, tagset[i % 5],
+                 tagset[(i / 5) % 5]);
+        REQUIRE_OK(eng_mem_insert_json(m, "demo", "leaves", json));
+    }
+    REQUIRE_OK(eng_mem_insert_json(m, "demo", "leaves", "{\"id\":\"none\",\"title\":\"t\"}"));
+    eng_plan_t *p = plan_ok(m, TAGS);
+    CHECK(p->is_batch);
+    eng_mem_t *m2 = eng_mem_clone(m);
+    char err[256];
+    eng_batch_job_t job;
+    REQUIRE_OK(eng_batch_init(&job, p->queries[0], eng_mem_sink(m), 16, 1000));
+    REQUIRE_OK(eng_batch_run(&job, 2, err, sizeof err));
+    CHECK_EQ_INT(atomic_load(&job.rows), 301);
+    CHECK_EQ_INT(atomic_load(&job.ranges_done), 16);
+    eng_batch_destroy(&job);
+    const char *expect = "tag=\"cassandra\"|count=120\ntag=\"data.modeling\"|count=120\ntag=\"kafka\"|count=120\n"
+                         "tag=\"spark\"|count=120\ntag=\"streaming\"|count=120\n";
+    CHECK_EQ_STR(dump(m, "tags"), expect);
+    /* A run that fails after 5 commits resumes with the remaining ranges and ends the same. */
+    eng_mem_fail_commit_after(m2, 5);
+    REQUIRE_OK(eng_batch_init(&job, p->queries[0], eng_mem_sink(m2), 16, 1000));
+    CHECK(eng_batch_run(&job, 1, err, sizeof err) != EDDY_OK);
+    eng_batch_destroy(&job);
+    eng_mem_fail_commit_after(m2, -1);
+    CHECK_EQ_STR(dump(m2, "tags"), "");
+    REQUIRE_OK(eng_batch_init(&job, p->queries[0], eng_mem_sink(m2), 16, 1000));
+    REQUIRE_OK(eng_batch_run(&job, 2, err, sizeof err));
+    CHECK(atomic_load(&job.rows) < 301); /* the first five ranges were not scanned again */
+    eng_batch_destroy(&job);
+    CHECK_EQ_STR(dump(m2, "tags"), expect);
+    eng_plan_free(p);
+    eng_mem_free(m2);
+    eng_mem_free(m);
+}
+
+TEST(engine_plan_errors_point_at_line_and_column) {
+    eng_mem_t *m = eng_mem_new();
+    define_leaves(m);
+    CHECK(strstr(plan_err(m, "CREATE STREAM s WITH (topic = 'x');\nINSERT INTO demo.leaves SELEC id FROM s;"), "line 2:") != NULL);
+    const char *e = plan_err(m,
+        "CREATE STREAM s (id text KEY, title text) WITH (topic = 'x');\n"
+        "INSERT INTO demo.leaves\n"
+        "  SELECT id, titel AS title FROM s;\n");
+    CHECK(strstr(e, "line 3:14") != NULL);
+    CHECK(strstr(e, "unknown column titel") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x');\n"
+                    "INSERT INTO demo.leaves SELECT id, n AS title FROM s;\n");
+    CHECK(strstr(e, "line 2:36") != NULL);
+    CHECK(strstr(e, "type mismatch: column title of demo.leaves is text, the expression is int") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x');\n"
+                    "INSERT INTO demo.leaves SELECT id FROM s WHERE n + 'a' > 1;\n");
+    CHECK(strstr(e, "type mismatch: int + text") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY) WITH (topic = 'x');\nINSERT INTO demo.nope SELECT id FROM s;");
+    CHECK(strstr(e, "line 2:18 unknown table demo.nope") != NULL);
+    e = plan_err(m, "INSERT INTO demo.leaves SELECT id FROM nostream;");
+    CHECK(strstr(e, "unknown stream nostream") != NULL);
+    e = plan_err(m, "CREATE STREAM s (title text) WITH (topic = 'x');\nINSERT INTO demo.leaves SELECT title FROM s;");
+    CHECK(strstr(e, "primary key column id of demo.leaves is not produced") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x');\n"
+                    "INSERT INTO demo.leaves SELECT id FROM s WHERE count(*) > 1;");
+    CHECK(strstr(e, "aggregates are not allowed here") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x');\n"
+                    "INSERT INTO demo.leaves SELECT id, lower(n) AS title FROM s;");
+    CHECK(strstr(e, "lower: argument 1 is int, expected text") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x', colour = 'blue');\n"
+                    "INSERT INTO demo.leaves SELECT id FROM s;");
+    CHECK(strstr(e, "line 1:57 unknown stream option colour") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x');\n"
+                    "INSERT INTO demo.leaves SELECT id, n AS title FROM s GROUP BY id;");
+    CHECK(strstr(e, "column n must appear in GROUP BY") != NULL);
+    e = plan_err(m, "CREATE STREAM s (id text KEY, n int) WITH (topic = 'x');\n"
+                    "INSERT INTO demo.leaves SELECT id FROM s CROSS JOIN UNNEST(n) AS t(x);");
+    CHECK(strstr(e, "UNNEST needs a list, set or map, not int") != NULL);
+    eng_mem_free(m);
+}
