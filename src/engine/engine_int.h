@@ -190,8 +190,11 @@ typedef struct eng_source_ops {
      * each (fn returning non-zero stops). *next is the offset after the last record read. */
     int (*read)(void *ctx, const char *topic, int32_t partition, int64_t offset, uint32_t max_records,
                 eng_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen);
-    /* Calls fn(arg) (from any thread) whenever new records of topic are durable. */
-    int (*watch)(void *ctx, const char *topic, void (*fn)(void *arg), void *arg, void **handle);
+    /* Arranges for fn(arg) to run once (from any thread) when the partition's high watermark
+     * passes offset. *handle is NULL when it already has (fn is then never called). */
+    int (*watch)(void *ctx, const char *topic, int32_t partition, int64_t offset, void (*fn)(void *arg), void *arg,
+                 void **handle);
+    /* Cancels a watch; when it returns, fn is not running and will not run. */
     void (*unwatch)(void *ctx, void *handle);
 } eng_source_ops_t;
 
@@ -335,6 +338,29 @@ enum { KV_INPUT = 1, KV_GROUP = 2, KV_REF = 3, KV_POS = 4, KV_META = 5, KV_RANGE
 void eng_kv_prefix(wr_t *w, const char *query_id, int kind);
 /* The stored position of (topic, partition) for query q: next offset, or -1 when none. */
 int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic, int32_t partition, int64_t *next);
+
+/* ---- the engine's backends ------------------------------------------------------------------ */
+
+/* How an engine reaches its source and sink: the embedded log and store (engine.c), or the
+ * in-memory backend (tests). Each pipeline opens its own source (it caches partition handles);
+ * the sink is shared and thread-safe. */
+typedef struct {
+    void *env;
+    int (*source_open)(void *env, eng_source_t *out);
+    void (*source_close)(void *env, eng_source_t src);
+    eng_sink_t sink;
+    int batch_threads;
+    int progress_interval_ms;
+    void (*close)(void *env, eng_sink_t sink); /* at engine_free, after every pipeline stopped */
+} eng_backend_t;
+
+int eng_engine_new(const eng_backend_t *be, engine_t **out, char *errstr, size_t errlen);
+
+/* The embedded backends. */
+int eng_logsrc_open(void *log, eng_source_t *out);
+void eng_logsrc_close(void *log, eng_source_t src);
+int eng_store_sink(void *store, eng_sink_t *out);
+void eng_store_sink_free(eng_sink_t sink);
 
 /* ---- batch jobs ------------------------------------------------------------------------------ */
 

@@ -35,8 +35,19 @@ typedef struct {
     eng_map_t rows;  /* encoded pk -> mem_blob_t * (encoded row: one value per column) */
 } mem_table_t;
 
+typedef struct mem_watch {
+    struct mem_watch *next;
+    char *topic;
+    int32_t partition;
+    int64_t offset;
+    void (*fn)(void *);
+    void *arg;
+} mem_watch_t;
+
 struct eng_mem {
     arena_t arena;
+    pthread_mutex_t tlock; /* topics and watches (the pipeline thread reads while tests append) */
+    mem_watch_t *watches;
     mem_topic_t *topics;
     size_t ntopics;
     mem_table_t **tables;
@@ -53,6 +64,7 @@ eng_mem_t *eng_mem_new(void) {
     eng_map_init(&m->kv, &m->arena);
     m->fail_after = -1;
     pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->tlock, NULL);
     return m;
 }
 
@@ -89,7 +101,14 @@ void eng_mem_free(eng_mem_t *m) {
     eddy_free(m->tables);
     blob_free_all(&m->kv);
     arena_free(&m->arena);
+    while (m->watches) {
+        mem_watch_t *w = m->watches;
+        m->watches = w->next;
+        eddy_free(w->topic);
+        eddy_free(w);
+    }
     pthread_mutex_destroy(&m->lock);
+    pthread_mutex_destroy(&m->tlock);
     eddy_free(m);
 }
 
@@ -113,7 +132,29 @@ int eng_mem_create_topic(eng_mem_t *m, const char *topic, int32_t partitions) {
     return EDDY_OK;
 }
 
+static int64_t append_locked(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value);
+
 int64_t eng_mem_append(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value) {
+    pthread_mutex_lock(&m->tlock);
+    int64_t o = append_locked(m, topic, partition, key, value);
+    /* Fire the watches this record satisfies (outside nothing: fn only signals). */
+    mem_watch_t **pw = &m->watches;
+    while (o >= 0 && *pw) {
+        mem_watch_t *w = *pw;
+        if (w->partition == partition && !strcmp(w->topic, topic) && w->offset <= o) {
+            *pw = w->next;
+            w->fn(w->arg);
+            eddy_free(w->topic);
+            eddy_free(w);
+        } else {
+            pw = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&m->tlock);
+    return o;
+}
+
+static int64_t append_locked(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value) {
     mem_topic_t *t = topic_find(m, topic);
     if (!t && eng_mem_create_topic(m, topic, 1) == EDDY_OK) t = topic_find(m, topic);
     if (!t || partition < 0 || partition >= t->nparts) return -1;
@@ -135,28 +176,47 @@ int64_t eng_mem_append(eng_mem_t *m, const char *topic, int32_t partition, const
 /* ---- source --------------------------------------------------------------------------------- */
 
 static int src_partitions(void *ctx, const char *topic, int32_t *count, char *errstr, size_t errlen) {
-    mem_topic_t *t = topic_find(ctx, topic);
+    eng_mem_t *m = ctx;
+    pthread_mutex_lock(&m->tlock);
+    mem_topic_t *t = topic_find(m, topic);
+    if (t) *count = t->nparts;
+    pthread_mutex_unlock(&m->tlock);
     if (!t) return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "unknown topic '%s'", topic);
-    *count = t->nparts;
     return EDDY_OK;
 }
 
 static int src_bounds(void *ctx, const char *topic, int32_t partition, int64_t *start, int64_t *hwm) {
-    mem_topic_t *t = topic_find(ctx, topic);
-    if (!t || partition >= t->nparts) return EDDY_ERR_NOT_FOUND;
-    *start = 0;
-    *hwm = (int64_t)t->parts[partition].n;
-    return EDDY_OK;
+    eng_mem_t *m = ctx;
+    pthread_mutex_lock(&m->tlock);
+    mem_topic_t *t = topic_find(m, topic);
+    bool ok = t && partition < t->nparts;
+    if (ok) {
+        *start = 0;
+        *hwm = (int64_t)t->parts[partition].n;
+    }
+    pthread_mutex_unlock(&m->tlock);
+    return ok ? EDDY_OK : EDDY_ERR_NOT_FOUND;
 }
 
 static int src_read(void *ctx, const char *topic, int32_t partition, int64_t offset, uint32_t max_records,
                     eng_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen) {
-    mem_topic_t *t = topic_find(ctx, topic);
-    if (!t || partition >= t->nparts) return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "unknown topic '%s'", topic);
+    eng_mem_t *m = ctx;
+    pthread_mutex_lock(&m->tlock);
+    mem_topic_t *t = topic_find(m, topic);
+    if (!t || partition >= t->nparts) {
+        pthread_mutex_unlock(&m->tlock);
+        return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "unknown topic '%s'", topic);
+    }
     mem_part_t *p = &t->parts[partition];
+    int64_t end = (int64_t)p->n;
+    pthread_mutex_unlock(&m->tlock);
     *next = offset;
-    for (int64_t o = offset; o < (int64_t)p->n && (uint32_t)(o - offset) < max_records; o++) {
-        mem_rec_t *r = &p->recs[o];
+    for (int64_t o = offset; o < end && (uint32_t)(o - offset) < max_records; o++) {
+        /* Records never move once appended, but the array may be reallocated: copy the entry. */
+        pthread_mutex_lock(&m->tlock);
+        mem_rec_t copy = p->recs[o];
+        pthread_mutex_unlock(&m->tlock);
+        mem_rec_t *r = &copy;
         eng_record_t rec = {0};
         rec.key = eddy_view_str(r->key);
         rec.key_null = r->key == NULL;
@@ -173,13 +233,41 @@ static int src_read(void *ctx, const char *topic, int32_t partition, int64_t off
     return EDDY_OK;
 }
 
-static int src_watch(void *ctx, const char *topic, void (*fn)(void *), void *arg, void **handle) {
-    (void)ctx; (void)topic; (void)fn; (void)arg;
+static int src_watch(void *ctx, const char *topic, int32_t partition, int64_t offset, void (*fn)(void *), void *arg,
+                     void **handle) {
+    eng_mem_t *m = ctx;
     *handle = NULL;
-    return EDDY_OK;
+    pthread_mutex_lock(&m->tlock);
+    mem_topic_t *t = topic_find(m, topic);
+    int rc = EDDY_OK;
+    if (t && partition < t->nparts && offset >= (int64_t)t->parts[partition].n) {
+        mem_watch_t *w = eddy_calloc(1, sizeof *w);
+        if (w && (w->topic = eddy_strdup(topic))) {
+            *w = (mem_watch_t){m->watches, w->topic, partition, offset, fn, arg};
+            m->watches = w;
+            *handle = w;
+        } else {
+            eddy_free(w);
+            rc = EDDY_ERR_NOMEM;
+        }
+    }
+    pthread_mutex_unlock(&m->tlock);
+    return rc;
 }
 
-static void src_unwatch(void *ctx, void *handle) { (void)ctx; (void)handle; }
+static void src_unwatch(void *ctx, void *handle) {
+    eng_mem_t *m = ctx;
+    pthread_mutex_lock(&m->tlock);
+    for (mem_watch_t **pw = &m->watches; *pw; pw = &(*pw)->next)
+        if (*pw == handle) {
+            mem_watch_t *w = *pw;
+            *pw = w->next;
+            eddy_free(w->topic);
+            eddy_free(w);
+            break;
+        }
+    pthread_mutex_unlock(&m->tlock);
+}
 
 static const eng_source_ops_t mem_source_ops = {src_partitions, src_bounds, src_read, src_watch, src_unwatch};
 
