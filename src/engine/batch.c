@@ -41,7 +41,11 @@ static int run_range(eng_batch_job_t *job, eng_txn_t *t, uint32_t i, char *errst
     range_bounds(job->nranges, i, &start, &end);
     eng_txn_reset(t, job->now_ms);
     uint64_t before = eng_txn_counters(t)->input_rows;
-    int rc = job->sink.ops->scan(job->sink.ctx, q->scan, start, end, row_cb, t, errstr, errlen);
+    bool needed[1024] = {0};
+    for (uint32_t c = 0; c < q->nbase; c++)
+        if (q->inputs[c].col < 1024) needed[q->inputs[c].col] = true;
+    int rc = job->sink.ops->scan(job->sink.ctx, q->scan, start, end, q->scan->ncols <= 1024 ? needed : NULL, row_cb, t,
+                                 errstr, errlen);
     if (rc) return rc;
     atomic_fetch_add(&job->rows, eng_txn_counters(t)->input_rows - before);
     wr_t k, v;

@@ -431,3 +431,4 @@ static void *timer_main(void *arg) {
     pthread_mutex_unlock(&eng->mu);
     return NULL;
 }
+

@@ -142,6 +142,9 @@ typedef struct eng_query {
     eng_table_t *sink;
     bool need_refcount;     /* two derivations may produce one sink key */
     bool retracting;        /* input can retract (changelog source) */
+    bool keyed;             /* a changelog projected 1:1 onto a table keyed by the record key: a
+                               new value overwrites the row, a tombstone or a filtered value
+                               deletes it, so no per-key state is needed */
     uint64_t fingerprint;   /* of the statement text and the source/target declarations */
 } eng_query_t;
 
@@ -241,9 +244,10 @@ typedef struct eng_sink_ops {
      * and reported through bad(arg, mutation, reason); everything else is applied. */
     int (*commit)(void *ctx, const eng_commit_t *c, void (*bad)(void *arg, const eng_mutation_t *m, const char *why),
                   void *arg, char *errstr, size_t errlen);
-    /* Batch source: scans rows of table whose token lies in (start, end], calling fn. */
-    int (*scan)(void *ctx, const eng_table_t *table, int64_t start, int64_t end, eng_row_fn fn, void *arg,
-                char *errstr, size_t errlen);
+    /* Batch source: scans rows of table whose token lies in (start, end] (start INT64_MIN:
+     * [start, end]), calling fn with the columns marked in needed (NULL: all; others NULL). */
+    int (*scan)(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed, eng_row_fn fn,
+                void *arg, char *errstr, size_t errlen);
 } eng_sink_ops_t;
 
 typedef struct {

@@ -469,8 +469,9 @@ static int sink_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, con
     return rc ? eddy_err(errstr, errlen, rc, "commit failed: %s", eddy_strerror(rc)) : EDDY_OK;
 }
 
-static int sink_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t end, eng_row_fn fn, void *arg,
-                     char *errstr, size_t errlen) {
+static int sink_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed,
+                     eng_row_fn fn, void *arg, char *errstr, size_t errlen) {
+    (void)needed;
     eng_mem_t *m = ctx;
     mem_table_t *mt = table_find(m, table->keyspace, table->name);
     if (!mt) return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "unknown table %s.%s", table->keyspace, table->name);

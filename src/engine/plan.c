@@ -539,6 +539,11 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index) {
     }
     if ((rc = renumber(p))) return rc;
     q->need_refcount = needs_refcount(q);
+    if (q->retracting && !q->grouped && q->nunnest == 0 && t->npk == 1)
+        for (uint32_t i = 0; i < q->nout; i++)
+            if (q->sink_cols[i] == t->pk[0] && q->out[i]->op == EX_SLOT && q->out[i]->slot < (int)q->nbase &&
+                q->inputs[q->out[i]->slot].kind == IN_KEY)
+                q->keyed = true;
     /* The fingerprint names what the state depends on: the statement and its source. */
     wr_t w;
     wr_init(&w, 256);

@@ -558,6 +558,42 @@ static int decode_base(eng_txn_t *t, const uint8_t *p, size_t n) {
     return rd_remaining(&r) ? EDDY_ERR_CORRUPT : EDDY_OK;
 }
 
+/* A keyed projection: the new value's row overwrites the key's row; a tombstone, or a value
+ * that WHERE drops, deletes it. The row's key comes from the record key alone. */
+static int keyed_record(eng_txn_t *t, const eng_record_t *rec) {
+    const eng_query_t *q = t->q;
+    int rc = fill_base(t, rec);
+    if (rc == EDDY_ERR_INVALID) return EDDY_OK;
+    if (rc) return rc;
+    uint64_t skipped = t->counters.rows_skipped;
+    if (!rec->value_null) {
+        eng_row_t row = {t->slots, &t->arena, t->now_ms};
+        bool keep = true;
+        if (q->where && (rc = eng_expr_test(q->where, &row, &keep))) return rc;
+        if (keep) {
+            eng_val_t **cols;
+            if ((rc = project(t, &row, &cols))) return rc;
+            if (cols) return emit_cols(t, cols, +1);
+            if (t->counters.rows_skipped != skipped) return EDDY_OK;
+        }
+    }
+    /* Delete: only the key column is needed. */
+    const eng_table_t *tb = q->sink;
+    eng_val_t **cols = arena_alloc(&t->arena, tb->ncols * sizeof *cols);
+    eng_val_t *k = arena_alloc(&t->arena, sizeof *k);
+    if (!cols || !k) return EDDY_ERR_NOMEM;
+    memset(cols, 0, tb->ncols * sizeof *cols);
+    for (uint32_t i = 0; i < q->nout; i++)
+        if (q->sink_cols[i] == tb->pk[0]) {
+            if ((rc = eng_val_copy(&t->arena, &t->slots[q->out[i]->slot], k))) return rc;
+            if (k->kind != tb->cols[tb->pk[0]].type.kind && tb->cols[tb->pk[0]].type.kind != ENG_ANY &&
+                eng_val_cast(&t->arena, k, tb->cols[tb->pk[0]].type, k) != EDDY_OK)
+                return EDDY_OK;
+        }
+    cols[tb->pk[0]] = k;
+    return emit_cols(t, cols, -1);
+}
+
 int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
     const eng_query_t *q = t->q;
     t->cur_partition = rec->partition;
@@ -573,6 +609,7 @@ int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
         bad_record(t, "a changelog record needs a key");
         return EDDY_OK;
     }
+    if (q->keyed) return keyed_record(t, rec);
     /* The new base row, encoded, is the key's state from now on. */
     wr_t nb;
     wr_init(&nb, 256);
