@@ -86,6 +86,13 @@ bench: build/eddy
 	@scripts/deps.sh --bench
 	@bench/run.sh $(B)
 
+# Benchmark programs: build/bench/NAME from bench/NAME.c, linked with the optimised library and
+# the peers' client libraries (make bench installs them; bench/*.sh build what they run).
+BENCH_LIBS := -lsqlite3
+build/bench/%: bench/%.c build/release/libeddy.a
+	@mkdir -p build/bench
+	$(CC) $(COMMON) -O2 $(PKG_CFLAGS) -o $@ $< build/release/libeddy.a $(PKG_LIBS) $(EXTRA_LIBS) $(BENCH_LIBS)
+
 # libFuzzer builds: clang, each target linked with the program's sources compiled for fuzzing.
 FUZZ_OUT := build/fuzz
 FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -pthread -g -O1 -Isrc -fsanitize=fuzzer-no-link,address,undefined

@@ -15,7 +15,7 @@ DEBIAN_PACKAGES=(
   python3-avro curl
 )
 # Installed only for benchmarks (make bench), never for make test.
-BENCH_PACKAGES=(postgresql sqlite3 wrk hyperfine)
+BENCH_PACKAGES=(postgresql sqlite3 libsqlite3-dev wrk hyperfine)
 
 missing_packages() {
   local p

@@ -16,11 +16,12 @@
 typedef struct {
     const char *text;
     unsigned flags;
+    size_t len;
 } kw_entry_t;
 
 static const kw_entry_t kw_table[KW__COUNT] = {
-    {"", 0},
-#define SQL_KW_ENTRY(id, text, flags) {text, flags},
+    {"", 0, 0},
+#define SQL_KW_ENTRY(id, text, flags) {text, flags, sizeof(text) - 1},
     SQL_KEYWORDS(SQL_KW_ENTRY)
 #undef SQL_KW_ENTRY
 };
@@ -47,6 +48,39 @@ sql_kw_t sql_kw_lookup(const char *s, size_t len) {
         if (c == 0) return (sql_kw_t)mid;
         if (c < 0) hi = mid - 1;
         else lo = mid + 1;
+    }
+    return KW_NONE;
+}
+
+/* FNV-1a of the lower-cased word, which it also writes to low (len <= KW_MAX_LEN). */
+static inline uint32_t kw_hash(const char *s, size_t len, char *low) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        c = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        low[i] = c;
+        h = (h ^ (uint8_t)c) * 16777619u;
+    }
+    return h;
+}
+
+void sql_kw_table_init(uint16_t tab[SQL_KW_TAB]) {
+    memset(tab, 0, SQL_KW_TAB * sizeof *tab);
+    char low[KW_MAX_LEN + 1];
+    for (int k = 1; k < KW__COUNT; k++) {
+        const char *t = kw_table[k].text;
+        uint32_t h = kw_hash(t, strlen(t), low) & (SQL_KW_TAB - 1);
+        while (tab[h]) h = (h + 1) & (SQL_KW_TAB - 1);
+        tab[h] = (uint16_t)k;
+    }
+}
+
+sql_kw_t sql_kw_lookup_fast(const uint16_t tab[SQL_KW_TAB], const char *s, size_t len) {
+    if (len < 2 || len > KW_MAX_LEN) return KW_NONE;
+    char low[KW_MAX_LEN + 1];
+    uint32_t h = kw_hash(s, len, low) & (SQL_KW_TAB - 1);
+    for (uint16_t k; (k = tab[h]); h = (h + 1) & (SQL_KW_TAB - 1)) {
+        if (kw_table[k].len == len && memcmp(kw_table[k].text, low, len) == 0) return (sql_kw_t)k;
     }
     return KW_NONE;
 }
@@ -271,6 +305,7 @@ typedef struct {
     size_t line_start;
     sql_toks_t *toks;
     uint32_t max_tokens;
+    const uint16_t *kwtab;
     sql_error_t *err;
 } lexer_t;
 
@@ -407,11 +442,13 @@ static int lex_word(lexer_t *lx, size_t start, uint32_t line, size_t ls) {
         }
     }
     lx->i = i;
-    return emit(lx, TK_IDENT, (uint16_t)sql_kw_lookup(s + start, i - start), start, line, ls);
+    sql_kw_t kw = lx->kwtab ? sql_kw_lookup_fast(lx->kwtab, s + start, i - start) : sql_kw_lookup(s + start, i - start);
+    return emit(lx, TK_IDENT, (uint16_t)kw, start, line, ls);
 }
 
-int sql_lex(const char *text, size_t len, sql_toks_t *toks, uint32_t max_tokens, sql_error_t *err) {
-    lexer_t lx = {text, len, 0, 1, 0, toks, max_tokens, err};
+int sql_lex(const char *text, size_t len, sql_toks_t *toks, uint32_t max_tokens, const uint16_t *kwtab,
+            sql_error_t *err) {
+    lexer_t lx = {text, len, 0, 1, 0, toks, max_tokens, kwtab, err};
     const char *s = text;
     size_t n = len;
     int rc = EDDY_OK;

@@ -6,7 +6,9 @@
 /* Lexes text and returns the token types as a string of type codes for compact checks. */
 static int lex(const char *text, sql_toks_t *t, sql_error_t *err) {
     t->n = 0;
-    return sql_lex(text, strlen(text), t, 1000, err);
+    uint16_t tab[SQL_KW_TAB];
+    sql_kw_table_init(tab);
+    return sql_lex(text, strlen(text), t, 1000, tab, err);
 }
 
 TEST(keyword_table_sorted_and_found) {
@@ -19,6 +21,16 @@ TEST(keyword_table_sorted_and_found) {
         for (size_t i = 0; i <= n; i++) up[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
         CHECK_EQ_INT(sql_kw_lookup(up, n), k);
     }
+    uint16_t tab[SQL_KW_TAB];
+    sql_kw_table_init(tab);
+    for (int k = 1; k < KW__COUNT; k++) {
+        const char *s = sql_kw_text((sql_kw_t)k);
+        CHECK_EQ_INT(sql_kw_lookup_fast(tab, s, strlen(s)), k);
+    }
+    CHECK_EQ_INT(sql_kw_lookup_fast(tab, "FrOm", 4), KW_FROM);
+    CHECK_EQ_INT(sql_kw_lookup_fast(tab, "fro", 3), KW_NONE);
+    CHECK_EQ_INT(sql_kw_lookup_fast(tab, "fromx", 5), KW_NONE);
+    CHECK_EQ_INT(sql_kw_lookup_fast(tab, "leaves", 6), KW_NONE);
     CHECK_EQ_INT(sql_kw_lookup("SeLeCt", 6), KW_SELECT);
     CHECK_EQ_INT(sql_kw_lookup("selects", 7), KW_NONE);
     CHECK_EQ_INT(sql_kw_lookup("x", 1), KW_NONE);
@@ -166,7 +178,7 @@ TEST(lexical_errors_point_at_the_token) {
 TEST(token_limit) {
     sql_toks_t t = {0};
     sql_error_t err;
-    CHECK_EQ_INT(sql_lex("a b c d", 7, &t, 3, &err), EDDY_ERR_INVALID);
+    CHECK_EQ_INT(sql_lex("a b c d", 7, &t, 3, NULL, &err), EDDY_ERR_INVALID);
     CHECK_EQ_INT(err.kind, SQL_ERR_LIMIT);
     CHECK(strstr(err.msg, "too many tokens") != NULL);
     eddy_free(t.v);

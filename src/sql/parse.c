@@ -298,7 +298,7 @@ sql_stmt_t *new_stmt(parser_t *p, sql_stmt_kind_t kind, const sql_token_t *first
 static const char *cql_statements =
     "a statement (SELECT, INSERT, UPDATE, DELETE, BEGIN BATCH, USE, TRUNCATE, CREATE, ALTER, DROP, "
     "DESCRIBE)";
-static const char *pipeline_statements = "a statement (CREATE STREAM, CREATE KEYSPACE, CREATE TABLE, "
+static const char *pipeline_statements = "a statement (CREATE STREAM, CREATE PIPELINE, CREATE KEYSPACE, CREATE TABLE, "
                                          "CREATE TYPE, INSERT INTO ... SELECT, SELECT)";
 
 static sql_stmt_t *unsupported(parser_t *p, const char *what) {
@@ -369,6 +369,7 @@ sql_parser_t *sql_parser_new(const sql_limits_t *limits) {
     sql_parser_t *p = eddy_calloc(1, sizeof *p);
     if (!p) return NULL;
     p->limits = default_limits;
+    sql_kw_table_init(p->kwtab);
     if (limits) {
         if (limits->max_length) p->limits.max_length = limits->max_length;
         if (limits->max_tokens) p->limits.max_tokens = limits->max_tokens;
@@ -405,7 +406,7 @@ static int begin(parser_t *p, arena_t *arena, sql_dialect_t dialect, const char 
                  p->limits.max_length);
         return EDDY_ERR_INVALID;
     }
-    return sql_lex(text, len, &p->toks, p->limits.max_tokens, p->err);
+    return sql_lex(text, len, &p->toks, p->limits.max_tokens, p->kwtab, p->err);
 }
 
 static int finish(parser_t *p) {

@@ -232,6 +232,20 @@ static sql_stmt_t *create_stream(parser_t *p, sql_stmt_t *st) {
     return st;
 }
 
+static sql_stmt_t *create_pipeline(parser_t *p, sql_stmt_t *st) {
+    sql_create_pipeline_t *cp = &st->create_pipeline;
+    if (!parse_if_not_exists(p, &cp->if_not_exists) || !parse_qname(p, &cp->name, "a pipeline name")) return NULL;
+    if (accept_kw(p, KW_WITH) && !parse_option_list(p, true, &cp->options, &cp->noptions)) return NULL;
+    if (!expect_kw(p, KW_AS)) return NULL;
+    if (!at_kw(p, KW_INSERT)) return fail_expected(p, "INSERT INTO ... SELECT"), NULL;
+    const sql_token_t *t = peek(p);
+    if (!(cp->insert = parse_insert(p))) return NULL;
+    const sql_token_t *last = &p->toks.v[p->pos - 1];
+    cp->insert->text_off = t->off;
+    cp->insert->text_len = last->off + last->len - t->off;
+    return st;
+}
+
 sql_stmt_t *parse_create(parser_t *p) {
     const sql_token_t *first = advance(p);
     const sql_token_t *t = peek(p);
@@ -253,7 +267,11 @@ sql_stmt_t *parse_create(parser_t *p) {
             if (!(st = new_stmt(p, SQL_STMT_CREATE_STREAM, first))) return NULL;
             return create_stream(p, st);
         }
-        return fail_expected(p, "STREAM, KEYSPACE, TABLE or TYPE"), NULL;
+        if (accept_kw(p, KW_PIPELINE)) {
+            if (!(st = new_stmt(p, SQL_STMT_CREATE_PIPELINE, first))) return NULL;
+            return create_pipeline(p, st);
+        }
+        return fail_expected(p, "STREAM, PIPELINE, KEYSPACE, TABLE or TYPE"), NULL;
     }
     if (tok_is_kw(t, KW_INDEX) || tok_is_kw(t, KW_CUSTOM)) return refuse(p, t, "secondary indexes are");
     if (tok_is_kw(t, KW_MATERIALIZED)) return refuse(p, t, "materialized views are");

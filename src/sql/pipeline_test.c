@@ -90,6 +90,32 @@ TEST(tags_batch_job) {
     arena_free(&a);
 }
 
+TEST(named_pipelines) {
+    CHECK_EQ_STR(pipeline("CREATE PIPELINE leaves_by_tag AS INSERT INTO demo.leaves_by_tag SELECT tag, title "
+                          "FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag)"),
+                 "CREATE PIPELINE leaves_by_tag AS INSERT INTO demo.leaves_by_tag SELECT tag, title FROM "
+                 "leaf_changes CROSS JOIN UNNEST(tags) AS t(tag)");
+    CHECK_EQ_STR(pipeline("CREATE PIPELINE IF NOT EXISTS tags WITH (parallelism = 2) AS INSERT OVERWRITE demo.tags "
+                          "SELECT tag, count(*) FROM demo.leaves CROSS JOIN UNNEST(tags) AS t(tag) GROUP BY tag"),
+                 "CREATE PIPELINE IF NOT EXISTS tags WITH (parallelism = 2) AS INSERT OVERWRITE demo.tags SELECT tag, "
+                 "count(*) FROM demo.leaves CROSS JOIN UNNEST(tags) AS t(tag) GROUP BY tag");
+    arena_t a;
+    arena_init(&a, 0);
+    const char *text = "CREATE PIPELINE p AS INSERT INTO ks.t SELECT a FROM s";
+    sql_script_t *s = pipeline_script(&a, text);
+    const sql_create_pipeline_t *cp = &s->stmts[0]->create_pipeline;
+    CHECK_EQ_STR(cp->name.name.name, "p");
+    REQUIRE(cp->insert && cp->insert->kind == SQL_STMT_INSERT && cp->insert->insert.select);
+    CHECK_EQ_MEM(text + cp->insert->text_off, cp->insert->text_len, "INSERT INTO ks.t SELECT a FROM s", 32);
+    arena_free(&a);
+    sql_error_t err;
+    arena_init(&a, 0);
+    text = "CREATE PIPELINE p AS SELECT a FROM s";
+    CHECK_EQ_INT(sql_parse_pipeline(NULL, &a, text, strlen(text), &s, &err), EDDY_ERR_INVALID);
+    CHECK(strstr(err.msg, "expected INSERT INTO ... SELECT, found 'SELECT'") != NULL);
+    arena_free(&a);
+}
+
 TEST(stream_declarations) {
     CHECK_EQ_STR(pipeline("CREATE STREAM raw WITH (topic = 'leaves', format = 'json')"),
                  "CREATE STREAM raw WITH (topic = 'leaves', format = 'json')");
@@ -235,7 +261,7 @@ TEST(pipeline_errors) {
         {"CREATE STREAM s\n  (id text KEY, title txt)\n  WITH (topic = 'x');\nINSERT INTO t SELECT FROM s",
          "line 4:22 expected an expression, found reserved word 'FROM'"},
         {"SELECT INTERVAL '5' FORTNIGHT FROM s", "invalid interval unit 'FORTNIGHT'"},
-        {"CREATE INDEX i ON t (a)", "expected STREAM, KEYSPACE, TABLE or TYPE, found 'INDEX'"},
+        {"CREATE INDEX i ON t (a)", "expected STREAM, PIPELINE, KEYSPACE, TABLE or TYPE, found 'INDEX'"},
         {"SELECT a FROM s; garbage", "line 1:18 expected a statement"},
         {"SELECT a b c FROM s", "line 1:12 expected FROM, found 'c'"},
     };

@@ -124,11 +124,9 @@ void sql_print_type(wr_t *w, const sql_type_t *t) {
 static const char *op_names[] = {
     [SQL_OP_NONE] = "", [SQL_OP_ADD] = "+", [SQL_OP_SUB] = "-", [SQL_OP_MUL] = "*", [SQL_OP_DIV] = "/",
     [SQL_OP_MOD] = "%", [SQL_OP_CONCAT] = "||", [SQL_OP_EQ] = "=", [SQL_OP_NE] = "!=", [SQL_OP_LT] = "<",
-    [SQL_OP_LE] = "<=", [SQL_OP_GT] = ">", [SQL_OP_GE] = ">=", [SQL_OP_IN] = "IN", [SQL_OP_NOT_IN] = "NOT IN",
-    [SQL_OP_CONTAINS] = "CONTAINS", [SQL_OP_CONTAINS_KEY] = "CONTAINS KEY",
-    [SQL_OP_NOT_CONTAINS] = "NOT CONTAINS", [SQL_OP_NOT_CONTAINS_KEY] = "NOT CONTAINS KEY",
-    [SQL_OP_LIKE] = "LIKE", [SQL_OP_NOT_LIKE] = "NOT LIKE", [SQL_OP_IS_NOT_NULL] = "IS NOT NULL",
-    [SQL_OP_BETWEEN] = "BETWEEN", [SQL_OP_AND] = "AND", [SQL_OP_OR] = "OR", [SQL_OP_NOT] = "NOT",
+    [SQL_OP_LE] = "<=", [SQL_OP_GT] = ">", [SQL_OP_GE] = ">=", [SQL_OP_IN] = "IN",
+    [SQL_OP_CONTAINS] = "CONTAINS", [SQL_OP_CONTAINS_KEY] = "CONTAINS KEY", [SQL_OP_LIKE] = "LIKE",
+    [SQL_OP_NOT_LIKE] = "NOT LIKE", [SQL_OP_IS_NOT_NULL] = "IS NOT NULL", [SQL_OP_AND] = "AND", [SQL_OP_OR] = "OR", [SQL_OP_NOT] = "NOT",
     [SQL_OP_NEG] = "-", [SQL_OP_JSON_GET] = "->", [SQL_OP_JSON_GET_TEXT] = "->>",
 };
 
@@ -770,11 +768,9 @@ static void print_stmt(pr_t *pr, const sql_stmt_t *s) {
         return;
     case SQL_STMT_DROP_KEYSPACE:
     case SQL_STMT_DROP_TABLE:
-    case SQL_STMT_DROP_TYPE:
-    case SQL_STMT_DROP_STREAM: {
-        static const char *what[] = {"KEYSPACE ", "TABLE ", "TYPE ", "STREAM "};
-        int i = s->kind == SQL_STMT_DROP_KEYSPACE ? 0 : s->kind == SQL_STMT_DROP_TABLE ? 1
-              : s->kind == SQL_STMT_DROP_TYPE ? 2 : 3;
+    case SQL_STMT_DROP_TYPE: {
+        static const char *what[] = {"KEYSPACE ", "TABLE ", "TYPE "};
+        int i = s->kind == SQL_STMT_DROP_KEYSPACE ? 0 : s->kind == SQL_STMT_DROP_TABLE ? 1 : 2;
         put(pr, "DROP ");
         put(pr, what[i]);
         if (s->named.if_exists) put(pr, "IF EXISTS ");
@@ -799,6 +795,19 @@ static void print_stmt(pr_t *pr, const sql_stmt_t *s) {
     }
     case SQL_STMT_DESCRIBE: print_describe(pr, &s->describe); return;
     case SQL_STMT_LIST_ROLES: put(pr, s->list_users ? "LIST USERS" : "LIST ROLES"); return;
+    case SQL_STMT_CREATE_PIPELINE: {
+        const sql_create_pipeline_t *cp = &s->create_pipeline;
+        put(pr, "CREATE PIPELINE ");
+        print_if_not_exists(pr, cp->if_not_exists);
+        print_qname(pr, &cp->name);
+        if (cp->noptions) {
+            put(pr, " WITH ");
+            print_options(pr, cp->options, cp->noptions, true);
+        }
+        put(pr, " AS ");
+        print_stmt(pr, cp->insert);
+        return;
+    }
     case SQL_STMT_CREATE_STREAM: {
         const sql_create_stream_t *cs = &s->create_stream;
         put(pr, "CREATE STREAM ");

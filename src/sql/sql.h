@@ -145,8 +145,8 @@ typedef enum {
     SQL_OP_ADD, SQL_OP_SUB, SQL_OP_MUL, SQL_OP_DIV, SQL_OP_MOD, SQL_OP_CONCAT /* || */,
     /* comparisons (also the operators of CQL relations) */
     SQL_OP_EQ, SQL_OP_NE /* != and <> */, SQL_OP_LT, SQL_OP_LE, SQL_OP_GT, SQL_OP_GE,
-    SQL_OP_IN, SQL_OP_NOT_IN, SQL_OP_CONTAINS, SQL_OP_CONTAINS_KEY, SQL_OP_NOT_CONTAINS,
-    SQL_OP_NOT_CONTAINS_KEY, SQL_OP_LIKE, SQL_OP_NOT_LIKE, SQL_OP_IS_NOT_NULL, SQL_OP_BETWEEN,
+    SQL_OP_IN /* relations only: SQL_EXPR_IN is its own node */, SQL_OP_CONTAINS, SQL_OP_CONTAINS_KEY,
+    SQL_OP_LIKE, SQL_OP_NOT_LIKE, SQL_OP_IS_NOT_NULL /* relations only */,
     /* logic */
     SQL_OP_AND, SQL_OP_OR, SQL_OP_NOT, SQL_OP_NEG,
     /* JSON access (pipelines): e->k gives JSON, e->>k gives text */
@@ -500,7 +500,7 @@ typedef struct {
     uint32_t nfields;
 } sql_create_type_t;
 
-/* DROP KEYSPACE/TABLE/TYPE/STREAM, TRUNCATE, USE: one name. */
+/* DROP KEYSPACE/TABLE/TYPE, TRUNCATE, USE: one name. */
 typedef struct {
     sql_qname_t name;            /* DROP KEYSPACE and USE: name.name is the keyspace */
     bool if_exists;
@@ -530,6 +530,17 @@ typedef struct {
     sql_expr_t *expr;
 } sql_watermark_t;
 
+/* CREATE PIPELINE [IF NOT EXISTS] name [WITH (k = v, ...)] AS INSERT INTO ks.t SELECT ...:
+ * a name (for the HTTP endpoints that list, start and stop pipelines) and options for the INSERT
+ * it runs. A bare INSERT INTO ... SELECT in a file is an unnamed pipeline. */
+typedef struct {
+    sql_qname_t name;
+    bool if_not_exists;
+    sql_option_t *options;
+    uint32_t noptions;
+    sql_stmt_t *insert;          /* SQL_STMT_INSERT with a select */
+} sql_create_pipeline_t;
+
 /* CREATE STREAM name [(col type [KEY], ..., [WATERMARK FOR c AS e])] WITH (k = v, ...).
  * No column list: a schemaless stream (the value is JSON). */
 typedef struct {
@@ -551,7 +562,7 @@ typedef enum {
     SQL_STMT_DESCRIBE,
     SQL_STMT_LIST_ROLES,         /* LIST ROLES / LIST USERS (users = true): parsed so that the
                                   * server can answer or refuse them clearly */
-    SQL_STMT_CREATE_STREAM, SQL_STMT_DROP_STREAM,
+    SQL_STMT_CREATE_STREAM, SQL_STMT_CREATE_PIPELINE,
 } sql_stmt_kind_t;
 
 struct sql_stmt {
@@ -575,6 +586,7 @@ struct sql_stmt {
         sql_create_type_t create_type;
         sql_describe_t describe;
         sql_create_stream_t create_stream;
+        sql_create_pipeline_t create_pipeline;
         bool list_users;         /* LIST_ROLES: LIST USERS */
     };
 };

@@ -83,6 +83,7 @@ typedef struct {
     X(ORDINALITY, "ordinality", 0) X(OUTER, "outer", KWF_PIPE)                              \
     X(OVERWRITE, "overwrite", 0) X(PARTITION, "partition", 0) X(PASSWORD, "password", 0)    \
     X(PER, "per", 0) X(PERMISSION, "permission", 0) X(PERMISSIONS, "permissions", 0)        \
+    X(PIPELINE, "pipeline", 0)                                                               \
     X(PRIMARY, "primary", KWF_BOTH) X(RENAME, "rename", KWF_BOTH)                           \
     X(REPLACE, "replace", 0) X(REVOKE, "revoke", KWF_BOTH) X(RIGHT, "right", KWF_PIPE)      \
     X(ROLE, "role", 0) X(ROLES, "roles", 0) X(SCHEMA, "schema", KWF_BOTH)                   \
@@ -113,18 +114,24 @@ typedef enum {
 
 /* The keyword for a word (any case), KW_NONE if it is not one. */
 sql_kw_t sql_kw_lookup(const char *s, size_t len);
+/* The same through a hash table that sql_kw_table_init fills (each parser keeps one). */
+#define SQL_KW_TAB 512
+void sql_kw_table_init(uint16_t tab[SQL_KW_TAB]);
+sql_kw_t sql_kw_lookup_fast(const uint16_t tab[SQL_KW_TAB], const char *s, size_t len);
 /* Lower-case text and flags of a keyword. */
 const char *sql_kw_text(sql_kw_t kw);
 unsigned sql_kw_flags(sql_kw_t kw);
 
-/* The lexer: appends the tokens of text[0..len) to toks (the last one TK_EOF). Returns EDDY_OK,
- * or an error (err filled, kind SYNTAX for a bad token, LIMIT, NOMEM). */
+/* The lexer: appends the tokens of text[0..len) to toks (the last one TK_EOF); kwtab (may be NULL)
+ * speeds up keyword lookup. Returns EDDY_OK, or an error (err filled, kind SYNTAX for a bad token,
+ * LIMIT, NOMEM). */
 typedef struct {
     sql_token_t *v;
     uint32_t n;
     uint32_t cap;
 } sql_toks_t;
-int sql_lex(const char *text, size_t len, sql_toks_t *toks, uint32_t max_tokens, sql_error_t *err);
+int sql_lex(const char *text, size_t len, sql_toks_t *toks, uint32_t max_tokens, const uint16_t *kwtab,
+            sql_error_t *err);
 
 /* ---- literal decoding (lex.c) ---------------------------------------------------------------- */
 
@@ -138,6 +145,7 @@ bool sql_uuid_parse(const char *s, size_t len, uint8_t out[16]);
 
 struct sql_parser {
     sql_limits_t limits;
+    uint16_t kwtab[SQL_KW_TAB];
     sql_toks_t toks;
     /* A byte stack for lists under construction: an item list is pushed while parsed, then
      * copied to the arena at its exact size (nested lists finish first, so it stays a stack). */
@@ -239,6 +247,9 @@ bool parse_option_list(parser_t *p, bool parens, sql_option_t **out, uint32_t *n
 /* One option, pushed on the stack; duplicates of those pushed since mark are refused. */
 bool parse_option(parser_t *p, bool stream_style, size_t mark);
 sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative);
+bool tok_is_literal(const sql_token_t *t); /* a literal's first token: 'x', 1, true, NULL, NaN ... */
+/* Copies s[0..n) into the arena with a '-' before it when negative; NULL when out of memory. */
+const char *lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32_t *len);
 
 /* Statements. */
 sql_stmt_t *parse_statement(parser_t *p);                  /* dispatch on the first word */
