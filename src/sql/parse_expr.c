@@ -572,6 +572,13 @@ static sql_expr_t *parse_cmp(parser_t *p) {
     bool negated = false;
     if (t->kw == KW_NOT) {
         const sql_token_t *n = peek_at(p, 1);
+        if (tok_is_kw(n, KW_CONTAINS)) {
+            advance(p);
+            advance(p);
+            op = accept_kw(p, KW_KEY) ? SQL_OP_NOT_CONTAINS_KEY : SQL_OP_NOT_CONTAINS;
+            sql_expr_t *r = parse_concat(p);
+            return r ? binary(p, t, op, l, r) : NULL;
+        }
         if (!tok_is_kw(n, KW_IN) && !tok_is_kw(n, KW_LIKE) && !tok_is_kw(n, KW_BETWEEN)) return l;
         advance(p);
         negated = true;

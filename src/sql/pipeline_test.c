@@ -155,6 +155,10 @@ TEST(expressions_in_full) {
                           "BETWEEN 'a' AND 'b' AND e IN (1, 2) AND f NOT IN ('x') AND g LIKE 'a%' AND h NOT LIKE '_'"),
                  "SELECT * FROM s WHERE a IS NULL AND b IS NOT NULL AND c BETWEEN 1 AND 10 AND d NOT BETWEEN 'a' "
                  "AND 'b' AND e IN (1, 2) AND f NOT IN ('x') AND g LIKE 'a%' AND h NOT LIKE '_'");
+    CHECK_EQ_STR(pipeline("SELECT * FROM s WHERE tags CONTAINS 'a' AND tags NOT CONTAINS 'b' AND m CONTAINS KEY 'k' "
+                          "AND m NOT CONTAINS KEY 'j'"),
+                 "SELECT * FROM s WHERE tags CONTAINS 'a' AND tags NOT CONTAINS 'b' AND m CONTAINS KEY 'k' AND m NOT "
+                 "CONTAINS KEY 'j'");
     CHECK_EQ_STR(pipeline("SELECT CASE WHEN a > 1 THEN 'big' WHEN a > 0 THEN 'small' ELSE 'none' END AS size, "
                           "CASE a WHEN 1 THEN 'one' END FROM s"),
                  "SELECT CASE WHEN a > 1 THEN 'big' WHEN a > 0 THEN 'small' ELSE 'none' END AS size, "

@@ -125,8 +125,10 @@ static const char *op_names[] = {
     [SQL_OP_NONE] = "", [SQL_OP_ADD] = "+", [SQL_OP_SUB] = "-", [SQL_OP_MUL] = "*", [SQL_OP_DIV] = "/",
     [SQL_OP_MOD] = "%", [SQL_OP_CONCAT] = "||", [SQL_OP_EQ] = "=", [SQL_OP_NE] = "!=", [SQL_OP_LT] = "<",
     [SQL_OP_LE] = "<=", [SQL_OP_GT] = ">", [SQL_OP_GE] = ">=", [SQL_OP_IN] = "IN",
-    [SQL_OP_CONTAINS] = "CONTAINS", [SQL_OP_CONTAINS_KEY] = "CONTAINS KEY", [SQL_OP_LIKE] = "LIKE",
-    [SQL_OP_NOT_LIKE] = "NOT LIKE", [SQL_OP_IS_NOT_NULL] = "IS NOT NULL", [SQL_OP_AND] = "AND", [SQL_OP_OR] = "OR", [SQL_OP_NOT] = "NOT",
+    [SQL_OP_NOT_IN] = "NOT IN", [SQL_OP_CONTAINS] = "CONTAINS", [SQL_OP_CONTAINS_KEY] = "CONTAINS KEY",
+    [SQL_OP_NOT_CONTAINS] = "NOT CONTAINS", [SQL_OP_NOT_CONTAINS_KEY] = "NOT CONTAINS KEY", [SQL_OP_LIKE] = "LIKE",
+    [SQL_OP_NOT_LIKE] = "NOT LIKE", [SQL_OP_IS_NOT_NULL] = "IS NOT NULL", [SQL_OP_BETWEEN] = "BETWEEN",
+    [SQL_OP_AND] = "AND", [SQL_OP_OR] = "OR", [SQL_OP_NOT] = "NOT",
     [SQL_OP_NEG] = "-", [SQL_OP_JSON_GET] = "->", [SQL_OP_JSON_GET_TEXT] = "->>",
 };
 

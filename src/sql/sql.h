@@ -145,8 +145,12 @@ typedef enum {
     SQL_OP_ADD, SQL_OP_SUB, SQL_OP_MUL, SQL_OP_DIV, SQL_OP_MOD, SQL_OP_CONCAT /* || */,
     /* comparisons (also the operators of CQL relations) */
     SQL_OP_EQ, SQL_OP_NE /* != and <> */, SQL_OP_LT, SQL_OP_LE, SQL_OP_GT, SQL_OP_GE,
-    SQL_OP_IN /* relations only: SQL_EXPR_IN is its own node */, SQL_OP_CONTAINS, SQL_OP_CONTAINS_KEY,
+    SQL_OP_IN /* relations only: SQL_EXPR_IN is its own node */,
+    SQL_OP_NOT_IN /* not produced: SQL_EXPR_IN with negated */,
+    SQL_OP_CONTAINS, SQL_OP_CONTAINS_KEY,
+    SQL_OP_NOT_CONTAINS, SQL_OP_NOT_CONTAINS_KEY /* pipelines: e NOT CONTAINS [KEY] v */,
     SQL_OP_LIKE, SQL_OP_NOT_LIKE, SQL_OP_IS_NOT_NULL /* relations only */,
+    SQL_OP_BETWEEN /* not produced: SQL_EXPR_BETWEEN */,
     /* logic */
     SQL_OP_AND, SQL_OP_OR, SQL_OP_NOT, SQL_OP_NEG,
     /* JSON access (pipelines): e->k gives JSON, e->>k gives text */
