@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "base/base.h"
+#include "engine/engine.h"
 #include "log/log.h"
 #include "server/server.h"
 
@@ -23,6 +24,7 @@ static int cmd_dump(int argc, char **argv);
 
 static const command_t commands[] = {
     {"up", "run the whole stack in one process (Kafka, CQL, HTTP, pipelines)", server_main_up},
+    {"submit", "send a pipeline file to a running eddy (eddy submit FILE)", engine_main_submit},
     {"gen", "generate realistic test data (eddy gen leaves)", api_main_gen},
     {"dump", "print one of eddy's files in readable form (dump segment FILE)", cmd_dump},
     {"version", "print eddy's version", cmd_version},

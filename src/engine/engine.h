@@ -91,6 +91,20 @@ typedef void (*engine_wait_fn)(void *arg, int status);
 int engine_wait_applied(engine_t *eng, const char *pipeline, const char *topic, int32_t partition, int64_t offset,
                         int64_t timeout_ms, engine_wait_fn fn, void *arg);
 
+/* ---- HTTP ------------------------------------------------------------------------------------ */
+
+/* The pipeline endpoints, independent of the HTTP server that carries them:
+ *   GET    /pipelines                 the list (engine_pipelines_json)
+ *   POST   /pipelines[?name=NAME]     body: a pipeline file; 201 {"name", "streaming", "batch"},
+ *                                     400 {"error": "line L:C ..."}, 409 when NAME runs another file
+ *   GET    /pipelines/NAME            details and progress (engine_pipeline_json)
+ *   POST   /pipelines/NAME/stop       200; POST /pipelines/NAME/start 200
+ *   DELETE /pipelines/NAME            stops and forgets it (its state stays in the store)
+ * path excludes the query string, query is what follows '?' (may be NULL). Appends a JSON body
+ * to out and returns the HTTP status; 404 for paths it does not serve. */
+int engine_http_handle(engine_t *eng, const char *method, const char *path, const char *query, const char *body,
+                       size_t body_len, wr_t *out);
+
 /* ---- commands -------------------------------------------------------------------------------- */
 
 /* `eddy submit FILE [--server URL] [--name NAME]`: sends a pipeline file to a running eddy

@@ -141,3 +141,41 @@ TEST(engine_runtime_bad_file_starts_nothing) {
     engine_free(eng);
     eng_mem_free(m);
 }
+
+TEST(engine_http_endpoints) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "leaves", 1);
+    engine_t *eng = engine_on(m);
+    wr_t out;
+    wr_init(&out, 1024);
+    CHECK_EQ_INT(engine_http_handle(eng, "POST", "/pipelines", "name=by_tag", FILE1, strlen(FILE1), &out), 201);
+    wr_u8(&out, 0);
+    CHECK_EQ_STR((char *)out.buf, "{\"name\":\"by_tag\",\"streaming\":1,\"batch\":0}");
+    wr_reset(&out);
+    const char *bad = "CREATE STREAM s WITH (topic = 'x');\nINSERT INTO demo.nope SELECT a FROM s;";
+    CHECK_EQ_INT(engine_http_handle(eng, "POST", "/pipelines", NULL, bad, strlen(bad), &out), 400);
+    wr_u8(&out, 0);
+    CHECK(strstr((char *)out.buf, "line 2:18 unknown table demo.nope") != NULL);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "GET", "/pipelines", NULL, NULL, 0, &out), 200);
+    wr_u8(&out, 0);
+    CHECK(strstr((char *)out.buf, "\"name\":\"by_tag\"") != NULL);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "POST", "/pipelines/by_tag/stop", NULL, NULL, 0, &out), 200);
+    wr_u8(&out, 0);
+    CHECK(strstr((char *)out.buf, "\"state\":\"stopped\"") != NULL);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "POST", "/pipelines/by_tag/start", NULL, NULL, 0, &out), 200);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "GET", "/pipelines/nope", NULL, NULL, 0, &out), 404);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "PUT", "/pipelines/by_tag", NULL, NULL, 0, &out), 405);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "DELETE", "/pipelines/by_tag", NULL, NULL, 0, &out), 200);
+    wr_reset(&out);
+    CHECK_EQ_INT(engine_http_handle(eng, "GET", "/pipelines", NULL, NULL, 0, &out), 200);
+    CHECK_EQ_MEM(out.buf, out.len, "[]", 2);
+    wr_free(&out);
+    engine_free(eng);
+    eng_mem_free(m);
+}
