@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "log/log.h"
 #include "server/server.h"
+#include "store/store.h"
 
 #ifndef EDDY_VERSION
 #define EDDY_VERSION "0.1.0-dev"
@@ -26,7 +27,7 @@ static const command_t commands[] = {
     {"up", "run the whole stack in one process (Kafka, CQL, HTTP, pipelines)", server_main_up},
     {"submit", "send a pipeline file to a running eddy (eddy submit FILE)", engine_main_submit},
     {"gen", "generate realistic test data (eddy gen leaves)", api_main_gen},
-    {"dump", "print one of eddy's files in readable form (dump segment FILE)", cmd_dump},
+    {"dump", "print one of eddy's files in readable form (dump segment FILE, dump keys KS.TABLE)", cmd_dump},
     {"version", "print eddy's version", cmd_version},
     {"help", "show help for eddy or for a command", cmd_help},
 };
@@ -58,6 +59,7 @@ static int cmd_version(int argc, char **argv) {
 /* `eddy dump WHAT FILE`: each part's inspector for its own formats (STYLE rule 19). */
 static const command_t dump_commands[] = {
     {"segment", "a log segment (.log), index (.index, .timeindex) or producer .snapshot", log_dump_main},
+    {"keys", "a table's stored rows and partitions (keys KEYSPACE.TABLE --data DIR)", store_main_dump_keys},
 };
 
 static int cmd_dump(int argc, char **argv) {

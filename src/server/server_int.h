@@ -6,11 +6,13 @@
 
 #include "log/log.h"
 #include "server/server.h"
+#include "store/store.h"
 
 typedef struct server {
     server_config_t cfg;
     int lock_fd;
     log_t *log;           /* the event log on DIR/log (component "log") */
+    store_t *store;    /* DIR/store: the table store */
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -24,5 +26,7 @@ int server_data_start(server_t *srv, char *errstr, size_t errlen);
 void server_data_stop(server_t *srv);
 int server_log_start(server_t *srv, char *errstr, size_t errlen);
 void server_log_stop(server_t *srv);
+int server_store_start(server_t *srv, char *errstr, size_t errlen);
+void server_store_stop(server_t *srv);
 
 #endif

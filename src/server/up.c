@@ -38,6 +38,7 @@ int server_lock_data_dir(const char *dir, int *lock_fd, char *errstr, size_t err
 static const server_component_t server_components[] = {
     {"data", server_data_start, server_data_stop},
     {"log", server_log_start, server_log_stop},
+    {"store", server_store_start, server_store_stop},
 };
 
 static void print_up_help(void) {
@@ -75,6 +76,22 @@ void server_log_stop(server_t *srv) {
 void server_data_stop(server_t *srv) {
     if (srv->lock_fd >= 0) close(srv->lock_fd); /* releases the flock */
     srv->lock_fd = -1;
+}
+
+/* The table store on DIR/store, with the server's fsync setting. */
+int server_store_start(server_t *srv, char *errstr, size_t errlen) {
+    store_options_t opts;
+    memset(&opts, 0, sizeof opts);
+    int rc = store_options_parse_sync(&opts, srv->cfg.fsync, errstr, errlen);
+    if (rc) return rc;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/store", srv->cfg.data_dir);
+    return store_open(dir, &opts, &srv->store, errstr, errlen);
+}
+
+void server_store_stop(server_t *srv) {
+    store_close(srv->store);
+    srv->store = NULL;
 }
 
 /* Blocks the shutdown signals in this thread (and every thread it creates), so that the main
