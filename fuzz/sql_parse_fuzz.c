@@ -1,4 +1,5 @@
-/* Fuzz target: the sql lexer and parser, CQL (one statement, and as a script) and pipeline SQL.
+/* Fuzz target: the sql lexer and parser, CQL (one statement, and as a script) and pipeline SQL,
+ * and the shells' statement splitter.
  * Whatever parses must print, and the printed text must parse again and print the same: the
  * printer and the parser agree on every AST the parser can produce. */
 #include <stdio.h>
@@ -41,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     arena_t a;
     arena_init(&a, 0);
     const char *text = (const char *)data;
+    size_t end = sql_statement_end(text, size);
+    if (end > size || (end && text[end - 1] != ';')) abort();
     sql_error_t err;
     sql_stmt_t *st;
     if (sql_parse_cql(p, &a, text, size, &st, &err) == EDDY_OK) {

@@ -324,6 +324,8 @@ TEST(create_table_forms) {
     CHECK(strstr(e.msg, "map takes 2 type parameters, found 1") != NULL);
     e = cql_error("CREATE TABLE t (a frozen<byte>, PRIMARY KEY (a))");
     CHECK(strstr(e.msg, "invalid (reserved) user type name byte") != NULL);
+    e = cql_error("CREATE TABLE t (\"\" int PRIMARY KEY)");
+    CHECK(strstr(e.msg, "a column name cannot be empty") != NULL);
     e = cql_error("CREATE TABLE t (from int PRIMARY KEY)");
     CHECK(strstr(e.msg, "expected a column name, found reserved word 'from'") != NULL);
 }
@@ -623,4 +625,28 @@ TEST(error_messages_and_positions) {
     sql_format_error(buf, sizeof buf, "SELECT nope FROM t", 18, pos, "unknown column %s", "nope");
     CHECK_EQ_STR(buf, "line 1:8 unknown column nope (SELECT [nope]...)");
     CHECK_EQ_INT(sql_pos_column("é é x", 7, (sql_pos_t){6, 1, 7}), 5);
+}
+
+TEST(statement_end_for_shells) {
+#define END(t) sql_statement_end((t), strlen(t))
+    CHECK_EQ_INT(END("SELECT * FROM t;"), 16);
+    CHECK_EQ_INT(END("SELECT * FROM t"), 0);
+    CHECK_EQ_INT(END("SELECT * FROM t; SELECT 1"), 16);
+    CHECK_EQ_INT(END("SELECT ';' FROM t"), 0);
+    CHECK_EQ_INT(END("SELECT 'it''s;' FROM t;"), 23);
+    CHECK_EQ_INT(END("SELECT \"a;\"\"b\" FROM t;x"), 22);
+    CHECK_EQ_INT(END("SELECT $$;$$ FROM t"), 0);
+    CHECK_EQ_INT(END("SELECT $$;"), 0);
+    CHECK_EQ_INT(END("SELECT 'open;"), 0);
+    CHECK_EQ_INT(END("SELECT a -- no; not yet\nFROM t;"), 31);
+    CHECK_EQ_INT(END("SELECT a // ;\n;"), 15);
+    CHECK_EQ_INT(END("SELECT /* ; */ a;"), 17);
+    CHECK_EQ_INT(END("SELECT /* ; a;"), 0);
+    const char *b = "BEGIN BATCH INSERT INTO t (a) VALUES (1); UPDATE t SET b = 2 WHERE a = 1; APPLY BATCH;";
+    CHECK_EQ_INT(END(b), strlen(b));
+    CHECK_EQ_INT(END("begin unlogged batch insert into t (a) values (1); apply"), 0);
+    CHECK_EQ_INT(END("BEGIN COUNTER BATCH UPDATE c SET n = n + 1 WHERE k = 1; APPLY BATCH ; SELECT"), 69);
+    CHECK_EQ_INT(END("SELECT batch FROM t;"), 20); /* a column named batch */
+    CHECK_EQ_INT(END("SELECT # FROM t;"), 16);       /* the server reports the '#' */
+#undef END
 }

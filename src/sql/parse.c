@@ -9,7 +9,7 @@
 
 #include "sql/sql_int.h"
 
-static const sql_limits_t default_limits = {64u << 20, 4000000, 128, 65535};
+static const sql_limits_t default_limits = {64u << 20, 1000000, 128, 65535};
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 
@@ -215,6 +215,23 @@ bool stack_finish(parser_t *p, size_t mark, size_t size, void **out, uint32_t *n
         *out = arena_memdup(p->arena, p->stack + mark, bytes);
         if (!*out) return fail_nomem(p);
     }
+    p->stack_len = mark;
+    return true;
+}
+
+bool stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, void **a, void **b, uint32_t *n) {
+    size_t pair = asize + bsize;
+    uint32_t count = (uint32_t)((p->stack_len - mark) / pair);
+    uint8_t *va = NULL, *vb = NULL;
+    if (count && (!(va = arena_alloc(p->arena, count * asize)) || !(vb = arena_alloc(p->arena, count * bsize))))
+        return fail_nomem(p);
+    for (uint32_t i = 0; i < count; i++) {
+        memcpy(va + i * asize, p->stack + mark + i * pair, asize);
+        memcpy(vb + i * bsize, p->stack + mark + i * pair + asize, bsize);
+    }
+    *a = va;
+    *b = vb;
+    *n = count;
     p->stack_len = mark;
     return true;
 }

@@ -20,6 +20,22 @@ static bool parse_if_exists(parser_t *p, bool *flag) {
     return expect_kw(p, KW_EXISTS);
 }
 
+/* A name for something a DDL statement creates: "" is refused, as Cassandra does. */
+static bool parse_new_name(parser_t *p, sql_ident_t *out, const char *what) {
+    const sql_token_t *t = peek(p);
+    if (!parse_ident(p, out, what)) return false;
+    if (out->len == 0) return fail_at(p, t, SQL_ERR_INVALID, "%s cannot be empty", what);
+    return true;
+}
+
+static bool parse_new_qname(parser_t *p, sql_qname_t *out, const char *what) {
+    memset(out, 0, sizeof *out);
+    if (!parse_new_name(p, &out->name, what)) return false;
+    if (!accept(p, TK_DOT)) return true;
+    out->ks = out->name;
+    return parse_new_name(p, &out->name, what);
+}
+
 static sql_stmt_t *refuse(parser_t *p, const sql_token_t *t, const char *what) {
     fail_at(p, t, SQL_ERR_UNSUPPORTED, "%s not supported by eddy", what);
     return NULL;
@@ -87,7 +103,7 @@ bool parse_column_defs(parser_t *p, sql_create_table_t *ct, sql_create_stream_t 
             continue;
         }
         sql_column_def_t c = {0};
-        if (!parse_ident(p, &c.name, "a column name") || !(c.type = parse_type(p))) return false;
+        if (!parse_new_name(p, &c.name, "a column name") || !(c.type = parse_type(p))) return false;
         if (ct && accept_kw(p, KW_STATIC)) c.is_static = true;
         if (ct && at_kw(p, KW_PRIMARY)) {
             advance(p);
@@ -185,7 +201,7 @@ static bool parse_table_props(parser_t *p, sql_create_table_t *ct) {
 
 static sql_stmt_t *create_keyspace(parser_t *p, sql_stmt_t *st) {
     sql_keyspace_t *k = &st->keyspace;
-    if (!parse_if_not_exists(p, &k->if_not_exists) || !parse_ident(p, &k->name, "a keyspace name") ||
+    if (!parse_if_not_exists(p, &k->if_not_exists) || !parse_new_name(p, &k->name, "a keyspace name") ||
         !expect_kw(p, KW_WITH) || !parse_option_list(p, false, &k->options, &k->noptions))
         return NULL;
     return st;
@@ -193,7 +209,7 @@ static sql_stmt_t *create_keyspace(parser_t *p, sql_stmt_t *st) {
 
 static sql_stmt_t *create_table(parser_t *p, sql_stmt_t *st) {
     sql_create_table_t *ct = &st->create_table;
-    if (!parse_if_not_exists(p, &ct->if_not_exists) || !parse_qname(p, &ct->name, "a table name")) return NULL;
+    if (!parse_if_not_exists(p, &ct->if_not_exists) || !parse_new_qname(p, &ct->name, "a table name")) return NULL;
     if (at_kw(p, KW_LIKE)) return refuse(p, peek(p), "CREATE TABLE ... LIKE is");
     if (!parse_column_defs(p, ct, NULL)) return NULL;
     if (accept_kw(p, KW_WITH) && !parse_table_props(p, ct)) return NULL;
@@ -202,7 +218,7 @@ static sql_stmt_t *create_table(parser_t *p, sql_stmt_t *st) {
 
 static sql_stmt_t *create_type(parser_t *p, sql_stmt_t *st) {
     sql_create_type_t *ty = &st->create_type;
-    if (!parse_if_not_exists(p, &ty->if_not_exists) || !parse_qname(p, &ty->name, "a type name") ||
+    if (!parse_if_not_exists(p, &ty->if_not_exists) || !parse_new_qname(p, &ty->name, "a type name") ||
         !expect(p, TK_LPAREN))
         return NULL;
     size_t mark = stack_mark(p);
@@ -210,7 +226,7 @@ static sql_stmt_t *create_type(parser_t *p, sql_stmt_t *st) {
         if (at(p, TK_RPAREN) && stack_mark(p) > mark) break;
         sql_column_def_t f = {0};
         const sql_token_t *t = peek(p);
-        if (!parse_ident(p, &f.name, "a field name") || !(f.type = parse_type(p))) return NULL;
+        if (!parse_new_name(p, &f.name, "a field name") || !(f.type = parse_type(p))) return NULL;
         for (size_t off = mark; off < p->stack_len; off += sizeof f) {
             sql_column_def_t prev;
             memcpy(&prev, p->stack + off, sizeof prev);
@@ -226,7 +242,7 @@ static sql_stmt_t *create_type(parser_t *p, sql_stmt_t *st) {
 
 static sql_stmt_t *create_stream(parser_t *p, sql_stmt_t *st) {
     sql_create_stream_t *cs = &st->create_stream;
-    if (!parse_if_not_exists(p, &cs->if_not_exists) || !parse_qname(p, &cs->name, "a stream name")) return NULL;
+    if (!parse_if_not_exists(p, &cs->if_not_exists) || !parse_new_qname(p, &cs->name, "a stream name")) return NULL;
     if (at(p, TK_LPAREN) && !parse_column_defs(p, NULL, cs)) return NULL;
     if (accept_kw(p, KW_WITH) && !parse_option_list(p, true, &cs->options, &cs->noptions)) return NULL;
     return st;
@@ -290,7 +306,7 @@ static bool parse_alter_add(parser_t *p, sql_alter_t *a, bool table) {
     bool parens = table && accept(p, TK_LPAREN);
     do {
         sql_column_def_t c = {0};
-        if (!parse_ident(p, &c.name, table ? "a column name" : "a field name") || !(c.type = parse_type(p)))
+        if (!parse_new_name(p, &c.name, table ? "a column name" : "a field name") || !(c.type = parse_type(p)))
             return false;
         if (table && accept_kw(p, KW_STATIC)) c.is_static = true;
         if (!stack_push(p, &c, sizeof c)) return false;
@@ -304,21 +320,11 @@ static bool parse_alter_rename(parser_t *p, sql_alter_t *a) {
     size_t mark = stack_mark(p);
     do {
         sql_ident_t from, to;
-        if (!parse_ident(p, &from, "a name") || !expect_kw(p, KW_TO) || !parse_ident(p, &to, "a name") ||
+        if (!parse_ident(p, &from, "a name") || !expect_kw(p, KW_TO) || !parse_new_name(p, &to, "a name") ||
             !stack_push(p, &from, sizeof from) || !stack_push(p, &to, sizeof to))
             return false;
     } while (accept_kw(p, KW_AND));
-    uint32_t n = (uint32_t)((p->stack_len - mark) / (2 * sizeof(sql_ident_t)));
-    a->nnames = n;
-    a->names = palloc(p, n * sizeof(sql_ident_t));
-    a->to = palloc(p, n * sizeof(sql_ident_t));
-    if (!a->names || !a->to) return false;
-    for (uint32_t i = 0; i < n; i++) {
-        memcpy(&a->names[i], p->stack + mark + 2 * i * sizeof(sql_ident_t), sizeof(sql_ident_t));
-        memcpy(&a->to[i], p->stack + mark + (2 * i + 1) * sizeof(sql_ident_t), sizeof(sql_ident_t));
-    }
-    p->stack_len = mark;
-    return true;
+    return STACK_FINISH_PAIRS(p, mark, a->names, a->to, a->nnames);
 }
 
 static bool parse_alter_type_change(parser_t *p, sql_alter_t *a) {

@@ -57,23 +57,12 @@ static sql_expr_t *parse_brace_literal(parser_t *p) {
             sql_ident_t f;
             if (!parse_ident(p, &f, "a field name") || !stack_push(p, &f, sizeof f)) return NULL;
             if (!expect(p, TK_COLON)) return NULL;
-            /* Values go on the stack after all names: collect them in a second pass below. */
             sql_expr_t *v = parse_selector(p);
             if (!v || !stack_push(p, &v, sizeof v)) return NULL;
         } while (accept(p, TK_COMMA));
         if (!expect(p, TK_RBRACE)) return NULL;
         /* The stack holds (ident, expr*) pairs: split them. */
-        size_t pair = sizeof(sql_ident_t) + sizeof(sql_expr_t *);
-        uint32_t n = (uint32_t)((p->stack_len - keys) / pair);
-        e->coll.nitems = n;
-        e->coll.fields = palloc(p, n * sizeof(sql_ident_t));
-        e->coll.values = palloc(p, n * sizeof(sql_expr_t *));
-        if (!e->coll.fields || !e->coll.values) return NULL;
-        for (uint32_t i = 0; i < n; i++) {
-            memcpy(&e->coll.fields[i], p->stack + keys + i * pair, sizeof(sql_ident_t));
-            memcpy(&e->coll.values[i], p->stack + keys + i * pair + sizeof(sql_ident_t), sizeof(sql_expr_t *));
-        }
-        p->stack_len = keys;
+        if (!STACK_FINISH_PAIRS(p, keys, e->coll.fields, e->coll.values, e->coll.nitems)) return NULL;
         return e;
     }
     sql_expr_t *first = parse_selector(p);
@@ -90,16 +79,7 @@ static sql_expr_t *parse_brace_literal(parser_t *p) {
             if (!(k = parse_selector(p))) return NULL;
         }
         if (!expect(p, TK_RBRACE)) return NULL;
-        uint32_t n = (uint32_t)((p->stack_len - pairs) / (2 * sizeof(sql_expr_t *)));
-        e->coll.nitems = n;
-        e->coll.items = palloc(p, n * sizeof(sql_expr_t *));
-        e->coll.values = palloc(p, n * sizeof(sql_expr_t *));
-        if (!e->coll.items || !e->coll.values) return NULL;
-        for (uint32_t i = 0; i < n; i++) {
-            memcpy(&e->coll.items[i], p->stack + pairs + 2 * i * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
-            memcpy(&e->coll.values[i], p->stack + pairs + (2 * i + 1) * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
-        }
-        p->stack_len = pairs;
+        if (!STACK_FINISH_PAIRS(p, pairs, e->coll.items, e->coll.values, e->coll.nitems)) return NULL;
         return e;
     }
     if (!stack_push(p, &first, sizeof first)) return NULL;
@@ -289,16 +269,7 @@ static sql_expr_t *parse_case(parser_t *p) {
     }
     if (accept_kw(p, KW_ELSE) && !(e->case_.otherwise = parse_expr(p))) return NULL;
     if (!expect_kw(p, KW_END)) return NULL;
-    uint32_t n = (uint32_t)((p->stack_len - mark) / (2 * sizeof(sql_expr_t *)));
-    e->case_.nwhens = n;
-    e->case_.whens = palloc(p, n * sizeof(sql_expr_t *));
-    e->case_.thens = palloc(p, n * sizeof(sql_expr_t *));
-    if (!e->case_.whens || !e->case_.thens) return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        memcpy(&e->case_.whens[i], p->stack + mark + 2 * i * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
-        memcpy(&e->case_.thens[i], p->stack + mark + (2 * i + 1) * sizeof(sql_expr_t *), sizeof(sql_expr_t *));
-    }
-    p->stack_len = mark;
+    if (!STACK_FINISH_PAIRS(p, mark, e->case_.whens, e->case_.thens, e->case_.nwhens)) return NULL;
     return e;
 }
 

@@ -575,7 +575,8 @@ struct sql_stmt {
     sql_pos_t pos;
     uint32_t text_off;           /* the statement's span in the text (without the ';') */
     uint32_t text_len;
-    sql_expr_t **binds;          /* BIND expressions, binds[i]->bind.index == i */
+    sql_expr_t **binds;          /* BIND expressions, binds[i]->bind.index == i (a BATCH holds the
+                                  * markers of its statements; those have none of their own) */
     uint32_t nbinds;
     union {
         sql_select_t select;
@@ -628,7 +629,7 @@ typedef struct {
 /* Limits against hostile input; zero fields take the defaults (in brackets). */
 typedef struct {
     uint32_t max_length;   /* bytes of text [64 MiB] */
-    uint32_t max_tokens;   /* tokens in one parse [4,000,000] */
+    uint32_t max_tokens;   /* tokens in one parse [1,000,000] */
     uint32_t max_depth;    /* nesting of expressions, types and parentheses [128] */
     uint32_t max_binds;    /* bind markers in one statement [65,535: the protocol's limit] */
 } sql_limits_t;
@@ -657,6 +658,12 @@ int sql_parse_script(sql_parser_t *p, arena_t *arena, sql_dialect_t dialect, con
 /* Shorthand: sql_parse_script(p, arena, SQL_DIALECT_PIPELINE, ...). */
 int sql_parse_pipeline(sql_parser_t *p, arena_t *arena, const char *text, size_t len,
                        sql_script_t **out, sql_error_t *err);
+
+/* For shells that read a line at a time (eddy cql): the length of the first complete statement
+ * in text, up to and including its ';', or 0 when more text is needed (no ';' yet, or one inside a
+ * string, a comment or BEGIN BATCH ... APPLY BATCH). Does not parse: the server reports errors.
+ * Text after the returned length is the start of the next statement. */
+size_t sql_statement_end(const char *text, size_t len);
 
 /* The 1-based character column of pos in text (for messages about AST nodes). */
 uint32_t sql_pos_column(const char *text, size_t len, sql_pos_t pos);

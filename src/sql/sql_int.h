@@ -221,6 +221,10 @@ bool stack_push(parser_t *p, const void *item, size_t size);
  * gives NULL (and true). */
 bool stack_finish(parser_t *p, size_t mark, size_t size, void **out, uint32_t *n);
 #define STACK_FINISH(p, mark, arr, n) stack_finish((p), (mark), sizeof(*(arr)), (void **)&(arr), &(n))
+/* The same for items pushed as (a, b) pairs: they go to two arrays of n elements each. */
+bool stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, void **a, void **b, uint32_t *n);
+#define STACK_FINISH_PAIRS(p, mark, a, b, n) \
+    stack_finish_pairs((p), (mark), sizeof(*(a)), sizeof(*(b)), (void **)&(a), (void **)&(b), &(n))
 
 /* Names. */
 bool tok_is_name(const parser_t *p, const sql_token_t *t); /* may serve as an identifier */
