@@ -1,0 +1,471 @@
+/* RocksDB under the store: opening the column families, the merge operator (row fragment
+ * reconciliation), the compaction filter (tombstone and TTL purging after gc grace, dropped
+ * columns), the sync thread (group commit: writes go to the WAL without fsync; one thread
+ * fsyncs for everyone and then runs the completions), and small helpers.
+ *
+ * Column families: "data" (rows), "part" (partition headers: partition deletions, range
+ * tombstones, static rows), "kv" (the pipelines' positions and state), "schema" (catalog).
+ * Memory stays small: one LRU block cache shared by all (8 MiB default), 8 MiB memtables. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "store/store_int.h"
+
+static const char *const cf_names[CF_COUNT] = {"default", "data", "part", "kv", "schema"};
+
+int64_t store_now_us(store_t *st) { return st->opts.clock_us ? st->opts.clock_us(st->opts.clock_arg) : time_now_us(); }
+int64_t store_now_s(store_t *st) { return store_now_us(st) / 1000000; }
+
+int store_options_parse_sync(store_options_t *opts, const char *s, char *errstr, size_t errlen) {
+    if (!s || !strcmp(s, "group")) {
+        opts->sync_mode = STORE_SYNC_GROUP;
+    } else if (!strcmp(s, "none")) {
+        opts->sync_mode = STORE_SYNC_NONE;
+    } else if (!strncmp(s, "interval:", 9)) {
+        char *end;
+        long ms = strtol(s + 9, &end, 10);
+        if (*end || ms <= 0 || ms > 3600000)
+            return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "bad fsync interval '%s' (interval:MS, 1..3600000)", s);
+        opts->sync_mode = STORE_SYNC_INTERVAL;
+        opts->interval_ms = (int)ms;
+    } else {
+        return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "unknown fsync mode '%s' (group, interval:MS, none)", s);
+    }
+    return EDDY_OK;
+}
+
+/* ---- merge operator ---- */
+
+static char *merge_fold(const char *base, size_t base_len, const char *const *ops, const size_t *lens, int n,
+                        unsigned char *success, size_t *out_len) {
+    wr_t a, b;
+    wr_init(&a, 256);
+    wr_init(&b, 256);
+    const uint8_t *cur = (const uint8_t *)base;
+    size_t cur_len = base ? base_len : 0;
+    int i = 0;
+    if (!base && n > 0) {
+        cur = (const uint8_t *)ops[0];
+        cur_len = lens[0];
+        i = 1;
+    }
+    wr_t *dst = &a;
+    for (; i < n; i++) {
+        wr_reset(dst);
+        if (frag_merge(cur, cur_len, (const uint8_t *)ops[i], lens[i], dst) != EDDY_OK) {
+            /* never lose data: keep the newer operand as is */
+            wr_reset(dst);
+            wr_bytes(dst, ops[i], lens[i]);
+        }
+        cur = dst->buf;
+        cur_len = dst->len;
+        dst = dst == &a ? &b : &a;
+    }
+    char *out = eddy_malloc(cur_len ? cur_len : 1);
+    if (out && cur_len) memcpy(out, cur, cur_len);
+    wr_free(&a);
+    wr_free(&b);
+    *success = out != NULL;
+    *out_len = cur_len;
+    return out;
+}
+
+static char *merge_full(void *state, const char *key, size_t klen, const char *existing, size_t elen,
+                        const char *const *ops, const size_t *lens, int n, unsigned char *success, size_t *out_len) {
+    (void)state, (void)key, (void)klen;
+    return merge_fold(existing, elen, ops, lens, n, success, out_len);
+}
+
+static char *merge_partial(void *state, const char *key, size_t klen, const char *const *ops, const size_t *lens,
+                           int n, unsigned char *success, size_t *out_len) {
+    (void)state, (void)key, (void)klen;
+    return merge_fold(NULL, 0, ops, lens, n, success, out_len);
+}
+
+static void merge_delete(void *state, const char *value, size_t len) {
+    (void)state, (void)len;
+    eddy_free((void *)value);
+}
+
+static const char *merge_name(void *state) {
+    (void)state;
+    return "eddy.store.fragment.v1";
+}
+
+static void nop_destructor(void *state) { (void)state; }
+
+/* ---- compaction filter ---- */
+
+typedef struct {
+    store_t *st;
+    store_schema_t *schema;
+    int64_t now_s;
+    wr_t buf;
+    const store_table_t *table; /* of the key being filtered */
+} cfilter_t;
+
+static bool cfilter_keep_col(void *arg, uint32_t col_id, int64_t ts) {
+    const store_table_t *t = arg;
+    (void)ts;
+    return col_id < t->nids && t->index_of_id[col_id] >= 0;
+}
+
+static unsigned char cfilter_filter(void *state, int level, const char *key, size_t klen, const char *val, size_t vlen,
+                                    char **new_value, size_t *new_len, unsigned char *changed) {
+    cfilter_t *cf = state;
+    (void)level;
+    *changed = 0;
+    if (klen < 4) return 0;
+    uint32_t id = load_u32((const uint8_t *)key);
+    const store_table_t *t = store_schema_table_by_id(cf->schema, id);
+    if (!t) return 0; /* a dropped table's range deletion removes it; keep what we do not know */
+    wr_reset(&cf->buf);
+    bool empty, ch;
+    if (frag_purge((const uint8_t *)val, vlen, cf->now_s, t->info.options.gc_grace_seconds, cfilter_keep_col, (void *)t,
+                   &cf->buf, &empty, &ch) != EDDY_OK)
+        return 0;
+    if (empty) return 1;
+    if (ch && wr_ok(&cf->buf)) {
+        /* RocksDB copies the new value before the next call; the buffer is reused */
+        *new_value = (char *)cf->buf.buf;
+        *new_len = cf->buf.len;
+        *changed = 1;
+    }
+    return 0;
+}
+
+static void cfilter_destroy(void *state) {
+    cfilter_t *cf = state;
+    store_schema_release(cf->schema);
+    wr_free(&cf->buf);
+    eddy_free(cf);
+}
+
+static const char *cfilter_name(void *state) {
+    (void)state;
+    return "eddy.store.purge";
+}
+
+static rocksdb_compactionfilter_t *cff_create(void *state, rocksdb_compactionfiltercontext_t *ctx) {
+    store_t *st = state;
+    (void)ctx;
+    cfilter_t *cf = eddy_calloc(1, sizeof *cf);
+    if (!cf) return NULL;
+    cf->st = st;
+    cf->schema = store_schema_get(st);
+    cf->now_s = store_now_s(st);
+    wr_init(&cf->buf, 256);
+    return rocksdb_compactionfilter_create(cf, cfilter_destroy, cfilter_filter, cfilter_name);
+}
+
+static const char *cff_name(void *state) {
+    (void)state;
+    return "eddy.store.purge.factory";
+}
+
+/* ---- sync thread ---- */
+
+static void run_waiters(store_sync_waiter_t *w, int status) {
+    while (w) {
+        store_sync_waiter_t *next = w->next;
+        w->done(w->arg, status);
+        eddy_free(w);
+        w = next;
+    }
+}
+
+static int flush_wal(store_t *st) {
+    char *err = NULL;
+    rocksdb_flush_wal(st->db, 1, &err);
+    __atomic_fetch_add(&st->n_syncs, 1, __ATOMIC_RELAXED);
+    if (err) {
+        elog_error("store", "WAL fsync failed: %s", err);
+        rocksdb_free(err);
+        return EDDY_ERR_IO;
+    }
+    return EDDY_OK;
+}
+
+static void *sync_main(void *arg) {
+    store_t *st = arg;
+    int64_t last_sync = time_mono_ms();
+    bool dirty = false;
+    pthread_mutex_lock(&st->sync_lock);
+    for (;;) {
+        if (!st->sync_head && !st->sync_stop) {
+            if (st->opts.sync_mode == STORE_SYNC_INTERVAL) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                int64_t ns = ts.tv_nsec + (int64_t)st->opts.interval_ms * 1000000;
+                ts.tv_sec += ns / 1000000000;
+                ts.tv_nsec = ns % 1000000000;
+                pthread_cond_timedwait(&st->sync_cond, &st->sync_lock, &ts);
+            } else {
+                pthread_cond_wait(&st->sync_cond, &st->sync_lock);
+            }
+        }
+        store_sync_waiter_t *list = st->sync_head;
+        st->sync_head = NULL;
+        st->sync_tail = &st->sync_head;
+        bool stop = st->sync_stop;
+        pthread_mutex_unlock(&st->sync_lock);
+        int status = EDDY_OK;
+        if (list) dirty = true;
+        if (st->opts.sync_mode == STORE_SYNC_GROUP && list) {
+            status = flush_wal(st);
+        } else if (st->opts.sync_mode == STORE_SYNC_INTERVAL && dirty &&
+                   time_mono_ms() - last_sync >= st->opts.interval_ms) {
+            flush_wal(st);
+            last_sync = time_mono_ms();
+            dirty = false;
+        }
+        run_waiters(list, status);
+        pthread_mutex_lock(&st->sync_lock);
+        if (stop && !st->sync_head) break;
+    }
+    pthread_mutex_unlock(&st->sync_lock);
+    return NULL;
+}
+
+void store_sync_after(store_t *st, store_done_fn done, void *arg) {
+    store_sync_waiter_t *w = eddy_malloc(sizeof *w);
+    if (!w) {
+        /* no memory for the queue: make it durable here and report */
+        done(arg, flush_wal(st));
+        return;
+    }
+    w->done = done;
+    w->arg = arg;
+    w->next = NULL;
+    pthread_mutex_lock(&st->sync_lock);
+    *st->sync_tail = w;
+    st->sync_tail = &w->next;
+    pthread_cond_signal(&st->sync_cond);
+    pthread_mutex_unlock(&st->sync_lock);
+}
+
+/* ---- open / close ---- */
+
+static rocksdb_options_t *cf_options(store_t *st, int cf) {
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_write_buffer_size(o, st->opts.write_buffer_bytes);
+    rocksdb_options_set_max_write_buffer_number(o, 3);
+    rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+    rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
+    rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(t, st->cache);
+    /* the table options own their filter policy */
+    rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
+    rocksdb_block_based_options_set_block_size(t, 16 * 1024);
+    rocksdb_block_based_options_set_format_version(t, 5);
+    rocksdb_options_set_block_based_table_factory(o, t);
+    st->bbto[cf] = t;
+    if (cf == CF_DATA || cf == CF_PART) {
+        /* the options own these (one each per column family) */
+        rocksdb_options_set_merge_operator(
+            o, rocksdb_mergeoperator_create(st, nop_destructor, merge_full, merge_partial, merge_delete, merge_name));
+        rocksdb_options_set_compaction_filter_factory(
+            o, rocksdb_compactionfilterfactory_create(st, nop_destructor, cff_create, cff_name));
+    }
+    if (cf == CF_PART) {
+        /* most point reads look for a header that does not exist: a memtable bloom answers */
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.02);
+        rocksdb_options_set_memtable_whole_key_filtering(o, 1);
+    }
+    return o;
+}
+
+int store_open(const char *dir, const store_options_t *opts, store_t **out, char *errstr, size_t errlen) {
+    *out = NULL;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return eddy_err(errstr, errlen, EDDY_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    store_t *st = eddy_calloc(1, sizeof *st);
+    if (!st) return EDDY_ERR_NOMEM;
+    if (opts) st->opts = *opts;
+    if (!st->opts.block_cache_bytes) st->opts.block_cache_bytes = 8u << 20;
+    if (!st->opts.write_buffer_bytes) st->opts.write_buffer_bytes = 8u << 20;
+    if (!st->opts.max_background_jobs) st->opts.max_background_jobs = 2;
+    if (!st->opts.interval_ms) st->opts.interval_ms = 100;
+    if (!st->opts.max_value_bytes) st->opts.max_value_bytes = 64u << 20;
+    if (!st->opts.max_mutation_bytes) st->opts.max_mutation_bytes = 128u << 20;
+    st->dir = eddy_strdup(dir);
+    pthread_mutex_init(&st->sync_lock, NULL);
+    pthread_cond_init(&st->sync_cond, NULL);
+    st->sync_tail = &st->sync_head;
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_init(&st->cas_locks[i], NULL);
+    pthread_mutex_init(&st->list_lock, NULL);
+
+    st->cache = rocksdb_cache_create_lru(st->opts.block_cache_bytes);
+
+    st->dbopts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(st->dbopts, 1);
+    rocksdb_options_set_create_missing_column_families(st->dbopts, 1);
+    rocksdb_options_set_max_background_jobs(st->dbopts, st->opts.max_background_jobs);
+    rocksdb_options_set_max_open_files(st->dbopts, 256);
+    rocksdb_options_set_info_log_level(st->dbopts, 2 /* WARN */);
+    rocksdb_options_set_keep_log_file_num(st->dbopts, 2);
+    rocksdb_options_set_max_total_wal_size(st->dbopts, 64u << 20);
+    rocksdb_options_set_db_write_buffer_size(st->dbopts, st->opts.write_buffer_bytes * 4);
+    rocksdb_options_set_wal_recovery_mode(st->dbopts, 2 /* point in time: a torn tail is dropped */);
+    rocksdb_options_set_atomic_flush(st->dbopts, 1);
+    for (int i = 0; i < CF_COUNT; i++) st->cfopts[i] = cf_options(st, i);
+
+    char *err = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    st->db = rocksdb_open_column_families(st->dbopts, path, CF_COUNT, cf_names,
+                                          (const rocksdb_options_t *const *)st->cfopts, st->cf, &err);
+    int rc = EDDY_OK;
+    if (err) {
+        rc = eddy_err(errstr, errlen, strstr(err, "lock") ? EDDY_ERR_BUSY : EDDY_ERR_IO, "cannot open store %s: %s", dir, err);
+        rocksdb_free(err);
+        st->db = NULL;
+        goto fail;
+    }
+    st->wopts_nosync = rocksdb_writeoptions_create();
+    st->wopts_sync = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(st->wopts_sync, 1);
+    st->ropts = rocksdb_readoptions_create();
+    if ((rc = store_catalog_load(st, errstr, errlen))) goto fail;
+    st->list_seq = (uint64_t)store_now_us(st) << 8;
+    if (pthread_create(&st->sync_thread, NULL, sync_main, st) != 0) {
+        rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "cannot start the store's sync thread");
+        goto fail;
+    }
+    st->sync_started = true;
+    *out = st;
+    return EDDY_OK;
+fail:
+    store_close(st);
+    return rc;
+}
+
+void store_close(store_t *st) {
+    if (!st) return;
+    if (st->sync_started) {
+        pthread_mutex_lock(&st->sync_lock);
+        st->sync_stop = true;
+        pthread_cond_signal(&st->sync_cond);
+        pthread_mutex_unlock(&st->sync_lock);
+        pthread_join(st->sync_thread, NULL);
+    }
+    if (st->db) {
+        flush_wal(st);
+        rocksdb_cancel_all_background_work(st->db, 1);
+    }
+    if (st->cat.recs || st->cat.current) store_catalog_close(st);
+    for (int i = 0; i < CF_COUNT; i++)
+        if (st->cf[i]) rocksdb_column_family_handle_destroy(st->cf[i]);
+    if (st->db) rocksdb_close(st->db);
+    for (int i = 0; i < CF_COUNT; i++) {
+        if (st->cfopts[i]) rocksdb_options_destroy(st->cfopts[i]);
+        if (st->bbto[i]) rocksdb_block_based_options_destroy(st->bbto[i]);
+    }
+    if (st->dbopts) rocksdb_options_destroy(st->dbopts);
+    if (st->wopts_nosync) rocksdb_writeoptions_destroy(st->wopts_nosync);
+    if (st->wopts_sync) rocksdb_writeoptions_destroy(st->wopts_sync);
+    if (st->ropts) rocksdb_readoptions_destroy(st->ropts);
+    if (st->cache) rocksdb_cache_destroy(st->cache);
+    pthread_mutex_destroy(&st->sync_lock);
+    pthread_cond_destroy(&st->sync_cond);
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_destroy(&st->cas_locks[i]);
+    pthread_mutex_destroy(&st->list_lock);
+    eddy_free(st->dir);
+    eddy_free(st);
+}
+
+/* ---- helpers ---- */
+
+int store_db_get(store_t *st, int cf, const uint8_t *key, size_t klen, wr_t *out, char *errstr, size_t errlen) {
+    char *err = NULL;
+    rocksdb_pinnableslice_t *v = rocksdb_get_pinned_cf(st->db, st->ropts, st->cf[cf], (const char *)key, klen, &err);
+    if (err) {
+        int rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "store read failed: %s", err);
+        rocksdb_free(err);
+        return rc;
+    }
+    if (!v) return EDDY_ERR_NOT_FOUND;
+    size_t vl;
+    const char *p = rocksdb_pinnableslice_value(v, &vl);
+    wr_bytes(out, p, vl);
+    rocksdb_pinnableslice_destroy(v);
+    return wr_ok(out) ? EDDY_OK : out->err;
+}
+
+int store_db_write(store_t *st, rocksdb_writebatch_t *b, bool sync, char *errstr, size_t errlen) {
+    char *err = NULL;
+    rocksdb_write(st->db, sync ? st->wopts_sync : st->wopts_nosync, b, &err);
+    if (err) {
+        int rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "store write failed: %s", err);
+        rocksdb_free(err);
+        return rc;
+    }
+    __atomic_fetch_add(&st->n_batches, 1, __ATOMIC_RELAXED);
+    return EDDY_OK;
+}
+
+uint64_t store_list_path_next(store_t *st, uint32_t n) {
+    /* time-based so that appends after a restart still sort after earlier ones */
+    pthread_mutex_lock(&st->list_lock);
+    uint64_t now = (uint64_t)store_now_us(st) << 8;
+    if (now > st->list_seq) st->list_seq = now;
+    uint64_t v = st->list_seq;
+    st->list_seq += n;
+    pthread_mutex_unlock(&st->list_lock);
+    return v;
+}
+
+int store_compact(store_t *st, char *errstr, size_t errlen) {
+    rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+    rocksdb_compactoptions_set_bottommost_level_compaction(co, 2 /* force */);
+    rocksdb_compactoptions_set_exclusive_manual_compaction(co, 1);
+    for (int i = 1; i < CF_COUNT; i++) rocksdb_compact_range_cf_opt(st->db, st->cf[i], co, NULL, 0, NULL, 0);
+    rocksdb_compactoptions_destroy(co);
+    (void)errstr, (void)errlen;
+    return EDDY_OK;
+}
+
+void store_stats(store_t *st, store_stats_t *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 1; i < CF_COUNT; i++) {
+        uint64_t v = 0;
+        if (rocksdb_property_int_cf(st->db, st->cf[i], "rocksdb.total-sst-files-size", &v) == 0) out->disk_bytes += v;
+        if (rocksdb_property_int_cf(st->db, st->cf[i], "rocksdb.cur-size-all-mem-tables", &v) == 0)
+            out->memtable_bytes += v;
+    }
+    out->block_cache_bytes = rocksdb_cache_get_usage(st->cache);
+    out->writes = __atomic_load_n(&st->n_writes, __ATOMIC_RELAXED);
+    out->batches = __atomic_load_n(&st->n_batches, __ATOMIC_RELAXED);
+    out->syncs = __atomic_load_n(&st->n_syncs, __ATOMIC_RELAXED);
+    out->reads = __atomic_load_n(&st->n_reads, __ATOMIC_RELAXED);
+}
+
+/* ---- key/value area ---- */
+
+int store_kv_get(store_t *st, const void *key, size_t klen, wr_t *out, char *errstr, size_t errlen) {
+    return store_db_get(st, CF_KV, key, klen, out, errstr, errlen);
+}
+
+int store_kv_scan(store_t *st, const void *prefix, size_t plen, store_kv_fn fn, void *arg, char *errstr,
+                  size_t errlen) {
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(st->db, st->ropts, st->cf[CF_KV]);
+    int rc = 0;
+    for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+        if (kl < plen || memcmp(k, prefix, plen)) break;
+        if ((rc = fn(arg, eddy_view(k, kl), eddy_view(v, vl)))) break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error(it, &err);
+    if (err) {
+        rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "store scan failed: %s", err);
+        rocksdb_free(err);
+    }
+    rocksdb_iter_destroy(it);
+    return rc;
+}

@@ -1,0 +1,469 @@
+/* The row fragment: how a row (or a partition header: partition deletion, range tombstones and
+ * static cells) is stored as a RocksDB value, and its merge. Every write is a RocksDB merge
+ * operand holding a fragment; the merge operator reconciles fragments exactly as Cassandra
+ * reconciles cells (Cells.reconcile, LivenessInfo.supersedes, DeletionTime), so writes are blind
+ * (no read before write) and last-write-wins holds whatever order operands meet in.
+ *
+ * Layout (varints are base's LEB128, zz = zigzag, timestamps relative to base_ts):
+ *   u8 flags (HAS_LIVENESS 1, HAS_DELETION 2, HAS_RANGES 4)   zz base_ts
+ *   [liveness  zz ts, uv ttl, uv ldt if ttl]
+ *   [deletion  zz ts, uv ldt]
+ *   [ranges    uv n, n x (uv len lo, uv len hi, zz ts, uv ldt)]
+ *   columns by increasing id:
+ *     uv col_id, u8 cflags
+ *     simple:   zz ts, [uv ttl, uv ldt if EXPIRING], [uv ldt if TOMB], [uv len, value unless TOMB]
+ *     complex:  [zz ts, uv ldt if CDEL], elements by increasing path: uv (pathlen + 1), path,
+ *               u8 eflags, then as a simple cell; a 0 ends the elements.
+ * ldt is the local deletion time in seconds: when a tombstone was written or an expiring cell
+ * expires. */
+#include "store/store_int.h"
+
+/* ---- decoding ---- */
+
+static inline int64_t rd_zz_ts(rd_t *r, int64_t base) { return (int64_t)((uint64_t)base + (uint64_t)rd_varint64(r)); }
+
+int frag_open(frag_t *f, const uint8_t *p, size_t n) {
+    memset(f, 0, sizeof *f);
+    f->live.ts = STORE_NO_TS;
+    f->del.ts = STORE_NO_TS;
+    rd_t r = rd_init(p, n);
+    if (n == 0) {
+        f->cols = r;
+        return EDDY_OK;
+    }
+    f->flags = rd_u8(&r);
+    f->base_ts = rd_varint64(&r);
+    if (f->flags & FRAG_HAS_LIVENESS) {
+        f->live.ts = rd_zz_ts(&r, f->base_ts);
+        f->live.ttl = rd_uvarint32(&r);
+        if (f->live.ttl) f->live.ldt = (int64_t)rd_uvarint64(&r);
+    }
+    if (f->flags & FRAG_HAS_DELETION) {
+        f->del.ts = rd_zz_ts(&r, f->base_ts);
+        f->del.ldt = (int64_t)rd_uvarint64(&r);
+    }
+    if (f->flags & FRAG_HAS_RANGES) {
+        f->nranges = rd_uvarint32(&r);
+        f->ranges = r;
+        for (uint32_t i = 0; i < f->nranges && rd_ok(&r); i++) {
+            rd_skip(&r, rd_uvarint32(&r));
+            rd_skip(&r, rd_uvarint32(&r));
+            rd_varint64(&r);
+            rd_uvarint64(&r);
+        }
+    }
+    if (!rd_ok(&r) || (f->flags & ~7u)) return EDDY_ERR_CORRUPT;
+    f->cols = r;
+    return EDDY_OK;
+}
+
+int frag_range_next(frag_t *f, frag_range_t *out) {
+    if (f->nranges == 0) return 0;
+    rd_t *r = &f->ranges;
+    uint32_t l = rd_uvarint32(r);
+    out->lo = rd_view(r, l);
+    l = rd_uvarint32(r);
+    out->hi = rd_view(r, l);
+    out->del.ts = rd_zz_ts(r, f->base_ts);
+    out->del.ldt = (int64_t)rd_uvarint64(r);
+    f->nranges--;
+    return rd_ok(r) ? 1 : EDDY_ERR_CORRUPT;
+}
+
+static void read_cell_body(rd_t *r, int64_t base, frag_cell_t *c) {
+    c->ts = rd_zz_ts(r, base);
+    c->ttl = 0;
+    c->ldt = 0;
+    if (c->flags & FRAG_CELL_EXPIRING) {
+        c->ttl = rd_uvarint32(r);
+        c->ldt = (int64_t)rd_uvarint64(r);
+    }
+    if (c->flags & FRAG_CELL_TOMB) {
+        c->ldt = (int64_t)rd_uvarint64(r);
+        c->value = eddy_view(NULL, 0);
+    } else {
+        uint32_t vl = rd_uvarint32(r);
+        c->value = rd_view(r, vl);
+    }
+}
+
+int frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e) {
+    rd_t *r = &c->elems;
+    uint32_t pl = rd_uvarint32(r);
+    if (!rd_ok(r)) return EDDY_ERR_CORRUPT;
+    if (pl == 0) return 0;
+    e->path = rd_view(r, pl - 1);
+    e->flags = rd_u8(r);
+    read_cell_body(r, f->base_ts, e);
+    return rd_ok(r) ? 1 : EDDY_ERR_CORRUPT;
+}
+
+int frag_col_next(frag_t *f, frag_col_t *c) {
+    rd_t *r = &f->cols;
+    if (!rd_ok(r)) return EDDY_ERR_CORRUPT;
+    if (rd_remaining(r) == 0) return 0;
+    c->col_id = rd_uvarint32(r);
+    c->flags = rd_u8(r);
+    c->cdel.ts = STORE_NO_TS;
+    c->cdel.ldt = 0;
+    if (c->flags & FRAG_CELL_COMPLEX) {
+        if (c->flags & FRAG_CELL_CDEL) {
+            c->cdel.ts = rd_zz_ts(r, f->base_ts);
+            c->cdel.ldt = (int64_t)rd_uvarint64(r);
+        }
+        c->elems = *r;
+        /* skip the elements to reach the next column */
+        frag_col_t tmp = *c;
+        frag_cell_t e;
+        int rc;
+        while ((rc = frag_elem_next(f, &tmp, &e)) == 1) {}
+        if (rc < 0) return rc;
+        *r = tmp.elems;
+    } else {
+        c->cell.flags = c->flags;
+        c->cell.path = eddy_view(NULL, 0);
+        read_cell_body(r, f->base_ts, &c->cell);
+    }
+    return rd_ok(r) ? 1 : EDDY_ERR_CORRUPT;
+}
+
+/* ---- encoding ---- */
+
+static inline void wr_zz_ts(wr_t *w, int64_t ts, int64_t base) { wr_varint(w, (int64_t)((uint64_t)ts - (uint64_t)base)); }
+
+void frag_enc_start(frag_enc_t *e, wr_t *w, int64_t base_ts) {
+    e->w = w;
+    e->start = w->len;
+    e->base_ts = base_ts;
+    e->flags = 0;
+    e->flags_at = w->len;
+    wr_u8(w, 0);
+    wr_varint(w, base_ts);
+}
+
+static void set_flag(frag_enc_t *e, uint8_t f) {
+    e->flags |= f;
+    if (wr_ok(e->w)) e->w->buf[e->flags_at] = e->flags;
+}
+
+void frag_enc_liveness(frag_enc_t *e, const frag_liveness_t *l) {
+    set_flag(e, FRAG_HAS_LIVENESS);
+    wr_zz_ts(e->w, l->ts, e->base_ts);
+    wr_uvarint(e->w, l->ttl);
+    if (l->ttl) wr_uvarint(e->w, (uint64_t)l->ldt);
+}
+
+void frag_enc_deletion(frag_enc_t *e, const frag_deletion_t *d) {
+    set_flag(e, FRAG_HAS_DELETION);
+    wr_zz_ts(e->w, d->ts, e->base_ts);
+    wr_uvarint(e->w, (uint64_t)d->ldt);
+}
+
+void frag_enc_ranges(frag_enc_t *e, const frag_range_t *r, size_t n) {
+    if (n == 0) return;
+    set_flag(e, FRAG_HAS_RANGES);
+    wr_uvarint(e->w, n);
+    for (size_t i = 0; i < n; i++) {
+        wr_uvarint(e->w, r[i].lo.len);
+        wr_bytes(e->w, r[i].lo.ptr, r[i].lo.len);
+        wr_uvarint(e->w, r[i].hi.len);
+        wr_bytes(e->w, r[i].hi.ptr, r[i].hi.len);
+        wr_zz_ts(e->w, r[i].del.ts, e->base_ts);
+        wr_uvarint(e->w, (uint64_t)r[i].del.ldt);
+    }
+}
+
+static void write_cell_body(frag_enc_t *e, const frag_cell_t *c) {
+    wr_zz_ts(e->w, c->ts, e->base_ts);
+    if (c->flags & FRAG_CELL_EXPIRING) {
+        wr_uvarint(e->w, c->ttl);
+        wr_uvarint(e->w, (uint64_t)c->ldt);
+    }
+    if (c->flags & FRAG_CELL_TOMB) {
+        wr_uvarint(e->w, (uint64_t)c->ldt);
+    } else {
+        wr_uvarint(e->w, c->value.len);
+        wr_bytes(e->w, c->value.ptr, c->value.len);
+    }
+}
+
+void frag_enc_cell(frag_enc_t *e, uint32_t col_id, const frag_cell_t *c) {
+    wr_uvarint(e->w, col_id);
+    wr_u8(e->w, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER));
+    write_cell_body(e, c);
+}
+
+void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_t *cdel) {
+    wr_uvarint(e->w, col_id);
+    bool has = cdel && cdel->ts != STORE_NO_TS;
+    wr_u8(e->w, (uint8_t)(FRAG_CELL_COMPLEX | (has ? FRAG_CELL_CDEL : 0)));
+    if (has) {
+        wr_zz_ts(e->w, cdel->ts, e->base_ts);
+        wr_uvarint(e->w, (uint64_t)cdel->ldt);
+    }
+}
+
+void frag_enc_elem(frag_enc_t *e, const frag_cell_t *c) {
+    wr_uvarint(e->w, c->path.len + 1);
+    wr_bytes(e->w, c->path.ptr, c->path.len);
+    wr_u8(e->w, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER));
+    write_cell_body(e, c);
+}
+
+void frag_enc_complex_end(frag_enc_t *e) { wr_uvarint(e->w, 0); }
+
+/* ---- reconciliation ---- */
+
+int frag_cell_wins(const frag_cell_t *a, const frag_cell_t *b) {
+    if (a->ts != b->ts) return a->ts > b->ts;
+    bool a_del = a->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING), b_del = b->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING);
+    if (a_del || b_del) {
+        /* tombstones and expiring cells beat live cells of the same timestamp (CASSANDRA-14592) */
+        if (a_del != b_del) return a_del;
+        bool a_tomb = !(a->flags & FRAG_CELL_EXPIRING), b_tomb = !(b->flags & FRAG_CELL_EXPIRING);
+        if (a_tomb != b_tomb) return a_tomb;
+        if (a->ldt != b->ldt) return a->ldt > b->ldt;
+    }
+    return store_bytes_cmp(a->value.ptr, a->value.len, b->value.ptr, b->value.len) >= 0;
+}
+
+bool frag_liveness_supersedes(const frag_liveness_t *a, const frag_liveness_t *b) {
+    if (a->ts != b->ts) return a->ts > b->ts;
+    bool ae = a->ttl != 0, be = b->ttl != 0;
+    if (ae == be) return ae ? a->ldt > b->ldt : false;
+    return ae;
+}
+
+/* Counter cells: a tombstone always wins; live ones add up. */
+static void counter_merge(const frag_cell_t *a, const frag_cell_t *b, frag_cell_t *out, uint8_t sum[8]) {
+    bool at = a->flags & FRAG_CELL_TOMB, bt = b->flags & FRAG_CELL_TOMB;
+    if (at || bt) {
+        *out = at && bt ? (frag_cell_wins(a, b) ? *a : *b) : at ? *a : *b;
+        return;
+    }
+    if (a->value.len != 8 || b->value.len != 8) {
+        *out = a->value.len == 8 ? *a : *b;
+        return;
+    }
+    store_u64(sum, (uint64_t)ld_i64(a->value.ptr) + (uint64_t)ld_i64(b->value.ptr));
+    *out = *a;
+    out->ts = a->ts > b->ts ? a->ts : b->ts;
+    out->value = eddy_view(sum, 8);
+}
+
+static void resolve(const frag_cell_t *a, const frag_cell_t *b, frag_cell_t *out, uint8_t sum[8]) {
+    if ((a->flags | b->flags) & FRAG_CELL_COUNTER) counter_merge(a, b, out, sum);
+    else *out = frag_cell_wins(a, b) ? *a : *b;
+}
+
+/* Range tombstones of both sides, de-duplicated (same bounds keep the superseding deletion). */
+static int merge_ranges(frag_t *fa, frag_t *fb, frag_range_t **out, size_t *n) {
+    size_t total = fa->nranges + fb->nranges;
+    *n = 0;
+    *out = NULL;
+    if (total == 0) return EDDY_OK;
+    frag_range_t *r = eddy_malloc(total * sizeof *r);
+    if (!r) return EDDY_ERR_NOMEM;
+    frag_t *fs[2] = {fa, fb};
+    for (int s = 0; s < 2; s++) {
+        frag_range_t x;
+        int rc;
+        while ((rc = frag_range_next(fs[s], &x)) == 1) {
+            size_t i;
+            for (i = 0; i < *n; i++)
+                if (eddy_view_eq(r[i].lo, x.lo) && eddy_view_eq(r[i].hi, x.hi)) break;
+            if (i < *n) {
+                if (frag_del_supersedes(&x.del, &r[i].del)) r[i].del = x.del;
+            } else {
+                r[(*n)++] = x;
+            }
+        }
+        if (rc < 0) {
+            eddy_free(r);
+            return rc;
+        }
+    }
+    *out = r;
+    return EDDY_OK;
+}
+
+static bool deleted_by(int64_t ts, const frag_deletion_t *d) { return d->ts != STORE_NO_TS && ts <= d->ts; }
+
+static int merge_complex(frag_enc_t *enc, frag_t *fa, frag_col_t *ca, frag_t *fb, frag_col_t *cb,
+                         const frag_deletion_t *rowdel) {
+    frag_deletion_t cdel = ca->cdel;
+    if (frag_del_supersedes(&cb->cdel, &cdel)) cdel = cb->cdel;
+    if (deleted_by(cdel.ts, rowdel)) cdel.ts = STORE_NO_TS;
+    frag_enc_complex_begin(enc, ca->col_id, &cdel);
+    frag_cell_t ea, eb;
+    int ra = frag_elem_next(fa, ca, &ea), rb = frag_elem_next(fb, cb, &eb);
+    uint8_t sum[8];
+    while (ra == 1 || rb == 1) {
+        int c = ra != 1 ? 1 : rb != 1 ? -1 : store_bytes_cmp(ea.path.ptr, ea.path.len, eb.path.ptr, eb.path.len);
+        frag_cell_t out;
+        if (c < 0) out = ea;
+        else if (c > 0) out = eb;
+        else resolve(&ea, &eb, &out, sum);
+        if (!deleted_by(out.ts, rowdel) && !deleted_by(out.ts, &cdel)) frag_enc_elem(enc, &out);
+        if (c <= 0) ra = frag_elem_next(fa, ca, &ea);
+        if (c >= 0) rb = frag_elem_next(fb, cb, &eb);
+    }
+    if (ra < 0 || rb < 0) return EDDY_ERR_CORRUPT;
+    frag_enc_complex_end(enc);
+    return EDDY_OK;
+}
+
+/* Writes one side's complex column alone (filtered by the row deletion). */
+static int copy_complex(frag_enc_t *enc, frag_t *f, frag_col_t *c, const frag_deletion_t *rowdel) {
+    frag_col_t none = {.col_id = c->col_id, .cdel = {STORE_NO_TS, 0}};
+    uint8_t zero = 0;
+    none.elems = rd_init(&zero, 1);
+    frag_t nf = {0};
+    return merge_complex(enc, f, c, &nf, &none, rowdel);
+}
+
+int frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_t *out) {
+    frag_t fa, fb;
+    if (frag_open(&fa, a, alen) || frag_open(&fb, b, blen)) return EDDY_ERR_CORRUPT;
+    frag_liveness_t live = fa.live;
+    if (fb.live.ts != STORE_NO_TS && (live.ts == STORE_NO_TS || frag_liveness_supersedes(&fb.live, &live))) live = fb.live;
+    frag_deletion_t del = fa.del;
+    if (fb.del.ts != STORE_NO_TS && (del.ts == STORE_NO_TS || frag_del_supersedes(&fb.del, &del))) del = fb.del;
+    if (deleted_by(live.ts, &del)) live.ts = STORE_NO_TS;
+    frag_range_t *ranges;
+    size_t nranges;
+    int rc = merge_ranges(&fa, &fb, &ranges, &nranges);
+    if (rc) return rc;
+    frag_enc_t enc;
+    frag_enc_start(&enc, out, alen ? fa.base_ts : fb.base_ts);
+    if (live.ts != STORE_NO_TS) frag_enc_liveness(&enc, &live);
+    if (del.ts != STORE_NO_TS) frag_enc_deletion(&enc, &del);
+    frag_enc_ranges(&enc, ranges, nranges);
+    eddy_free(ranges);
+    frag_col_t ca, cb;
+    int ra = frag_col_next(&fa, &ca), rb = frag_col_next(&fb, &cb);
+    uint8_t sum[8];
+    while ((ra == 1 || rb == 1) && rc == EDDY_OK) {
+        int c = ra != 1 ? 1 : rb != 1 ? -1 : (ca.col_id < cb.col_id ? -1 : ca.col_id > cb.col_id);
+        bool ac = ra == 1 && (ca.flags & FRAG_CELL_COMPLEX), bc = rb == 1 && (cb.flags & FRAG_CELL_COMPLEX);
+        if (c == 0 && ac && bc) {
+            rc = merge_complex(&enc, &fa, &ca, &fb, &cb, &del);
+        } else if (c == 0 && !ac && !bc) {
+            frag_cell_t o;
+            resolve(&ca.cell, &cb.cell, &o, sum);
+            if (!deleted_by(o.ts, &del)) frag_enc_cell(&enc, ca.col_id, &o);
+        } else {
+            /* one side only (or a simple/complex mismatch: the later side wins) */
+            frag_t *f = c < 0 ? &fa : &fb;
+            frag_col_t *col = c < 0 ? &ca : &cb;
+            if (col->flags & FRAG_CELL_COMPLEX) rc = copy_complex(&enc, f, col, &del);
+            else if (!deleted_by(col->cell.ts, &del)) frag_enc_cell(&enc, col->col_id, &col->cell);
+        }
+        if (c <= 0) ra = frag_col_next(&fa, &ca);
+        if (c >= 0) rb = frag_col_next(&fb, &cb);
+    }
+    if (rc == EDDY_OK && (ra < 0 || rb < 0)) rc = EDDY_ERR_CORRUPT;
+    if (rc == EDDY_OK && !wr_ok(out)) rc = out->err;
+    return rc;
+}
+
+/* ---- purging (compaction filter) ---- */
+
+/* A cell after gc: 0 keep as is, 1 drop, 2 keep converted to a tombstone (*c updated). */
+static int purge_cell(frag_cell_t *c, int64_t now_s, int64_t gc_before) {
+    if (c->flags & FRAG_CELL_TOMB) return c->ldt < gc_before ? 1 : 0;
+    if ((c->flags & FRAG_CELL_EXPIRING) && c->ldt <= now_s) {
+        if (c->ldt < gc_before) return 1;
+        c->flags = FRAG_CELL_TOMB;
+        c->ldt = c->ldt - c->ttl;
+        c->ttl = 0;
+        c->value = eddy_view(NULL, 0);
+        return 2;
+    }
+    return 0;
+}
+
+int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
+               bool (*keep)(void *, uint32_t, int64_t), void *keep_arg, wr_t *out, bool *empty, bool *changed) {
+    frag_t f;
+    *empty = false;
+    *changed = false;
+    if (frag_open(&f, p, n)) return EDDY_ERR_CORRUPT;
+    int64_t gc_before = now_s - gc_grace_s;
+    bool any = false;
+    frag_enc_t enc;
+    frag_enc_start(&enc, out, f.base_ts);
+    frag_liveness_t live = f.live;
+    if (live.ts != STORE_NO_TS && live.ttl && live.ldt <= now_s && live.ldt < gc_before) {
+        live.ts = STORE_NO_TS;
+        *changed = true;
+    }
+    if (live.ts != STORE_NO_TS) {
+        frag_enc_liveness(&enc, &live);
+        any = true;
+    }
+    if (f.del.ts != STORE_NO_TS) {
+        if (f.del.ldt < gc_before) *changed = true;
+        else {
+            frag_enc_deletion(&enc, &f.del);
+            any = true;
+        }
+    }
+    if (f.nranges) {
+        frag_range_t *rs = eddy_malloc(f.nranges * sizeof *rs);
+        if (!rs) return EDDY_ERR_NOMEM;
+        size_t m = 0;
+        frag_range_t r;
+        int rc;
+        while ((rc = frag_range_next(&f, &r)) == 1) {
+            if (r.del.ldt < gc_before) *changed = true;
+            else rs[m++] = r;
+        }
+        frag_enc_ranges(&enc, rs, m);
+        eddy_free(rs);
+        if (rc < 0) return rc;
+        if (m) any = true;
+    }
+    frag_col_t c;
+    int rc;
+    while ((rc = frag_col_next(&f, &c)) == 1) {
+        int64_t ts = (c.flags & FRAG_CELL_COMPLEX) ? c.cdel.ts : c.cell.ts;
+        if (keep && !keep(keep_arg, c.col_id, ts)) {
+            *changed = true;
+            continue;
+        }
+        if (c.flags & FRAG_CELL_COMPLEX) {
+            frag_deletion_t cdel = c.cdel;
+            if (cdel.ts != STORE_NO_TS && cdel.ldt < gc_before) {
+                cdel.ts = STORE_NO_TS;
+                *changed = true;
+            }
+            size_t mark = out->len;
+            frag_enc_complex_begin(&enc, c.col_id, &cdel);
+            bool elems = false;
+            frag_cell_t e;
+            int er;
+            while ((er = frag_elem_next(&f, &c, &e)) == 1) {
+                int pr = purge_cell(&e, now_s, gc_before);
+                if (pr) *changed = true;
+                if (pr == 1) continue;
+                frag_enc_elem(&enc, &e);
+                elems = true;
+            }
+            if (er < 0) return er;
+            frag_enc_complex_end(&enc);
+            if (!elems && cdel.ts == STORE_NO_TS) out->len = mark; /* nothing left of the column */
+            else any = true;
+        } else {
+            frag_cell_t cell = c.cell;
+            int pr = purge_cell(&cell, now_s, gc_before);
+            if (pr) *changed = true;
+            if (pr == 1) continue;
+            frag_enc_cell(&enc, c.col_id, &cell);
+            any = true;
+        }
+    }
+    if (rc < 0) return rc;
+    *empty = !any;
+    return wr_ok(out) ? EDDY_OK : out->err;
+}
