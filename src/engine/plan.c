@@ -414,7 +414,7 @@ static int select_items(planner_t *p, const sql_select_t *sel, out_item_t **item
     return EDDY_OK;
 }
 
-static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index) {
+static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, const char *qname) {
     const sql_insert_t *ins = &st->insert;
     int rc;
     if (!ins->select) return plan_fail(p, st->pos, "a pipeline writes with INSERT INTO keyspace.table SELECT ...");
@@ -424,7 +424,8 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index) {
     if (!q) return EDDY_ERR_NOMEM;
     memset(q, 0, sizeof *q);
     char id[300];
-    snprintf(id, sizeof id, "%s/%u", p->plan->name, index);
+    if (qname) snprintf(id, sizeof id, "%s/%s", p->plan->name, qname);
+    else snprintf(id, sizeof id, "%s/%u", p->plan->name, index);
     q->id = adup(p, id);
     q->line = (int)st->pos.line;
     q->col = (int)sql_pos_column(p->text, p->len, st->pos);
@@ -590,7 +591,17 @@ int eng_plan_build(const char *name, const char *text, size_t len, eng_sink_t si
         case SQL_STMT_CREATE_STREAM: rc = create_stream(&p, st); break;
         case SQL_STMT_CREATE_KEYSPACE: rc = add_ddl(&p, st, NULL); break;
         case SQL_STMT_CREATE_TABLE: rc = create_table(&p, st); break;
-        case SQL_STMT_INSERT: rc = insert_query(&p, st, ++ninsert); break;
+        case SQL_STMT_INSERT: rc = insert_query(&p, st, ++ninsert, NULL); break;
+        case SQL_STMT_CREATE_PIPELINE:
+            /* CREATE PIPELINE name AS INSERT ...: the query takes the name. */
+            for (uint32_t k = 0; k < plan->nqueries && !rc; k++)
+                if (!strcmp(strchr(plan->queries[k]->id, '/') + 1, st->create_pipeline.name.name.name))
+                    rc = plan_fail(&p, st->create_pipeline.name.name.pos, "two pipelines are named %s",
+                                   st->create_pipeline.name.name.name);
+            if (!rc && st->create_pipeline.noptions)
+                rc = plan_fail(&p, st->create_pipeline.options[0].name.pos, "pipeline options are not supported yet");
+            if (!rc) rc = insert_query(&p, st->create_pipeline.insert, ++ninsert, st->create_pipeline.name.name.name);
+            break;
         default: rc = plan_fail(&p, st->pos, "this statement is not allowed in a pipeline file (CREATE STREAM, "
                                 "CREATE KEYSPACE, CREATE TABLE, INSERT INTO ... SELECT)");
         }

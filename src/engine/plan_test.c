@@ -220,3 +220,13 @@ TEST(engine_plan_errors_point_at_line_and_column) {
     CHECK(strstr(e, "UNNEST needs a list, set or map, not int") != NULL);
     eng_mem_free(m);
 }
+
+TEST(engine_plan_named_pipelines) {
+    eng_mem_t *m = eng_mem_new();
+    define_leaves(m);
+    eng_plan_t *p = plan_ok(m, "CREATE STREAM s (id text KEY, title text) WITH (topic = 'x', changelog = true);\n"
+                               "CREATE PIPELINE copy AS INSERT INTO demo.leaves SELECT id, title FROM s;\n");
+    CHECK_EQ_STR(p->queries[0]->id, "t/copy");
+    eng_plan_free(p);
+    eng_mem_free(m);
+}
