@@ -1,0 +1,419 @@
+/* The embedded sink: eddy's store, in process. A batch's row upserts and deletes, its state
+ * writes and its source positions go into one store write batch (one RocksDB write batch), so a
+ * crash applies all of a batch or none of it: the exactly-once effect. Writes carry strictly
+ * increasing timestamps, so that a row deleted by one batch and written again by the next is
+ * never hidden by Cassandra's tie-break (a delete wins a tie).
+ *
+ * Also: table descriptions from the catalog, CREATE KEYSPACE/TABLE from a pipeline file, and
+ * token-range scans for batch jobs. Values cross between the engine's typed values and the
+ * store's serialized cells in value_store.c. */
+#include <stdio.h>
+
+#include "engine/engine_int.h"
+#include "engine/engine_store.h"
+#include "sql/sql.h"
+
+typedef struct {
+    char *ks, *name;
+    const store_table_t *t;  /* kept */
+    uint32_t version;
+} table_ref_t;
+
+typedef struct {
+    store_t *st;
+    pthread_mutex_t mu;      /* tables, the builder pool, the clock */
+    table_ref_t *tables;
+    size_t ntables;
+    store_write_t **pool;
+    size_t npool;
+    int64_t last_ts;
+} ssink_t;
+
+/* The store table for an engine table (looked up once, refreshed after an ALTER). */
+static const store_table_t *table_for(ssink_t *s, const char *ks, const char *name, char *errstr, size_t errlen) {
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->ntables; i++)
+        if (!strcmp(s->tables[i].ks, ks) && !strcmp(s->tables[i].name, name)) {
+            const store_table_t *t = s->tables[i].t;
+            pthread_mutex_unlock(&s->mu);
+            return t;
+        }
+    const store_table_t *t = NULL;
+    if (store_table_lookup(s->st, ks, name, &t, errstr, errlen) == EDDY_OK) {
+        table_ref_t *ts = eddy_realloc(s->tables, (s->ntables + 1) * sizeof *ts);
+        if (ts) {
+            s->tables = ts;
+            ts[s->ntables++] = (table_ref_t){eddy_strdup(ks), eddy_strdup(name), t, store_table_info(t)->version};
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
+static int ss_table_get(void *ctx, const char *ks, const char *table, arena_t *arena, eng_table_t **out, char *errstr,
+                        size_t errlen) {
+    ssink_t *s = ctx;
+    const store_table_t *t = table_for(s, ks, table, errstr, errlen);
+    if (!t) return EDDY_ERR_NOT_FOUND;
+    const store_table_info_t *info = store_table_info(t);
+    eng_table_t *et = arena_alloc(arena, sizeof *et);
+    if (!et) return EDDY_ERR_NOMEM;
+    memset(et, 0, sizeof *et);
+    et->keyspace = arena_strndup(arena, ks, strlen(ks));
+    et->name = arena_strndup(arena, table, strlen(table));
+    et->ncols = (uint32_t)info->ncolumns;
+    et->npartition = (uint32_t)info->npartition;
+    et->npk = (uint32_t)(info->npartition + info->nclustering);
+    et->cols = arena_alloc(arena, (et->ncols ? et->ncols : 1) * sizeof *et->cols);
+    et->pk = arena_alloc(arena, (et->npk ? et->npk : 1) * sizeof *et->pk);
+    if (!et->keyspace || !et->name || !et->cols || !et->pk) return EDDY_ERR_NOMEM;
+    for (uint32_t i = 0; i < et->ncols; i++) {
+        et->cols[i].name = arena_strndup(arena, info->columns[i].name, strlen(info->columns[i].name));
+        et->cols[i].type = eng_store_type(info->columns[i].type);
+        if (!et->cols[i].name) return EDDY_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < et->npk; i++) et->pk[i] = i; /* key columns come first, in key order */
+    *out = et;
+    return EDDY_OK;
+}
+
+/* ---- DDL from a pipeline file ----------------------------------------------------------------- */
+
+static const char *lit_text(const sql_expr_t *e, char *buf, size_t n) {
+    if (e->kind != SQL_EXPR_LITERAL) return NULL;
+    if (e->lit.kind == SQL_LIT_BOOLEAN) return e->lit.v.b ? "true" : "false";
+    snprintf(buf, n, "%s", e->lit.text ? e->lit.text : "");
+    return buf;
+}
+
+/* A {k: v} option literal as a string map, in the arena. */
+static int option_map(arena_t *a, const sql_expr_t *e, store_strmap_t *out) {
+    if (e->kind != SQL_EXPR_MAP) return EDDY_ERR_INVALID;
+    const char **keys = arena_alloc(a, (e->coll.nitems + 1) * sizeof *keys);
+    const char **vals = arena_alloc(a, (e->coll.nitems + 1) * sizeof *vals);
+    if (!keys || !vals) return EDDY_ERR_NOMEM;
+    for (uint32_t i = 0; i < e->coll.nitems; i++) {
+        char kb[256], vb[256];
+        const char *k = lit_text(e->coll.items[i], kb, sizeof kb), *v = lit_text(e->coll.values[i], vb, sizeof vb);
+        if (!k || !v) return EDDY_ERR_INVALID;
+        keys[i] = arena_strndup(a, k, strlen(k));
+        vals[i] = arena_strndup(a, v, strlen(v));
+    }
+    *out = (store_strmap_t){e->coll.nitems, keys, vals};
+    return EDDY_OK;
+}
+
+static int ddl_keyspace(ssink_t *s, const sql_stmt_t *st, arena_t *a, char *errstr, size_t errlen) {
+    const sql_keyspace_t *k = &st->keyspace;
+    static const char *const dk[] = {"class", "replication_factor"}, *const dv[] = {"SimpleStrategy", "1"};
+    store_strmap_t repl = {2, dk, dv};
+    bool durable = true;
+    for (uint32_t i = 0; i < k->noptions; i++) {
+        const sql_option_t *o = &k->options[i];
+        if (!strcmp(o->name.name, "replication")) {
+            if (option_map(a, o->value, &repl)) return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "bad replication map");
+        } else if (!strcmp(o->name.name, "durable_writes")) {
+            char b[16];
+            const char *v = lit_text(o->value, b, sizeof b);
+            durable = !v || strcmp(v, "false");
+        }
+    }
+    return store_keyspace_create(s->st, k->name.name, &repl, durable, true, NULL, errstr, errlen);
+}
+
+static int ddl_table(ssink_t *s, const sql_stmt_t *st, arena_t *a, char *errstr, size_t errlen) {
+    const sql_create_table_t *ct = &st->create_table;
+    const char *ks = ct->name.ks.name;
+    store_column_spec_t *specs = arena_alloc(a, ct->ncolumns * sizeof *specs);
+    store_option_t *opts = arena_alloc(a, (ct->noptions + 1) * sizeof *opts);
+    if (!specs || !opts) return EDDY_ERR_NOMEM;
+    store_schema_t *schema = store_schema_get(s->st);
+    int rc = EDDY_OK;
+    size_t n = 0;
+    for (uint32_t i = 0; i < ct->ncolumns && !rc; i++) {
+        const sql_column_def_t *c = &ct->columns[i];
+        wr_t w;
+        wr_init(&w, 64);
+        sql_print_type(&w, c->type);
+        const store_type_t *t = NULL;
+        rc = wr_ok(&w) ? store_type_parse(schema, ks, (const char *)w.buf, w.len, &t, errstr, errlen) : EDDY_ERR_NOMEM;
+        wr_free(&w);
+        if (rc) break;
+        uint8_t kind = c->is_static ? STORE_COL_STATIC : STORE_COL_REGULAR;
+        bool desc = false;
+        for (uint32_t k = 0; k < ct->npartition_key; k++)
+            if (!strcmp(ct->partition_key[k].name, c->name.name)) kind = STORE_COL_PARTITION_KEY;
+        for (uint32_t k = 0; k < ct->nclustering; k++)
+            if (!strcmp(ct->clustering[k].name, c->name.name)) kind = STORE_COL_CLUSTERING;
+        for (uint32_t k = 0; k < ct->norder; k++)
+            if (!strcmp(ct->order[k].column.name, c->name.name)) desc = ct->order[k].desc;
+        specs[n++] = (store_column_spec_t){c->name.name, t, kind, desc};
+    }
+    /* Key columns go in key order. */
+    store_column_spec_t *ordered = arena_alloc(a, (n ? n : 1) * sizeof *ordered);
+    size_t m = 0;
+    for (uint32_t k = 0; ordered && k < ct->npartition_key; k++)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(specs[i].name, ct->partition_key[k].name)) ordered[m++] = specs[i];
+    for (uint32_t k = 0; ordered && k < ct->nclustering; k++)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(specs[i].name, ct->clustering[k].name)) ordered[m++] = specs[i];
+    for (size_t i = 0; ordered && i < n; i++)
+        if (specs[i].kind == STORE_COL_STATIC || specs[i].kind == STORE_COL_REGULAR) ordered[m++] = specs[i];
+    size_t nopts = 0;
+    for (uint32_t i = 0; !rc && ordered && i < ct->noptions; i++) {
+        const sql_option_t *o = &ct->options[i];
+        char b[256];
+        const char *v = lit_text(o->value, b, sizeof b);
+        store_strmap_t *map = NULL;
+        if (!v) {
+            map = arena_alloc(a, sizeof *map);
+            if (!map || option_map(a, o->value, map)) continue;
+        }
+        opts[nopts++] = (store_option_t){o->name.name, v ? arena_strndup(a, v, strlen(v)) : NULL, map};
+    }
+    if (!rc && !ordered) rc = EDDY_ERR_NOMEM;
+    if (!rc) rc = store_table_create(s->st, ks, ct->name.name.name, ordered, m, opts, nopts, true, NULL, errstr, errlen);
+    for (size_t i = 0; i < n; i++) store_type_release(specs[i].type);
+    store_schema_release(schema);
+    return rc;
+}
+
+static int ss_ddl(void *ctx, const struct sql_stmt *stmt, const eng_table_t *table, char *errstr, size_t errlen) {
+    (void)table;
+    arena_t a;
+    arena_init(&a, 4096);
+    int rc = EDDY_OK;
+    if (stmt->kind == SQL_STMT_CREATE_KEYSPACE) rc = ddl_keyspace(ctx, stmt, &a, errstr, errlen);
+    else if (stmt->kind == SQL_STMT_CREATE_TABLE) rc = ddl_table(ctx, stmt, &a, errstr, errlen);
+    arena_free(&a);
+    return rc;
+}
+
+/* ---- state ---------------------------------------------------------------------------------- */
+
+static int ss_kv_get(void *ctx, eddy_view_t key, wr_t *out, bool *found) {
+    ssink_t *s = ctx;
+    char err[200];
+    int rc = store_kv_get(s->st, key.ptr, key.len, out, err, sizeof err);
+    *found = rc == EDDY_OK;
+    return rc == EDDY_ERR_NOT_FOUND ? EDDY_OK : rc;
+}
+
+static int ss_kv_scan(void *ctx, eddy_view_t prefix, int (*fn)(void *, eddy_view_t, eddy_view_t), void *arg) {
+    ssink_t *s = ctx;
+    char err[200];
+    int rc = store_kv_scan(s->st, prefix.ptr, prefix.len, fn, arg, err, sizeof err);
+    return rc > 0 ? EDDY_OK : rc;
+}
+
+/* ---- commit --------------------------------------------------------------------------------- */
+
+static store_write_t *builder_get(ssink_t *s) {
+    pthread_mutex_lock(&s->mu);
+    store_write_t *w = s->npool ? s->pool[--s->npool] : NULL;
+    pthread_mutex_unlock(&s->mu);
+    return w ? w : store_write_new(s->st);
+}
+
+static void builder_put(ssink_t *s, store_write_t *w) {
+    pthread_mutex_lock(&s->mu);
+    store_write_t **pool = s->npool < 16 ? eddy_realloc(s->pool, (s->npool + 1) * sizeof *pool) : NULL;
+    if (pool) {
+        s->pool = pool;
+        s->pool[s->npool++] = w;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (w) store_write_free(w);
+}
+
+static int64_t next_ts(ssink_t *s) {
+    int64_t now = store_now_us(s->st);
+    pthread_mutex_lock(&s->mu);
+    if (now <= s->last_ts) now = s->last_ts + 1;
+    s->last_ts = now;
+    pthread_mutex_unlock(&s->mu);
+    return now;
+}
+
+static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, int64_t ts, wr_t *vals,
+                        void (*bad)(void *, const eng_mutation_t *, const char *), void *arg) {
+    char err[256];
+    const eng_table_t *et = m->table;
+    const store_table_t *t = table_for(s, et->keyspace, et->name, err, sizeof err);
+    if (!t) {
+        bad(arg, m, err);
+        return EDDY_OK;
+    }
+    const store_table_info_t *info = store_table_info(t);
+    if (info->ncolumns != et->ncols) {
+        bad(arg, m, "the table changed shape since the pipeline started");
+        return EDDY_OK;
+    }
+    /* Every value is serialized first, so a value that does not fit skips the row whole. */
+    wr_reset(vals);
+    size_t offs[512], lens[512];
+    bool present[512], isnull[512];
+    if (et->ncols > 512) {
+        bad(arg, m, "more than 512 columns");
+        return EDDY_OK;
+    }
+    for (uint32_t c = 0; c < et->ncols; c++) {
+        present[c] = m->cols[c] != NULL;
+        isnull[c] = !present[c] || m->cols[c]->kind == ENG_NULL;
+        offs[c] = vals->len;
+        lens[c] = 0;
+        if (isnull[c]) continue;
+        int rc = eng_store_value(info->columns[c].type, m->cols[c], vals, err, sizeof err);
+        if (rc == EDDY_ERR_NOMEM) return rc;
+        if (rc) {
+            char why[400];
+            snprintf(why, sizeof why, "column %s: %s", info->columns[c].name, err);
+            bad(arg, m, why);
+            return EDDY_OK;
+        }
+        lens[c] = vals->len - offs[c];
+    }
+    if (!wr_ok(vals)) return EDDY_ERR_NOMEM;
+    eddy_view_t key[64];
+    uint32_t nkey = et->npk;
+    if (nkey > 64) nkey = 64;
+    for (uint32_t k = 0; k < nkey; k++) key[k] = eddy_view(isnull[k] ? NULL : vals->buf + offs[k], lens[k]);
+    int rc;
+    if (m->is_delete) {
+        rc = store_write_delete_row(w, t, key, ts, err, sizeof err);
+    } else {
+        rc = store_write_row(w, t, key, nkey, ts, STORE_TTL_DEFAULT, STORE_ROW_INSERT, err, sizeof err);
+        for (uint32_t c = nkey; !rc && c < et->ncols; c++) {
+            if (!present[c]) continue;
+            rc = store_write_set(w, (int)c, isnull[c] ? NULL : vals->buf + offs[c], lens[c], err, sizeof err);
+        }
+    }
+    if (rc == EDDY_ERR_NOMEM) return rc;
+    if (rc) bad(arg, m, err);
+    return EDDY_OK;
+}
+
+static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
+                     void *arg, char *errstr, size_t errlen) {
+    ssink_t *s = ctx;
+    store_write_t *w = builder_get(s);
+    if (!w) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    int64_t ts = next_ts(s);
+    wr_t vals;
+    wr_init(&vals, 1024);
+    int rc = EDDY_OK;
+    for (uint32_t i = 0; i < c->nmut && !rc; i++) rc = add_mutation(s, w, &c->mut[i], ts, &vals, bad, arg);
+    for (uint32_t i = 0; i < c->nkv && !rc; i++)
+        rc = c->kv[i].is_delete ? store_write_kv_delete(w, c->kv[i].key.ptr, c->kv[i].key.len)
+                                : store_write_kv_put(w, c->kv[i].key.ptr, c->kv[i].key.len, c->kv[i].value.ptr,
+                                                     c->kv[i].value.len);
+    wr_free(&vals);
+    if (rc) {
+        store_write_reset(w);
+        builder_put(s, w);
+        return eddy_err(errstr, errlen, rc, "building the batch: %s", eddy_strerror(rc));
+    }
+    /* Applied at once, not waiting for the WAL's fsync: a crash may lose the last batches, but
+     * then loses their positions with them, and they are applied again from the log. */
+    rc = store_write_apply(w, false, errstr, errlen);
+    builder_put(s, w);
+    return rc;
+}
+
+/* ---- scans ---------------------------------------------------------------------------------- */
+
+static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed, eng_row_fn fn,
+                   void *arg, char *errstr, size_t errlen) {
+    ssink_t *s = ctx;
+    const store_table_t *t = table_for(s, table->keyspace, table->name, errstr, errlen);
+    if (!t) return EDDY_ERR_NOT_FOUND;
+    const store_table_info_t *info = store_table_info(t);
+    if (info->ncolumns != table->ncols)
+        return eddy_err(errstr, errlen, EDDY_ERR_CONFLICT, "table %s.%s changed shape", table->keyspace, table->name);
+    store_iter_t *it = store_iter_new(s->st);
+    eng_val_t *cols = eddy_calloc(table->ncols ? table->ncols : 1, sizeof *cols);
+    arena_t a;
+    arena_init(&a, 1 << 14);
+    int rc = it && cols ? EDDY_OK : EDDY_ERR_NOMEM;
+    store_query_t q = {0};
+    q.table = t;
+    q.token_lo_set = true;
+    q.token_lo = start;
+    q.token_lo_inclusive = start == INT64_MIN; /* the first range holds the minimum token */
+    q.token_hi_set = true;
+    q.token_hi = end;
+    q.token_hi_inclusive = true;
+    q.no_static_only = true;
+    if (!rc) rc = store_iter_start(it, &q, errstr, errlen);
+    const store_row_t *row;
+    int r = 0;
+    while (!rc && (r = store_iter_next(it, &row, errstr, errlen)) == 1) {
+        for (uint32_t c = 0; c < table->ncols && !rc; c++) {
+            cols[c] = eng_null();
+            if (needed && !needed[c]) continue;
+            const store_cell_t *cell = &row->cells[c];
+            if (!cell->ptr) continue;
+            rc = eng_store_read(info->columns[c].type, cell->ptr, cell->len, &a, &cols[c]);
+            if (rc == EDDY_ERR_CORRUPT) {
+                cols[c] = eng_null(); /* a value the engine cannot read counts as absent */
+                rc = EDDY_OK;
+            }
+        }
+        if (!rc) rc = fn(arg, cols);
+        arena_reset(&a);
+    }
+    if (!rc && r < 0) rc = r;
+    arena_free(&a);
+    eddy_free(cols);
+    store_iter_free(it);
+    return rc;
+}
+
+static const eng_sink_ops_t store_sink_ops = {ss_table_get, ss_ddl, ss_kv_get, ss_kv_scan, ss_commit, ss_scan};
+
+int eng_store_sink(void *store, eng_sink_t *out) {
+    ssink_t *s = eddy_calloc(1, sizeof *s);
+    if (!s) return EDDY_ERR_NOMEM;
+    s->st = store;
+    pthread_mutex_init(&s->mu, NULL);
+    *out = (eng_sink_t){&store_sink_ops, s};
+    return EDDY_OK;
+}
+
+void eng_store_sink_free(eng_sink_t sink) {
+    ssink_t *s = sink.ctx;
+    if (!s) return;
+    for (size_t i = 0; i < s->ntables; i++) {
+        store_table_release(s->tables[i].t);
+        eddy_free(s->tables[i].ks);
+        eddy_free(s->tables[i].name);
+    }
+    for (size_t i = 0; i < s->npool; i++) store_write_free(s->pool[i]);
+    eddy_free(s->pool);
+    eddy_free(s->tables);
+    pthread_mutex_destroy(&s->mu);
+    eddy_free(s);
+}
+
+/* ---- the embedded engine -------------------------------------------------------------------- */
+
+static void embedded_close(void *env, eng_sink_t sink) {
+    (void)env;
+    eng_store_sink_free(sink);
+}
+
+int engine_new(const engine_config_t *cfg, engine_t **out, char *errstr, size_t errlen) {
+    eng_backend_t be = {0};
+    be.env = cfg->log;
+    be.source_open = eng_logsrc_open;
+    be.source_close = eng_logsrc_close;
+    be.batch_threads = cfg->batch_threads;
+    be.progress_interval_ms = cfg->progress_interval_ms;
+    be.close = embedded_close;
+    if (eng_store_sink(cfg->store, &be.sink) != EDDY_OK) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    int rc = eng_engine_new(&be, out, errstr, errlen);
+    if (rc) eng_store_sink_free(be.sink);
+    return rc;
+}
