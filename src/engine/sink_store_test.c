@@ -3,6 +3,8 @@
  * the positions committed with the rows, and rows the store refuses skipped and counted. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/engine_rt.h"
@@ -191,5 +193,139 @@ TEST(engine_store_unwritable_rows_are_skipped) {
     wr_u8(&w, 0);
     CHECK(strstr((char *)w.buf, "eddy_pipeline_rows_skipped_total{pipeline=\"small\",query=\"small/1\"} 1") != NULL);
     wr_free(&w);
+    env_close(&e);
+}
+
+/* ---- kill -9 ---------------------------------------------------------------------------------- */
+
+static const char *CRASH_FILE =
+    "CREATE KEYSPACE IF NOT EXISTS demo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\n"
+    "CREATE STREAM leaf_changes (id text KEY, title text, url text, tags list<text>)\n"
+    "  WITH (topic = 'leaves', changelog = true);\n"
+    "CREATE TABLE IF NOT EXISTS demo.leaves_by_tag (tag text, title text, url text, tags list<text>,\n"
+    "  PRIMARY KEY ((tag), title));\n"
+    "CREATE TABLE IF NOT EXISTS demo.tag_counts (tag text PRIMARY KEY, n bigint, longest int);\n"
+    "INSERT INTO demo.leaves_by_tag SELECT tag, title, url, tags FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag);\n"
+    "INSERT INTO demo.tag_counts SELECT tag, count(*) AS n, max(length(title)) AS longest\n"
+    "  FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag) GROUP BY tag;\n";
+
+static void crash_env(env_t *e, const char *store_dir, bool with_engine) {
+    char dir[512], err[256];
+    log_options_t o;
+    log_options_init(&o);
+    o.background = false;
+    log_err_t lerr;
+    snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
+    REQUIRE_OK(log_open(dir, &o, &e->log, &lerr));
+    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), store_dir);
+    REQUIRE_OK(store_open(dir, NULL, &e->st, err, sizeof err));
+    e->eng = NULL;
+    if (with_engine) {
+        engine_config_t cfg = {e->log, e->st, 2, -1};
+        REQUIRE_OK(engine_new(&cfg, &e->eng, err, sizeof err));
+        REQUIRE_OK(engine_submit(e->eng, "crash", CRASH_FILE, strlen(CRASH_FILE), NULL, err, sizeof err));
+    }
+}
+
+static char *both_tables(env_t *e) {
+    static char out[16384];
+    snprintf(out, sizeof out, "%s", rows(e, "leaves_by_tag"));
+    snprintf(out + strlen(out), sizeof out - strlen(out), "--\n%s", rows(e, "tag_counts"));
+    return out;
+}
+
+static void wait_all(env_t *e, int64_t last) {
+    waitres_t r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+    REQUIRE_OK(engine_wait_applied(e->eng, "crash", "leaves", 0, last, 60000, on_wait, &r));
+    pthread_mutex_lock(&r.mu);
+    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
+    pthread_mutex_unlock(&r.mu);
+    CHECK_EQ_INT(r.status, EDDY_OK);
+}
+
+TEST(engine_store_kill9_equals_replay) {
+    /* A changelog with updates, tag changes and deletes, durable in the log before anything runs. */
+    env_t e;
+    crash_env(&e, "store", false);
+    srand(11);
+    static const char *const tagset[] = {"kafka", "spark", "cassandra", "flink", "sql", "rocksdb"};
+    const int N = 60000;
+    log_partition_t *part;
+    log_err_t lerr;
+    static const log_config_entry_t forever[] = {{"retention.ms", "-1"}};
+    log_topic_create(e.log, "leaves", 1, forever, 1, false, &lerr);
+    REQUIRE_OK(log_partition_open(e.log, "leaves", 0, 0, &part, &lerr));
+    static char keys[200][16], vals[200][256];
+    log_record_t recs[200];
+    for (int i = 0; i < N;) {
+        int k = 0;
+        for (; k < 200; k++, i++) {
+            char tags[128] = "[";
+            snprintf(keys[k], sizeof keys[k], "leaf%d", rand() % 1000);
+            int nt = rand() % 4;
+            for (int t = 0; t < nt; t++)
+                snprintf(tags + strlen(tags), sizeof tags - strlen(tags), "%s\"%s\"", t ? "," : "", tagset[rand() % 6]);
+            strcat(tags, "]");
+            snprintf(vals[k], sizeof vals[k], "{\"title\":\"title %d\",\"url\":\"https://x/%d\",\"tags\":%s}", rand() % 50, i,
+                     tags);
+            bool del = rand() % 12 == 0;
+            recs[k] = (log_record_t){-1, keys[k], (int32_t)strlen(keys[k]), del ? NULL : vals[k],
+                                     del ? -1 : (int32_t)strlen(vals[k]), NULL, 0};
+        }
+        REQUIRE_OK(log_append_records_wait(part, recs, (size_t)k, LOG_CODEC_NONE, NULL, &lerr));
+    }
+    log_partition_release(part);
+    store_close(e.st);
+    log_close(e.log);
+    /* Runs killed with SIGKILL at random moments, each resuming where the last one committed. */
+    for (int round = 0; round < 6; round++) {
+        fflush(NULL);
+        int ready[2];
+        REQUIRE(pipe(ready) == 0);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            /* Says when it has applied a tenth more of the log, and goes on until killed. */
+            env_t c;
+            crash_env(&c, "store", true);
+            int64_t next = 0;
+            while (engine_applied_offset(c.eng, "crash", "leaves", 0, &next) != EDDY_OK || next < (round + 1) * N / 10)
+                usleep(500);
+            if (write(ready[1], "r", 1) != 1) _exit(1);
+            for (;;) pause();
+        }
+        /* Killed a moment after that: in the middle of a later batch, or between two. */
+        char b;
+        CHECK(read(ready[0], &b, 1) == 1);
+        close(ready[0]);
+        close(ready[1]);
+        usleep((useconds_t)(rand() % 3000));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    }
+    /* The killed runs committed part of the work (their positions say how far they got). */
+    crash_env(&e, "store", false);
+    eng_sink_t sink;
+    REQUIRE_OK(eng_store_sink(e.st, &sink));
+    int64_t pos = -1;
+    REQUIRE_OK(eng_positions_load(sink, "crash/1", "leaves", 0, &pos));
+    printf("# after the kills: crash/1 at offset %lld of %d\n", (long long)pos, N);
+    CHECK(pos > 0 && pos < N); /* some work done, some left for the survivor */
+    eng_store_sink_free(sink);
+    store_close(e.st);
+    log_close(e.log);
+    /* The survivor finishes the work; its tables must equal a run from scratch on a new store. */
+    crash_env(&e, "store", true);
+    wait_all(&e, N - 1);
+    char *after = strdup(both_tables(&e));
+    env_close(&e);
+    crash_env(&e, "fresh", true);
+    wait_all(&e, N - 1);
+    char *fresh = both_tables(&e);
+    CHECK(strlen(fresh) > 100);
+    CHECK_EQ_STR(after, fresh);
+    free(after);
     env_close(&e);
 }

@@ -17,6 +17,16 @@ typedef struct {
     bool existed;  /* present in the store before this batch (for state row counts) */
 } state_entry_t;
 
+/* One (sink key, producer) pair of a reference-counted sink: how many rows with that sink key
+ * the producer's current value yields (stored under KV_REF as key S|P -> m; absent = 0). */
+typedef struct pair {
+    struct pair *next;      /* the sink key's touched pairs */
+    const uint8_t *key;     /* uvarint(len S) S P: the state key after the query prefix */
+    uint32_t klen;
+    int64_t m;
+    uint64_t seq;           /* the derivation that last set m */
+} pair_t;
+
 typedef struct {
     eng_val_t **cols;       /* last values (table->ncols, NULL = unset) of any sign, for deletes */
     eng_val_t **plus_cols;  /* last values with weight +1 */
@@ -26,6 +36,7 @@ typedef struct {
     int64_t offset;
     const uint8_t *key;
     uint32_t klen;
+    pair_t *pairs;          /* reference-counted sinks: the producers this batch touched */
 } sink_acc_t;
 
 typedef struct {
@@ -64,6 +75,9 @@ struct eng_txn {
     eng_counters_t counters;
     int32_t cur_partition;
     int64_t cur_offset;
+    eddy_view_t producer;   /* the record key or group key whose derivation is being applied */
+    uint64_t seq;           /* counts derivations (records, group resolutions) */
+    eng_map_t pairs;        /* S|P -> pair_t (reference-counted sinks) */
     int64_t state_delta;    /* net state rows added by this batch */
 };
 
@@ -97,6 +111,7 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     eng_map_init(&t->state, &t->cache_arena);
     eng_map_init(&t->sinkacc, &t->arena);
     eng_map_init(&t->groups, &t->arena);
+    eng_map_init(&t->pairs, &t->arena);
     wr_init(&t->scratch, 256);
     wr_init(&t->keybuf, 256);
     json_doc_init(&t->doc);
@@ -120,6 +135,7 @@ void eng_txn_free(eng_txn_t *t) {
     eng_map_free(&t->state);
     eng_map_free(&t->sinkacc);
     eng_map_free(&t->groups);
+    eng_map_free(&t->pairs);
     eddy_free(t->dirty.items);
     eddy_free(t->sinkorder.items);
     eddy_free(t->grouporder.items);
@@ -142,6 +158,7 @@ void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
     eng_map_clear(&t->sinkacc);
     t->sinkorder.n = 0;
     eng_map_clear(&t->groups);
+    eng_map_clear(&t->pairs);
     t->grouporder.n = 0;
     t->kvextra.n = 0;
     arena_reset(&t->arena);
@@ -261,6 +278,33 @@ static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
     acc->cols = cols;
     if (weight > 0) acc->plus_cols = cols;
     else t->counters.retractions++;
+    if (!t->q->need_refcount) return EDDY_OK;
+    /* The pair (this sink key, this producer): its count restarts with each derivation. */
+    wr_t pk;
+    uint8_t buf[512];
+    wr_init(&pk, 0);
+    pk.buf = buf;
+    pk.cap = pk.max = sizeof buf;
+    bool heap = acc->klen + t->producer.len + 10 > sizeof buf;
+    if (heap) wr_init(&pk, acc->klen + t->producer.len + 10);
+    wr_uvarint(&pk, acc->klen);
+    wr_bytes(&pk, acc->key, acc->klen);
+    wr_bytes(&pk, t->producer.ptr, t->producer.len);
+    eng_map_entry_t *pe = wr_ok(&pk) ? eng_map_upsert(&t->pairs, pk.buf, pk.len, &created) : NULL;
+    if (heap) wr_free(&pk);
+    if (!pe) return EDDY_ERR_NOMEM;
+    pair_t *pr = pe->val;
+    if (created) {
+        if (!(pr = arena_alloc(&t->arena, sizeof *pr))) return EDDY_ERR_NOMEM;
+        *pr = (pair_t){acc->pairs, pe->key, pe->klen, 0, t->seq};
+        acc->pairs = pr;
+        pe->val = pr;
+    }
+    if (pr->seq != t->seq) {
+        pr->seq = t->seq;
+        pr->m = 0;
+    }
+    if (weight > 0) pr->m++;
     return EDDY_OK;
 }
 
@@ -610,6 +654,8 @@ int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
         return EDDY_OK;
     }
     if (q->keyed) return keyed_record(t, rec);
+    t->producer = rec->key;
+    t->seq++;
     /* The new base row, encoded, is the key's state from now on. */
     wr_t nb;
     wr_init(&nb, 256);
@@ -704,6 +750,8 @@ static int resolve_groups(eng_txn_t *t) {
         group_t *g = t->grouporder.items[gi];
         eng_val_t **now;
         if ((rc = group_output(t, g, &now))) return rc;
+        t->producer = eddy_view(g->key, g->klen);
+        t->seq++;
         if (g->had_out) {
             /* Unchanged output (same key and values) needs no write. */
             bool same = now != NULL;
@@ -755,6 +803,35 @@ static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, cons
     return EDDY_OK;
 }
 
+typedef struct {
+    const sink_acc_t *acc;
+    size_t qp_len; /* the query's KV_REF prefix */
+    bool found;
+} other_ctx_t;
+
+static int other_fn(void *arg, eddy_view_t k, eddy_view_t v) {
+    other_ctx_t *o = arg;
+    (void)v;
+    /* A stored pair of this sink key whose producer this batch did not touch. */
+    for (const pair_t *pr = o->acc->pairs; pr; pr = pr->next)
+        if (k.len == o->qp_len + pr->klen && !memcmp(k.ptr + o->qp_len, pr->key, pr->klen)) return 0;
+    o->found = true;
+    return 1;
+}
+
+static int other_producer(eng_txn_t *t, const sink_acc_t *acc, bool *found) {
+    wr_t p;
+    wr_init(&p, 64 + acc->klen);
+    eng_kv_prefix(&p, t->q->id, KV_REF);
+    other_ctx_t o = {acc, p.len, false};
+    wr_uvarint(&p, acc->klen);
+    wr_bytes(&p, acc->key, acc->klen);
+    int rc = wr_ok(&p) ? t->sink.ops->kv_scan(t->sink.ctx, eddy_view(p.buf, p.len), other_fn, &o) : EDDY_ERR_NOMEM;
+    wr_free(&p);
+    *found = o.found;
+    return rc;
+}
+
 /* Sink rows: with reference counts, a row lives while its count is positive and holds the last
  * value produced; without (each sink key has one producer), the last operation decides. */
 static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
@@ -764,27 +841,22 @@ static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
         sink_acc_t *acc = t->sinkorder.items[i];
         bool keep, write_plus;
         if (q->need_refcount) {
-            wr_reset(&t->scratch);
-            eng_kv_prefix(&t->scratch, q->id, KV_REF);
-            wr_bytes(&t->scratch, acc->key, acc->klen);
-            state_entry_t *s;
-            if ((rc = state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
-            int64_t count = 0;
-            if (s->present) {
-                rd_t r = rd_init(s->val, s->len);
-                count = rd_varint64(&r);
-                if (!rd_ok(&r) || count < 0) count = 0;
-            }
-            int64_t next = count + acc->delta;
-            keep = next > 0;
+            /* The row lives while some producer yields it: one this batch touched (its count is
+             * known), or one the store holds that this batch did not touch. */
+            keep = false;
+            for (pair_t *pr = acc->pairs; pr && !keep; pr = pr->next) keep = pr->m > 0;
+            if (!keep && (rc = other_producer(t, acc, &keep))) return rc;
             write_plus = keep && acc->plus_cols;
-            if (!keep && s->present) {
-                if ((rc = state_put(t, s, NULL, 0))) return rc;
-            } else if (keep && next != count) {
+            for (pair_t *pr = acc->pairs; pr; pr = pr->next) {
+                wr_reset(&t->scratch);
+                eng_kv_prefix(&t->scratch, q->id, KV_REF);
+                wr_bytes(&t->scratch, pr->key, pr->klen);
                 uint8_t buf[10];
                 wr_t w = {buf, 0, sizeof buf, sizeof buf, EDDY_OK};
-                wr_varint(&w, next);
-                if ((rc = state_put(t, s, buf, w.len))) return rc;
+                wr_varint(&w, pr->m);
+                if ((rc = kv_extra(t, t->scratch.buf, t->scratch.len, buf, w.len, pr->m <= 0))) return rc;
+                if (pr->m > 0) t->counters.state_rows_updated++;
+                else t->counters.state_rows_removed++;
             }
         } else {
             keep = acc->last_sign > 0;

@@ -13,6 +13,7 @@ typedef struct server {
     int lock_fd;
     log_t *log;           /* the event log on DIR/log (component "log") */
     store_t *store;    /* DIR/store: the table store */
+    struct engine *engine; /* the pipelines (component "engine") */
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -28,5 +29,7 @@ int server_log_start(server_t *srv, char *errstr, size_t errlen);
 void server_log_stop(server_t *srv);
 int server_store_start(server_t *srv, char *errstr, size_t errlen);
 void server_store_stop(server_t *srv);
+int server_engine_start(server_t *srv, char *errstr, size_t errlen);
+void server_engine_stop(server_t *srv);
 
 #endif

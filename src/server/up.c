@@ -39,6 +39,7 @@ static const server_component_t server_components[] = {
     {"data", server_data_start, server_data_stop},
     {"log", server_log_start, server_log_stop},
     {"store", server_store_start, server_store_stop},
+    {"engine", server_engine_start, server_engine_stop},
 };
 
 static void print_up_help(void) {
