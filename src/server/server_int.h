@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "log/log.h"
+#include "net/net.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -22,6 +23,12 @@ typedef struct {
     int (*start)(server_t *srv, char *errstr, size_t errlen);
     void (*stop)(server_t *srv);
 } server_component_t;
+
+/* Binds every address in listen on ns, starts its loop threads and prints one
+ * `eddy: NAME listening on HOST:PORT` line per bound listener on stderr (port 0 shows the port
+ * picked). Returns EDDY_OK or an error with a message in errstr; ns stays the caller's. */
+int server_net_start(server_t *srv, net_server_t *ns, const char *name, const flag_list_t *listen,
+                     char *errstr, size_t errlen);
 
 int server_data_start(server_t *srv, char *errstr, size_t errlen);
 void server_data_stop(server_t *srv);
