@@ -367,8 +367,8 @@ void net_conn_close(net_conn_t *conn) {
     while (conn->timers) net_timer_stop(conn->timers);
     net_chain_drop(&conn->out);
     net_conn_drop_slots_output(conn);
-    if (conn->srv->opts.proto->on_close) conn->srv->opts.proto->on_close(conn);
     atomic_fetch_sub_explicit(&conn->srv->conns_open, 1, memory_order_relaxed);
+    if (conn->srv->opts.proto->on_close) conn->srv->opts.proto->on_close(conn);
     elog_trace("net", "%s: connection %llu closed", conn->srv->name, (unsigned long long)conn->id);
     uv_close((uv_handle_t *)&conn->poll, conn_poll_closed_cb);
 }
