@@ -10,7 +10,7 @@
 
 #include "api/api_int.h"
 
-const leaf_column_t leaf_columns[LEAF_NCOLS] = {
+const api_leaf_column_t api_leaf_columns[LEAF_NCOLS] = {
     [LEAF_ID] = {"id", LEAF_TEXT},
     [LEAF_ALL] = {"all", LEAF_LIST},
     [LEAF_CONTENT] = {"content", LEAF_TEXT},
@@ -37,31 +37,31 @@ const leaf_column_t leaf_columns[LEAF_NCOLS] = {
 };
 
 /* Fields of the workshop's records that have no column: dropped on import. */
-static const char *const leaf_record_dropped[] = {
+static const char *const api_leaf_record_dropped[] = {
     "uid", "published_at", "published_by", "annotations", "headers", "origin_url", "starred_at",
 };
 
 /* What PATCH /api/leaves/{id} may change (the workshop API's list). */
-static const leaf_col_t leaf_patchable[] = {
+static const api_leaf_col_t api_leaf_patchable[] = {
     LEAF_TITLE, LEAF_TAGS, LEAF_IS_ARCHIVED, LEAF_IS_STARRED, LEAF_CONTENT,
     LEAF_LANGUAGE, LEAF_PREVIEW_PICTURE, LEAF_IS_PUBLIC, LEAF_URL,
 };
 
-leaf_t *leaf_new(void) {
-    leaf_t *leaf = eddy_calloc(1, sizeof *leaf);
+api_leaf_t *api_leaf_new(void) {
+    api_leaf_t *leaf = eddy_calloc(1, sizeof *leaf);
     if (leaf) arena_init(&leaf->arena, 1024);
     return leaf;
 }
 
-void leaf_free(leaf_t *leaf) {
+void api_leaf_free(api_leaf_t *leaf) {
     if (!leaf) return;
     arena_free(&leaf->arena);
     eddy_free(leaf);
 }
 
-int leaf_set_text(leaf_t *leaf, leaf_col_t col, const char *s, size_t len) {
+int api_leaf_set_text(api_leaf_t *leaf, api_leaf_col_t col, const char *s, size_t len) {
     if (!s) {
-        leaf_set_null(leaf, col);
+        api_leaf_set_null(leaf, col);
         return EDDY_OK;
     }
     char *copy = arena_strndup(&leaf->arena, s, len);
@@ -71,20 +71,20 @@ int leaf_set_text(leaf_t *leaf, leaf_col_t col, const char *s, size_t len) {
     return EDDY_OK;
 }
 
-void leaf_set_int(leaf_t *leaf, leaf_col_t col, int64_t v) {
+void api_leaf_set_int(api_leaf_t *leaf, api_leaf_col_t col, int64_t v) {
     leaf->v[col].set = true;
     leaf->v[col].u.i = v;
 }
 
-void leaf_set_bool(leaf_t *leaf, leaf_col_t col, bool v) {
+void api_leaf_set_bool(api_leaf_t *leaf, api_leaf_col_t col, bool v) {
     leaf->v[col].set = true;
     leaf->v[col].u.b = v;
 }
 
-void leaf_set_null(leaf_t *leaf, leaf_col_t col) { memset(&leaf->v[col], 0, sizeof leaf->v[col]); }
+void api_leaf_set_null(api_leaf_t *leaf, api_leaf_col_t col) { memset(&leaf->v[col], 0, sizeof leaf->v[col]); }
 
-int leaf_set_list(leaf_t *leaf, leaf_col_t col, const char *const *items, const size_t *lens, uint32_t count) {
-    leaf_set_null(leaf, col);
+int api_leaf_set_list(api_leaf_t *leaf, api_leaf_col_t col, const char *const *items, const size_t *lens, uint32_t count) {
+    api_leaf_set_null(leaf, col);
     if (count == 0) return EDDY_OK;
     char **copy = arena_alloc(&leaf->arena, count * sizeof *copy);
     if (!copy) return EDDY_ERR_NOMEM;
@@ -93,38 +93,38 @@ int leaf_set_list(leaf_t *leaf, leaf_col_t col, const char *const *items, const 
         if (!copy[i]) return EDDY_ERR_NOMEM;
     }
     leaf->v[col].set = true;
-    leaf->v[col].u.l = (leaf_list_t){copy, count};
+    leaf->v[col].u.l = (api_leaf_list_t){copy, count};
     return EDDY_OK;
 }
 
-int leaf_list_append(leaf_t *leaf, leaf_col_t col, const char *s, size_t len) {
-    leaf_list_t old = leaf->v[col].set ? leaf->v[col].u.l : (leaf_list_t){NULL, 0};
+int api_leaf_list_append(api_leaf_t *leaf, api_leaf_col_t col, const char *s, size_t len) {
+    api_leaf_list_t old = leaf->v[col].set ? leaf->v[col].u.l : (api_leaf_list_t){NULL, 0};
     char **items = arena_alloc(&leaf->arena, (old.count + 1) * sizeof *items);
     char *copy = arena_strndup(&leaf->arena, s, len);
     if (!items || !copy) return EDDY_ERR_NOMEM;
     if (old.count) memcpy(items, old.items, old.count * sizeof *items);
     items[old.count] = copy;
     leaf->v[col].set = true;
-    leaf->v[col].u.l = (leaf_list_t){items, old.count + 1};
+    leaf->v[col].u.l = (api_leaf_list_t){items, old.count + 1};
     return EDDY_OK;
 }
 
-leaf_t *leaf_clone(const leaf_t *leaf) {
-    leaf_t *c = leaf_new();
+api_leaf_t *api_leaf_clone(const api_leaf_t *leaf) {
+    api_leaf_t *c = api_leaf_new();
     if (!c) return NULL;
     for (int col = 0; col < LEAF_NCOLS; col++) {
-        const leaf_value_t *v = &leaf->v[col];
+        const api_leaf_value_t *v = &leaf->v[col];
         if (!v->set) continue;
         int rc = EDDY_OK;
-        switch (leaf_columns[col].type) {
-        case LEAF_TEXT: rc = leaf_set_text(c, (leaf_col_t)col, v->u.s, strlen(v->u.s)); break;
+        switch (api_leaf_columns[col].type) {
+        case LEAF_TEXT: rc = api_leaf_set_text(c, (api_leaf_col_t)col, v->u.s, strlen(v->u.s)); break;
         case LEAF_LIST:
-            rc = leaf_set_list(c, (leaf_col_t)col, (const char *const *)v->u.l.items, NULL, v->u.l.count);
+            rc = api_leaf_set_list(c, (api_leaf_col_t)col, (const char *const *)v->u.l.items, NULL, v->u.l.count);
             break;
         default: c->v[col] = *v;
         }
         if (rc != EDDY_OK) {
-            leaf_free(c);
+            api_leaf_free(c);
             return NULL;
         }
     }
@@ -133,15 +133,15 @@ leaf_t *leaf_clone(const leaf_t *leaf) {
 
 /* ---- JSON in ------------------------------------------------------------------------------- */
 
-static int leaf_col_find(const json_node_t *key) {
+static int api_leaf_col_find(const json_node_t *key) {
     for (int i = 0; i < LEAF_NCOLS; i++)
-        if (json_string_eq(key, leaf_columns[i].name, strlen(leaf_columns[i].name))) return i;
+        if (json_string_eq(key, api_leaf_columns[i].name, strlen(api_leaf_columns[i].name))) return i;
     return -1;
 }
 
 /* Decodes a string node into the leaf's arena (NUL-terminated); NULL on a bad escape or no
  * memory. */
-static char *leaf_json_str(leaf_t *leaf, const json_node_t *n, size_t *len) {
+static char *api_leaf_json_str(api_leaf_t *leaf, const json_node_t *n, size_t *len) {
     char *out = arena_alloc(&leaf->arena, n->len + 1);
     if (!out) return NULL;
     long k = json_string_unescape(n, out);
@@ -152,10 +152,10 @@ static char *leaf_json_str(leaf_t *leaf, const json_node_t *n, size_t *len) {
 }
 
 /* An int cell from a number or a string of digits (INSERT JSON accepts both). */
-static int leaf_json_int(leaf_t *leaf, const json_node_t *n, int64_t *v) {
+static int api_leaf_json_int(api_leaf_t *leaf, const json_node_t *n, int64_t *v) {
     if (n->type == JSON_NUMBER) return json_number_i64(n, v);
     if (n->type != JSON_STRING) return EDDY_ERR_INVALID;
-    char *s = leaf_json_str(leaf, n, NULL);
+    char *s = api_leaf_json_str(leaf, n, NULL);
     if (!s || !*s) return EDDY_ERR_INVALID;
     char *end;
     errno = 0;
@@ -165,19 +165,19 @@ static int leaf_json_int(leaf_t *leaf, const json_node_t *n, int64_t *v) {
     return EDDY_OK;
 }
 
-static int leaf_json_value(leaf_t *leaf, leaf_col_t col, const json_doc_t *doc, uint32_t vi, bool record) {
+static int api_leaf_json_value(api_leaf_t *leaf, api_leaf_col_t col, const json_doc_t *doc, uint32_t vi, bool record) {
     const json_node_t *n = json_node(doc, vi);
     if (n->type == JSON_NULL) {
-        leaf_set_null(leaf, col);
+        api_leaf_set_null(leaf, col);
         return EDDY_OK;
     }
-    switch (leaf_columns[col].type) {
+    switch (api_leaf_columns[col].type) {
     case LEAF_TEXT: {
         /* Records carry numbers where the table has text (ids, http_status); rows may not. */
-        if (record && n->type == JSON_NUMBER && n->is_integer) return leaf_set_text(leaf, col, n->text, n->len);
+        if (record && n->type == JSON_NUMBER && n->is_integer) return api_leaf_set_text(leaf, col, n->text, n->len);
         if (n->type != JSON_STRING) return EDDY_ERR_INVALID;
         size_t len;
-        char *s = leaf_json_str(leaf, n, &len);
+        char *s = api_leaf_json_str(leaf, n, &len);
         if (!s) return EDDY_ERR_INVALID;
         leaf->v[col].set = true;
         leaf->v[col].u.s = s;
@@ -185,19 +185,19 @@ static int leaf_json_value(leaf_t *leaf, leaf_col_t col, const json_doc_t *doc, 
     }
     case LEAF_INT: {
         int64_t v;
-        if (leaf_json_int(leaf, n, &v) != EDDY_OK || v < INT32_MIN || v > INT32_MAX) return EDDY_ERR_INVALID;
-        leaf_set_int(leaf, col, v);
+        if (api_leaf_json_int(leaf, n, &v) != EDDY_OK || v < INT32_MIN || v > INT32_MAX) return EDDY_ERR_INVALID;
+        api_leaf_set_int(leaf, col, v);
         return EDDY_OK;
     }
     case LEAF_BOOL: {
         if (n->type == JSON_TRUE || n->type == JSON_FALSE) {
-            leaf_set_bool(leaf, col, n->type == JSON_TRUE);
+            api_leaf_set_bool(leaf, col, n->type == JSON_TRUE);
             return EDDY_OK;
         }
         if (n->type != JSON_STRING) return EDDY_ERR_INVALID;
-        char *s = leaf_json_str(leaf, n, NULL);
-        if (s && !strcasecmp(s, "true")) leaf_set_bool(leaf, col, true);
-        else if (s && !strcasecmp(s, "false")) leaf_set_bool(leaf, col, false);
+        char *s = api_leaf_json_str(leaf, n, NULL);
+        if (s && !strcasecmp(s, "true")) api_leaf_set_bool(leaf, col, true);
+        else if (s && !strcasecmp(s, "false")) api_leaf_set_bool(leaf, col, false);
         else return EDDY_ERR_INVALID;
         return EDDY_OK;
     }
@@ -207,7 +207,7 @@ static int leaf_json_value(leaf_t *leaf, leaf_col_t col, const json_doc_t *doc, 
             if (json_number_i64(n, &ms) != EDDY_OK) return EDDY_ERR_INVALID;
         } else if (n->type == JSON_STRING) {
             size_t len;
-            char *s = leaf_json_str(leaf, n, &len);
+            char *s = api_leaf_json_str(leaf, n, &len);
             if (!s) return EDDY_ERR_INVALID;
             char *end;
             errno = 0;
@@ -217,18 +217,18 @@ static int leaf_json_value(leaf_t *leaf, leaf_col_t col, const json_doc_t *doc, 
         } else {
             return EDDY_ERR_INVALID;
         }
-        leaf_set_int(leaf, col, ms);
+        api_leaf_set_int(leaf, col, ms);
         return EDDY_OK;
     }
     case LEAF_LIST: {
         if (n->type != JSON_ARRAY) return EDDY_ERR_INVALID;
-        leaf_set_null(leaf, col);
+        api_leaf_set_null(leaf, col);
         for (uint32_t c = json_first_child(vi), k = 0; k < n->count; k++, c = json_next(doc, c)) {
             const json_node_t *item = json_node(doc, c);
             if (item->type != JSON_STRING) return EDDY_ERR_INVALID;
             size_t len;
-            char *s = leaf_json_str(leaf, item, &len);
-            if (!s || leaf_list_append(leaf, col, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
+            char *s = api_leaf_json_str(leaf, item, &len);
+            if (!s || api_leaf_list_append(leaf, col, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
         }
         return EDDY_OK;
     }
@@ -236,7 +236,7 @@ static int leaf_json_value(leaf_t *leaf, leaf_col_t col, const json_doc_t *doc, 
     return EDDY_ERR_INVALID;
 }
 
-static const char *leaf_type_name(leaf_type_t t) {
+static const char *api_leaf_type_name(api_leaf_type_t t) {
     switch (t) {
     case LEAF_TEXT: return "a string";
     case LEAF_INT: return "an integer";
@@ -249,11 +249,11 @@ static const char *leaf_type_name(leaf_type_t t) {
 
 /* A record's tags: strings, or objects {"id", "label", "slug"} whose labels become the tags;
  * their slugs are collected in *slugs (the caller uses them unless the record has its own). */
-static int leaf_record_tags(leaf_t *leaf, const json_doc_t *doc, uint32_t vi, leaf_list_t *slugs) {
+static int api_leaf_record_tags(api_leaf_t *leaf, const json_doc_t *doc, uint32_t vi, api_leaf_list_t *slugs) {
     const json_node_t *n = json_node(doc, vi);
-    if (n->type != JSON_ARRAY) return leaf_json_value(leaf, LEAF_TAGS, doc, vi, true);
-    leaf_set_null(leaf, LEAF_TAGS);
-    *slugs = (leaf_list_t){NULL, 0};
+    if (n->type != JSON_ARRAY) return api_leaf_json_value(leaf, LEAF_TAGS, doc, vi, true);
+    api_leaf_set_null(leaf, LEAF_TAGS);
+    *slugs = (api_leaf_list_t){NULL, 0};
     char **items = n->count ? arena_alloc(&leaf->arena, n->count * sizeof *items) : NULL;
     if (n->count && !items) return EDDY_ERR_NOMEM;
     for (uint32_t c = json_first_child(vi), k = 0; k < n->count; k++, c = json_next(doc, c)) {
@@ -261,17 +261,17 @@ static int leaf_record_tags(leaf_t *leaf, const json_doc_t *doc, uint32_t vi, le
         size_t len;
         char *s;
         if (item->type == JSON_STRING) {
-            s = leaf_json_str(leaf, item, &len);
-            if (!s || leaf_list_append(leaf, LEAF_TAGS, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
+            s = api_leaf_json_str(leaf, item, &len);
+            if (!s || api_leaf_list_append(leaf, LEAF_TAGS, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
             continue;
         }
         if (item->type != JSON_OBJECT) return EDDY_ERR_INVALID;
         int64_t label = json_object_get(doc, c, "label", 5), slug = json_object_get(doc, c, "slug", 4);
         if (label < 0 || json_node(doc, (uint32_t)label)->type != JSON_STRING) return EDDY_ERR_INVALID;
-        s = leaf_json_str(leaf, json_node(doc, (uint32_t)label), &len);
-        if (!s || leaf_list_append(leaf, LEAF_TAGS, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
+        s = api_leaf_json_str(leaf, json_node(doc, (uint32_t)label), &len);
+        if (!s || api_leaf_list_append(leaf, LEAF_TAGS, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
         if (slug >= 0 && json_node(doc, (uint32_t)slug)->type == JSON_STRING) {
-            s = leaf_json_str(leaf, json_node(doc, (uint32_t)slug), &len);
+            s = api_leaf_json_str(leaf, json_node(doc, (uint32_t)slug), &len);
             if (!s) return EDDY_ERR_INVALID;
             items[slugs->count++] = s;
         }
@@ -281,34 +281,34 @@ static int leaf_record_tags(leaf_t *leaf, const json_doc_t *doc, uint32_t vi, le
 }
 
 /* A record's _links: an array of strings, or {"self": {"href": ...}, ...} (one link per href). */
-static int leaf_record_links(leaf_t *leaf, const json_doc_t *doc, uint32_t vi) {
+static int api_leaf_record_links(api_leaf_t *leaf, const json_doc_t *doc, uint32_t vi) {
     const json_node_t *n = json_node(doc, vi);
-    if (n->type != JSON_OBJECT) return leaf_json_value(leaf, LEAF_LINKS, doc, vi, true);
-    leaf_set_null(leaf, LEAF_LINKS);
+    if (n->type != JSON_OBJECT) return api_leaf_json_value(leaf, LEAF_LINKS, doc, vi, true);
+    api_leaf_set_null(leaf, LEAF_LINKS);
     for (uint32_t c = json_first_child(vi), k = 0; k < n->count; k++) {
         uint32_t v = json_next(doc, c);
         int64_t href = json_node(doc, v)->type == JSON_OBJECT ? json_object_get(doc, v, "href", 4) : -1;
         if (href < 0 || json_node(doc, (uint32_t)href)->type != JSON_STRING) return EDDY_ERR_INVALID;
         size_t len;
-        char *s = leaf_json_str(leaf, json_node(doc, (uint32_t)href), &len);
-        if (!s || leaf_list_append(leaf, LEAF_LINKS, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
+        char *s = api_leaf_json_str(leaf, json_node(doc, (uint32_t)href), &len);
+        if (!s || api_leaf_list_append(leaf, LEAF_LINKS, s, len) != EDDY_OK) return EDDY_ERR_INVALID;
         c = json_next(doc, v);
     }
     return EDDY_OK;
 }
 
-static bool leaf_is_patchable(int col) {
-    for (size_t i = 0; i < EDDY_ARRAY_LEN(leaf_patchable); i++)
-        if ((int)leaf_patchable[i] == col) return true;
+static bool api_leaf_is_patchable(int col) {
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(api_leaf_patchable); i++)
+        if ((int)api_leaf_patchable[i] == col) return true;
     return false;
 }
 
-int leaf_from_json(leaf_t *leaf, const json_doc_t *doc, uint32_t obj, leaf_json_mode_t mode,
+int api_leaf_from_json(api_leaf_t *leaf, const json_doc_t *doc, uint32_t obj, api_leaf_json_mode_t mode,
                    char *errstr, size_t errlen) {
     const json_node_t *o = json_node(doc, obj);
     if (o->type != JSON_OBJECT) return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "a leaf must be a JSON object");
     bool record = mode == LEAF_JSON_RECORD, has_slugs = false;
-    leaf_list_t tag_slugs = {NULL, 0};
+    api_leaf_list_t tag_slugs = {NULL, 0};
     for (uint32_t c = json_first_child(obj), k = 0; k < o->count; k++) {
         const json_node_t *key = json_node(doc, c);
         uint32_t v = json_next(doc, c);
@@ -317,30 +317,30 @@ int leaf_from_json(leaf_t *leaf, const json_doc_t *doc, uint32_t obj, leaf_json_
         long nl = key->len < sizeof name ? json_string_unescape(key, name) : -1;
         if (nl < 0) nl = 0;
         name[nl] = 0;
-        int col = leaf_col_find(key);
+        int col = api_leaf_col_find(key);
         int rc;
         if (record && json_string_eq(key, "_links", 6)) {
-            if (leaf_record_links(leaf, doc, v) != EDDY_OK)
+            if (api_leaf_record_links(leaf, doc, v) != EDDY_OK)
                 return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "field _links must be an array of strings or {\"self\": {\"href\": ...}}");
             continue;
         }
         if (col < 0) {
             bool dropped = false;
-            for (size_t d = 0; record && d < EDDY_ARRAY_LEN(leaf_record_dropped); d++)
-                if (!strcmp(name, leaf_record_dropped[d])) dropped = true;
+            for (size_t d = 0; record && d < EDDY_ARRAY_LEN(api_leaf_record_dropped); d++)
+                if (!strcmp(name, api_leaf_record_dropped[d])) dropped = true;
             if (dropped) continue;
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "unknown field '%s' (not a column of demo.leaves)", name);
         }
-        if (mode == LEAF_JSON_PATCH && !leaf_is_patchable(col))
+        if (mode == LEAF_JSON_PATCH && !api_leaf_is_patchable(col))
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID,
                             "field '%s' cannot be updated (title, tags, is_archived, is_starred, content, language, "
                             "preview_picture, is_public and url can)", name);
-        if (record && col == LEAF_TAGS) rc = leaf_record_tags(leaf, doc, v, &tag_slugs);
-        else rc = leaf_json_value(leaf, (leaf_col_t)col, doc, v, record);
+        if (record && col == LEAF_TAGS) rc = api_leaf_record_tags(leaf, doc, v, &tag_slugs);
+        else rc = api_leaf_json_value(leaf, (api_leaf_col_t)col, doc, v, record);
         if (col == LEAF_SLUGS) has_slugs = true;
         if (rc != EDDY_OK)
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "field '%s' must be %s%s", name,
-                            leaf_type_name(leaf_columns[col].type), col == LEAF_ID ? "" : " or null");
+                            api_leaf_type_name(api_leaf_columns[col].type), col == LEAF_ID ? "" : " or null");
     }
     if (tag_slugs.count && !has_slugs) {
         leaf->v[LEAF_SLUGS].set = true;
@@ -349,46 +349,46 @@ int leaf_from_json(leaf_t *leaf, const json_doc_t *doc, uint32_t obj, leaf_json_
     return EDDY_OK;
 }
 
-int leaf_parse(const char *text, size_t len, leaf_json_mode_t mode, leaf_t **out, char *errstr, size_t errlen) {
+int api_leaf_parse(const char *text, size_t len, api_leaf_json_mode_t mode, api_leaf_t **out, char *errstr, size_t errlen) {
     json_doc_t doc;
     json_doc_init(&doc);
-    leaf_t *leaf = NULL;
+    api_leaf_t *leaf = NULL;
     int rc = json_parse(&doc, text, len);
     if (rc == EDDY_ERR_CORRUPT) {
         rc = eddy_err(errstr, errlen, EDDY_ERR_INVALID, "malformed JSON at byte %zu: %s", doc.errpos, doc.errmsg);
         goto err;
     }
     if (rc != EDDY_OK) goto err;
-    leaf = leaf_new();
+    leaf = api_leaf_new();
     if (!leaf) {
         rc = EDDY_ERR_NOMEM;
         goto err;
     }
-    rc = leaf_from_json(leaf, &doc, 0, mode, errstr, errlen);
+    rc = api_leaf_from_json(leaf, &doc, 0, mode, errstr, errlen);
     if (rc != EDDY_OK) goto err;
     json_doc_free(&doc);
     *out = leaf;
     return EDDY_OK;
 err:
-    leaf_free(leaf);
+    api_leaf_free(leaf);
     json_doc_free(&doc);
     return rc;
 }
 
 /* ---- JSON out ------------------------------------------------------------------------------ */
 
-void leaf_write_json(wr_t *w, const leaf_t *leaf) {
+void api_leaf_write_json(wr_t *w, const api_leaf_t *leaf) {
     wr_u8(w, '{');
     for (int col = 0; col < LEAF_NCOLS; col++) {
         if (col) wr_u8(w, ',');
-        json_write_string(w, leaf_columns[col].name, strlen(leaf_columns[col].name));
+        json_write_string(w, api_leaf_columns[col].name, strlen(api_leaf_columns[col].name));
         wr_u8(w, ':');
-        const leaf_value_t *v = &leaf->v[col];
+        const api_leaf_value_t *v = &leaf->v[col];
         if (!v->set) {
             wr_str(w, "null");
             continue;
         }
-        switch (leaf_columns[col].type) {
+        switch (api_leaf_columns[col].type) {
         case LEAF_TEXT: json_write_string(w, v->u.s, strlen(v->u.s)); break;
         case LEAF_INT: json_write_i64(w, v->u.i); break;
         case LEAF_BOOL: wr_str(w, v->u.b ? "true" : "false"); break;
@@ -413,7 +413,7 @@ void leaf_write_json(wr_t *w, const leaf_t *leaf) {
 
 /* ---- the workshop API's rules ---------------------------------------------------------------- */
 
-void leaf_id_from_url(const char *url, size_t len, char out[33]) {
+void api_leaf_id_from_url(const char *url, size_t len, char out[33]) {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -429,7 +429,7 @@ void leaf_id_from_url(const char *url, size_t len, char out[33]) {
     out[32] = 0;
 }
 
-long leaf_domain_from_url(const char *url, size_t len, char *out, size_t outlen) {
+long api_leaf_domain_from_url(const char *url, size_t len, char *out, size_t outlen) {
     size_t p;
     if (len >= 7 && !strncmp(url, "http://", 7)) p = 7;
     else if (len >= 8 && !strncmp(url, "https://", 8)) p = 8;
@@ -442,65 +442,65 @@ long leaf_domain_from_url(const char *url, size_t len, char *out, size_t outlen)
     return (long)p;
 }
 
-char *leaf_tag_normalize(char *s, size_t len) {
+char *api_leaf_tag_normalize(char *s, size_t len) {
     /* JavaScript's \s also matches Unicode spaces; the ASCII ones are what tags carry. */
     for (size_t i = 0; i < len; i++)
         if (isspace((unsigned char)s[i])) s[i] = '.';
     return s;
 }
 
-static bool leaf_list_has(const leaf_t *leaf, leaf_col_t col, const char *s, size_t len) {
+static bool api_leaf_list_has(const api_leaf_t *leaf, api_leaf_col_t col, const char *s, size_t len) {
     if (!leaf->v[col].set) return false;
-    const leaf_list_t *l = &leaf->v[col].u.l;
+    const api_leaf_list_t *l = &leaf->v[col].u.l;
     for (uint32_t i = 0; i < l->count; i++)
         if (strlen(l->items[i]) == len && !memcmp(l->items[i], s, len)) return true;
     return false;
 }
 
-int leaf_all_add_tag(leaf_t *leaf, const char *tag, size_t len) {
-    if (leaf_list_has(leaf, LEAF_ALL, tag, len)) return EDDY_OK;
-    int rc = leaf_list_append(leaf, LEAF_ALL, tag, len);
-    return rc ? rc : leaf_list_append(leaf, LEAF_ALL, tag, len);
+int api_leaf_all_add_tag(api_leaf_t *leaf, const char *tag, size_t len) {
+    if (api_leaf_list_has(leaf, LEAF_ALL, tag, len)) return EDDY_OK;
+    int rc = api_leaf_list_append(leaf, LEAF_ALL, tag, len);
+    return rc ? rc : api_leaf_list_append(leaf, LEAF_ALL, tag, len);
 }
 
-int leaf_all_remove_tags(leaf_t *leaf) {
+int api_leaf_all_remove_tags(api_leaf_t *leaf) {
     if (!leaf->v[LEAF_ALL].set) return EDDY_OK;
-    leaf_list_t *all = &leaf->v[LEAF_ALL].u.l;
+    api_leaf_list_t *all = &leaf->v[LEAF_ALL].u.l;
     uint32_t k = 0;
     for (uint32_t i = 0; i < all->count; i++)
-        if (!leaf_list_has(leaf, LEAF_TAGS, all->items[i], strlen(all->items[i]))) all->items[k++] = all->items[i];
+        if (!api_leaf_list_has(leaf, LEAF_TAGS, all->items[i], strlen(all->items[i]))) all->items[k++] = all->items[i];
     all->count = k;
-    if (k == 0) leaf_set_null(leaf, LEAF_ALL);
+    if (k == 0) api_leaf_set_null(leaf, LEAF_ALL);
     return EDDY_OK;
 }
 
-int leaf_init_from_url(leaf_t *leaf, const char *url, size_t len, int64_t now_ms, char *errstr, size_t errlen) {
+int api_leaf_init_from_url(api_leaf_t *leaf, const char *url, size_t len, int64_t now_ms, char *errstr, size_t errlen) {
     char domain[2048];
-    if (memchr(url, 0, len) || leaf_domain_from_url(url, len, domain, sizeof domain) < 0)
+    if (memchr(url, 0, len) || api_leaf_domain_from_url(url, len, domain, sizeof domain) < 0)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "url must start with http:// or https:// and name a host");
     char id[33], links[64], num[32];
-    leaf_id_from_url(url, len, id);
+    api_leaf_id_from_url(url, len, id);
     snprintf(links, sizeof links, "api/entries/%s", id);
     int rc = EDDY_OK;
-    rc |= leaf_set_text(leaf, LEAF_URL, url, len);
-    rc |= leaf_set_text(leaf, LEAF_ID, id, 32);
-    leaf_set_int(leaf, LEAF_IS_ARCHIVED, 1);
-    leaf_set_int(leaf, LEAF_IS_STARRED, 0);
-    rc |= leaf_set_text(leaf, LEAF_USER_NAME, "admin", 5);
-    rc |= leaf_set_text(leaf, LEAF_USER_EMAIL, "rahul@example.com", 17);
-    leaf_set_int(leaf, LEAF_USER_ID, 1);
-    leaf_set_bool(leaf, LEAF_IS_PUBLIC, false);
-    rc |= leaf_set_text(leaf, LEAF_DOMAIN_NAME, domain, strlen(domain));
-    leaf_set_int(leaf, LEAF_CREATED_AT, now_ms);
-    leaf_set_int(leaf, LEAF_UPDATED_AT, now_ms);
-    rc |= leaf_list_append(leaf, LEAF_LINKS, links, strlen(links));
-    leaf_set_null(leaf, LEAF_TAGS);
-    leaf_set_null(leaf, LEAF_SLUGS);
+    rc |= api_leaf_set_text(leaf, LEAF_URL, url, len);
+    rc |= api_leaf_set_text(leaf, LEAF_ID, id, 32);
+    api_leaf_set_int(leaf, LEAF_IS_ARCHIVED, 1);
+    api_leaf_set_int(leaf, LEAF_IS_STARRED, 0);
+    rc |= api_leaf_set_text(leaf, LEAF_USER_NAME, "admin", 5);
+    rc |= api_leaf_set_text(leaf, LEAF_USER_EMAIL, "rahul@example.com", 17);
+    api_leaf_set_int(leaf, LEAF_USER_ID, 1);
+    api_leaf_set_bool(leaf, LEAF_IS_PUBLIC, false);
+    rc |= api_leaf_set_text(leaf, LEAF_DOMAIN_NAME, domain, strlen(domain));
+    api_leaf_set_int(leaf, LEAF_CREATED_AT, now_ms);
+    api_leaf_set_int(leaf, LEAF_UPDATED_AT, now_ms);
+    rc |= api_leaf_list_append(leaf, LEAF_LINKS, links, strlen(links));
+    api_leaf_set_null(leaf, LEAF_TAGS);
+    api_leaf_set_null(leaf, LEAF_SLUGS);
     /* `all`: every value in the Node.js API's key order, as strings. */
     snprintf(num, sizeof num, "%lld", (long long)now_ms);
     const char *all[] = {url, id, "1", "0", "admin", "rahul@example.com", "1", "false", domain, num, num, links};
     size_t lens[EDDY_ARRAY_LEN(all)];
     for (size_t i = 0; i < EDDY_ARRAY_LEN(all); i++) lens[i] = i == 0 ? len : strlen(all[i]);
-    rc |= leaf_set_list(leaf, LEAF_ALL, all, lens, EDDY_ARRAY_LEN(all));
+    rc |= api_leaf_set_list(leaf, LEAF_ALL, all, lens, EDDY_ARRAY_LEN(all));
     return rc ? EDDY_ERR_NOMEM : EDDY_OK;
 }

@@ -66,7 +66,7 @@ struct api_leafgen {
     uint64_t index;
     api_leafgen_content_t content;
     double tag_cdf[GEN_NTAGS];
-    leaf_t *leaf;
+    api_leaf_t *leaf;
     wr_t scratch;
 };
 
@@ -99,7 +99,7 @@ api_leafgen_t *api_leafgen_new(uint64_t seed, api_leafgen_content_t content) {
 
 void api_leafgen_free(api_leafgen_t *g) {
     if (!g) return;
-    leaf_free(g->leaf);
+    api_leaf_free(g->leaf);
     wr_free(&g->scratch);
     eddy_free(g);
 }
@@ -159,8 +159,8 @@ static void gen_base36(char *out, uint64_t v, int digits) {
 
 /* Builds the next leaf into g->leaf. */
 static int gen_leaf(api_leafgen_t *g) {
-    leaf_free(g->leaf);
-    leaf_t *leaf = g->leaf = leaf_new();
+    api_leaf_free(g->leaf);
+    api_leaf_t *leaf = g->leaf = api_leaf_new();
     if (!leaf) return EDDY_ERR_NOMEM;
     wr_t *w = &g->scratch;
     uint64_t n = g->index++;
@@ -178,15 +178,15 @@ static int gen_leaf(api_leafgen_t *g) {
         wr_u8(w, '-');
     }
     wr_str(w, uniq);
-    rc |= leaf_set_text(leaf, LEAF_URL, (char *)w->buf, w->len);
+    rc |= api_leaf_set_text(leaf, LEAF_URL, (char *)w->buf, w->len);
     char id[33];
-    leaf_id_from_url((char *)w->buf, w->len, id);
-    rc |= leaf_set_text(leaf, LEAF_ID, id, 32);
-    rc |= leaf_set_text(leaf, LEAF_DOMAIN_NAME, host, strlen(host));
+    api_leaf_id_from_url((char *)w->buf, w->len, id);
+    rc |= api_leaf_set_text(leaf, LEAF_ID, id, 32);
+    rc |= api_leaf_set_text(leaf, LEAF_DOMAIN_NAME, host, strlen(host));
 
     wr_reset(w);
     gen_words_into(g, w, gen_range(g, 20, 120), 120, ' ', true);
-    rc |= leaf_set_text(leaf, LEAF_TITLE, (char *)w->buf, w->len);
+    rc |= api_leaf_set_text(leaf, LEAF_TITLE, (char *)w->buf, w->len);
 
     /* 1..5 distinct tags (3 on average); slugs spell them with dashes, as the real data does. */
     uint32_t ntags = gen_range(g, 1, 5);
@@ -203,30 +203,30 @@ static int gen_leaf(api_leafgen_t *g) {
         snprintf(slug, sizeof slug, "%s", tags[k]);
         for (char *p = slug; *p; p++)
             if (*p == '.') *p = '-';
-        rc |= leaf_list_append(leaf, LEAF_TAGS, tags[k], strlen(tags[k]));
-        rc |= leaf_list_append(leaf, LEAF_SLUGS, slug, strlen(slug));
+        rc |= api_leaf_list_append(leaf, LEAF_TAGS, tags[k], strlen(tags[k]));
+        rc |= api_leaf_list_append(leaf, LEAF_SLUGS, slug, strlen(slug));
     }
 
     int64_t created = 1420070400000LL + (int64_t)(gen_u64(g) % (9ULL * 365 * 86400)) * 1000;
-    leaf_set_int(leaf, LEAF_CREATED_AT, created);
-    leaf_set_int(leaf, LEAF_UPDATED_AT, created + (int64_t)gen_range(g, 0, 30 * 86400) * 1000);
-    leaf_set_int(leaf, LEAF_IS_ARCHIVED, gen_range(g, 0, 3) != 0);
-    leaf_set_int(leaf, LEAF_IS_STARRED, gen_range(g, 0, 9) == 0);
-    leaf_set_bool(leaf, LEAF_IS_PUBLIC, gen_range(g, 0, 1));
-    rc |= leaf_set_text(leaf, LEAF_USER_NAME, "admin", 5);
-    rc |= leaf_set_text(leaf, LEAF_USER_EMAIL, "editor@example.org", 18);
-    leaf_set_int(leaf, LEAF_USER_ID, 1);
-    rc |= leaf_set_text(leaf, LEAF_MIMETYPE, "text/html", 9);
+    api_leaf_set_int(leaf, LEAF_CREATED_AT, created);
+    api_leaf_set_int(leaf, LEAF_UPDATED_AT, created + (int64_t)gen_range(g, 0, 30 * 86400) * 1000);
+    api_leaf_set_int(leaf, LEAF_IS_ARCHIVED, gen_range(g, 0, 3) != 0);
+    api_leaf_set_int(leaf, LEAF_IS_STARRED, gen_range(g, 0, 9) == 0);
+    api_leaf_set_bool(leaf, LEAF_IS_PUBLIC, gen_range(g, 0, 1));
+    rc |= api_leaf_set_text(leaf, LEAF_USER_NAME, "admin", 5);
+    rc |= api_leaf_set_text(leaf, LEAF_USER_EMAIL, "editor@example.org", 18);
+    api_leaf_set_int(leaf, LEAF_USER_ID, 1);
+    rc |= api_leaf_set_text(leaf, LEAF_MIMETYPE, "text/html", 9);
     const char *lang = gen_languages[gen_range(g, 0, EDDY_ARRAY_LEN(gen_languages) - 1)];
-    rc |= leaf_set_text(leaf, LEAF_LANGUAGE, lang, strlen(lang));
-    rc |= leaf_set_text(leaf, LEAF_HTTP_STATUS, "200", 3);
+    rc |= api_leaf_set_text(leaf, LEAF_LANGUAGE, lang, strlen(lang));
+    rc |= api_leaf_set_text(leaf, LEAF_HTTP_STATUS, "200", 3);
     char link[64];
     snprintf(link, sizeof link, "/api/entries/%llu", (unsigned long long)(n + 1));
-    rc |= leaf_list_append(leaf, LEAF_LINKS, link, strlen(link));
+    rc |= api_leaf_list_append(leaf, LEAF_LINKS, link, strlen(link));
     if (gen_range(g, 0, 2)) {
         char pic[160];
         snprintf(pic, sizeof pic, "https://%s/img/%s.png", host, uniq);
-        rc |= leaf_set_text(leaf, LEAF_PREVIEW_PICTURE, pic, strlen(pic));
+        rc |= api_leaf_set_text(leaf, LEAF_PREVIEW_PICTURE, pic, strlen(pic));
     }
 
     size_t text_len = 0;
@@ -236,36 +236,36 @@ static int gen_leaf(api_leafgen_t *g) {
         wr_init(&text, 1024);
         text_len = g->content == API_LEAFGEN_SMALL ? gen_range(g, 100, 200) : gen_range(g, 8000, 80000);
         gen_page(g, &html, &text, text_len);
-        rc |= leaf_set_text(leaf, LEAF_CONTENT, (char *)html.buf, html.len);
-        rc |= leaf_set_text(leaf, LEAF_CONTENT_TEXT, (char *)text.buf, text.len);
+        rc |= api_leaf_set_text(leaf, LEAF_CONTENT, (char *)html.buf, html.len);
+        rc |= api_leaf_set_text(leaf, LEAF_CONTENT_TEXT, (char *)text.buf, text.len);
         text_len = text.len;
         wr_free(&html);
         wr_free(&text);
         if (!wr_ok(&html) || !wr_ok(&text)) rc = EDDY_ERR_NOMEM;
     }
-    leaf_set_int(leaf, LEAF_READING_TIME, (int64_t)(text_len / 6 / 200));
+    api_leaf_set_int(leaf, LEAF_READING_TIME, (int64_t)(text_len / 6 / 200));
 
     /* all: the short values, as the knowledge base's export lists them. */
     char num[24];
-    rc |= leaf_list_append(leaf, LEAF_ALL, leaf->v[LEAF_IS_ARCHIVED].u.i ? "1" : "0", 1);
-    rc |= leaf_list_append(leaf, LEAF_ALL, leaf->v[LEAF_IS_STARRED].u.i ? "1" : "0", 1);
-    rc |= leaf_list_append(leaf, LEAF_ALL, "admin", 5);
-    rc |= leaf_list_append(leaf, LEAF_ALL, "editor@example.org", 18);
-    rc |= leaf_list_append(leaf, LEAF_ALL, "1", 1);
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, leaf->v[LEAF_IS_ARCHIVED].u.i ? "1" : "0", 1);
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, leaf->v[LEAF_IS_STARRED].u.i ? "1" : "0", 1);
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, "admin", 5);
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, "editor@example.org", 18);
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, "1", 1);
     for (int col = LEAF_TAGS; col >= LEAF_SLUGS; col--)
         for (uint32_t k = 0; k < leaf->v[col].u.l.count; k++)
-            rc |= leaf_list_append(leaf, LEAF_ALL, leaf->v[col].u.l.items[k], strlen(leaf->v[col].u.l.items[k]));
+            rc |= api_leaf_list_append(leaf, LEAF_ALL, leaf->v[col].u.l.items[k], strlen(leaf->v[col].u.l.items[k]));
     snprintf(num, sizeof num, "%llu", (unsigned long long)(n + 1));
-    rc |= leaf_list_append(leaf, LEAF_ALL, num, strlen(num));
-    rc |= leaf_list_append(leaf, LEAF_ALL, leaf_text(leaf, LEAF_TITLE), strlen(leaf_text(leaf, LEAF_TITLE)));
-    rc |= leaf_list_append(leaf, LEAF_ALL, leaf_text(leaf, LEAF_URL), strlen(leaf_text(leaf, LEAF_URL)));
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, num, strlen(num));
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, api_leaf_text(leaf, LEAF_TITLE), strlen(api_leaf_text(leaf, LEAF_TITLE)));
+    rc |= api_leaf_list_append(leaf, LEAF_ALL, api_leaf_text(leaf, LEAF_URL), strlen(api_leaf_text(leaf, LEAF_URL)));
     return rc ? EDDY_ERR_NOMEM : EDDY_OK;
 }
 
 /* The workshop's record shape (the Avro schema's field order): _links instead of links,
  * http_status a number, timestamps as "2019-08-02T21:45:12Z". */
-static void gen_write_record(wr_t *w, const leaf_t *leaf) {
-    static const leaf_col_t order[] = {
+static void gen_write_record(wr_t *w, const api_leaf_t *leaf) {
+    static const api_leaf_col_t order[] = {
         LEAF_IS_ARCHIVED, LEAF_ALL, LEAF_IS_STARRED, LEAF_USER_NAME, LEAF_USER_EMAIL, LEAF_USER_ID,
         LEAF_TAGS, LEAF_SLUGS, LEAF_IS_PUBLIC, LEAF_ID, LEAF_TITLE, LEAF_URL, LEAF_CONTENT_TEXT,
         LEAF_CREATED_AT, LEAF_UPDATED_AT, LEAF_MIMETYPE, LEAF_LANGUAGE, LEAF_READING_TIME,
@@ -273,17 +273,17 @@ static void gen_write_record(wr_t *w, const leaf_t *leaf) {
     };
     wr_u8(w, '{');
     for (size_t i = 0; i < EDDY_ARRAY_LEN(order); i++) {
-        leaf_col_t col = order[i];
-        const leaf_value_t *v = &leaf->v[col];
+        api_leaf_col_t col = order[i];
+        const api_leaf_value_t *v = &leaf->v[col];
         if (i) wr_u8(w, ',');
-        const char *name = col == LEAF_LINKS ? "_links" : leaf_columns[col].name;
+        const char *name = col == LEAF_LINKS ? "_links" : api_leaf_columns[col].name;
         json_write_string(w, name, strlen(name));
         wr_u8(w, ':');
         if (!v->set) {
             wr_str(w, col == LEAF_LINKS || col == LEAF_ALL ? "[]" : "null");
             continue;
         }
-        switch (leaf_columns[col].type) {
+        switch (api_leaf_columns[col].type) {
         case LEAF_TEXT:
             if (col == LEAF_HTTP_STATUS) wr_str(w, v->u.s);
             else json_write_string(w, v->u.s, strlen(v->u.s));
@@ -316,8 +316,8 @@ void api_leafgen_next(api_leafgen_t *g, wr_t *w, api_leafgen_format_t format, ch
         return;
     }
     if (format == API_LEAFGEN_RECORD) gen_write_record(w, g->leaf);
-    else leaf_write_json(w, g->leaf);
-    if (id) memcpy(id, leaf_text(g->leaf, LEAF_ID), 33);
+    else api_leaf_write_json(w, g->leaf);
+    if (id) memcpy(id, api_leaf_text(g->leaf, LEAF_ID), 33);
 }
 
 /* ---- eddy gen ---------------------------------------------------------------------------------- */

@@ -5,10 +5,10 @@
 #include "api/api_int.h"
 #include "test.h"
 
-static char *leaf_json(const leaf_t *leaf) {
+static char *api_leaf_json(const api_leaf_t *leaf) {
     wr_t w;
     wr_init(&w, 256);
-    leaf_write_json(&w, leaf);
+    api_leaf_write_json(&w, leaf);
     wr_u8(&w, 0);
     size_t n;
     return (char *)wr_steal(&w, &n);
@@ -17,7 +17,7 @@ static char *leaf_json(const leaf_t *leaf) {
 TEST(leaf_id_is_md5_of_url) {
     char id[33];
     const char *url = "https://github.com/Anant/cassandra.api"; /* the workshop's testRecord4 */
-    leaf_id_from_url(url, strlen(url), id);
+    api_leaf_id_from_url(url, strlen(url), id);
     CHECK_EQ_STR(id, "2e1df12395d97d261efbe1d152fec7ac");
 }
 
@@ -30,31 +30,31 @@ TEST(leaf_domain_is_scheme_and_host) {
         {"https://host#frag", "https://host"},
     };
     for (size_t i = 0; i < EDDY_ARRAY_LEN(cases); i++) {
-        REQUIRE(leaf_domain_from_url(cases[i][0], strlen(cases[i][0]), d, sizeof d) > 0);
+        REQUIRE(api_leaf_domain_from_url(cases[i][0], strlen(cases[i][0]), d, sizeof d) > 0);
         CHECK_EQ_STR(d, cases[i][1]);
     }
     const char *bad[] = {"ftp://x.org/", "github.com/x", "https:///path", "", "https://"};
-    for (size_t i = 0; i < EDDY_ARRAY_LEN(bad); i++) CHECK(leaf_domain_from_url(bad[i], strlen(bad[i]), d, sizeof d) < 0);
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(bad); i++) CHECK(api_leaf_domain_from_url(bad[i], strlen(bad[i]), d, sizeof d) < 0);
 }
 
 TEST(leaf_tags_replace_spaces_with_dots) {
     char t[] = "let make sure\tthis works";
-    CHECK_EQ_STR(leaf_tag_normalize(t, strlen(t)), "let.make.sure.this.works");
+    CHECK_EQ_STR(api_leaf_tag_normalize(t, strlen(t)), "let.make.sure.this.works");
 }
 
 TEST(leaf_row_json_follows_insert_json_rules) {
     const char *row = "{\"id\":\"d33a\",\"is_archived\":\"1\",\"is_public\":\"False\",\"user_id\":\"1\","
                       "\"created_at\":\"2019-06-19T12:43:13.000Z\",\"updated_at\":1589904967009,"
                       "\"tags\":[\"saas\",\"block chain\"],\"slugs\":[],\"http_status\":\"200\",\"title\":null}";
-    leaf_t *leaf = NULL;
+    api_leaf_t *leaf = NULL;
     char err[256];
-    REQUIRE_OK(leaf_parse(row, strlen(row), LEAF_JSON_ROW, &leaf, err, sizeof err));
+    REQUIRE_OK(api_leaf_parse(row, strlen(row), LEAF_JSON_ROW, &leaf, err, sizeof err));
     CHECK_EQ_INT(leaf->v[LEAF_IS_ARCHIVED].u.i, 1);
     CHECK(leaf->v[LEAF_IS_PUBLIC].set && !leaf->v[LEAF_IS_PUBLIC].u.b);
     CHECK_EQ_INT(leaf->v[LEAF_CREATED_AT].u.i, 1560948193000LL);
     CHECK_EQ_INT(leaf->v[LEAF_UPDATED_AT].u.i, 1589904967009LL);
     CHECK(!leaf->v[LEAF_SLUGS].set); /* an empty list is null, as in Cassandra */
-    char *out = leaf_json(leaf);
+    char *out = api_leaf_json(leaf);
     CHECK_EQ_STR(out, "{\"id\":\"d33a\",\"all\":null,\"content\":null,\"content_text\":null,"
                       "\"created_at\":\"2019-06-19T12:43:13.000Z\",\"domain_name\":null,\"http_status\":\"200\","
                       "\"is_archived\":1,\"is_public\":false,\"is_starred\":null,\"language\":null,\"links\":null,"
@@ -62,7 +62,7 @@ TEST(leaf_row_json_follows_insert_json_rules) {
                       "\"tags\":[\"saas\",\"block chain\"],\"title\":null,\"updated_at\":\"2020-05-19T16:16:07.009Z\","
                       "\"url\":null,\"user_email\":null,\"user_id\":1,\"user_name\":null}");
     eddy_free(out);
-    leaf_free(leaf);
+    api_leaf_free(leaf);
 
     /* As strict as Cassandra: unknown columns and numbers for text columns are errors. */
     const char *bad[][2] = {
@@ -81,23 +81,23 @@ TEST(leaf_row_json_follows_insert_json_rules) {
     for (size_t i = 0; i < EDDY_ARRAY_LEN(bad); i++) {
         leaf = NULL;
         err[0] = 0;
-        CHECK(leaf_parse(bad[i][0], strlen(bad[i][0]), LEAF_JSON_ROW, &leaf, err, sizeof err) == EDDY_ERR_INVALID);
+        CHECK(api_leaf_parse(bad[i][0], strlen(bad[i][0]), LEAF_JSON_ROW, &leaf, err, sizeof err) == EDDY_ERR_INVALID);
         if (!strstr(err, bad[i][1])) test_fail(__FILE__, __LINE__, "%s: error '%s' lacks '%s'", bad[i][0], err, bad[i][1]);
         CHECK(leaf == NULL);
     }
 }
 
 TEST(leaf_patch_allows_the_workshop_fields_only) {
-    leaf_t *leaf = NULL;
+    api_leaf_t *leaf = NULL;
     char err[256];
     const char *ok = "{\"title\":\"t\",\"tags\":[\"a\"],\"is_archived\":0,\"is_starred\":1,\"content\":\"c\","
                      "\"language\":\"en\",\"preview_picture\":null,\"is_public\":true,\"url\":\"https://x.org/\"}";
-    REQUIRE_OK(leaf_parse(ok, strlen(ok), LEAF_JSON_PATCH, &leaf, err, sizeof err));
-    CHECK_EQ_STR(leaf_text(leaf, LEAF_TITLE), "t");
-    leaf_free(leaf);
+    REQUIRE_OK(api_leaf_parse(ok, strlen(ok), LEAF_JSON_PATCH, &leaf, err, sizeof err));
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_TITLE), "t");
+    api_leaf_free(leaf);
     const char *bad = "{\"id\":\"other\"}";
     leaf = NULL;
-    CHECK(leaf_parse(bad, strlen(bad), LEAF_JSON_PATCH, &leaf, err, sizeof err) == EDDY_ERR_INVALID);
+    CHECK(api_leaf_parse(bad, strlen(bad), LEAF_JSON_PATCH, &leaf, err, sizeof err) == EDDY_ERR_INVALID);
     CHECK(strstr(err, "cannot be updated") != NULL);
 }
 
@@ -110,11 +110,11 @@ TEST(leaf_record_import_maps_the_workshop_shapes) {
                       "\"published_at\":\"2019-08-28T09:00:00+0000\",\"published_by\":[\"\"],\"starred_at\":null,"
                       "\"annotations\":[],\"http_status\":\"200\",\"headers\":null,\"origin_url\":null,"
                       "\"_links\":{\"self\":{\"href\":\"/api/entries/14833\"}}}";
-    leaf_t *leaf = NULL;
+    api_leaf_t *leaf = NULL;
     char err[256];
-    REQUIRE_OK(leaf_parse(rec, strlen(rec), LEAF_JSON_RECORD, &leaf, err, sizeof err));
-    CHECK_EQ_STR(leaf_text(leaf, LEAF_ID), "14833");
-    CHECK_EQ_STR(leaf_text(leaf, LEAF_HTTP_STATUS), "200");
+    REQUIRE_OK(api_leaf_parse(rec, strlen(rec), LEAF_JSON_RECORD, &leaf, err, sizeof err));
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_ID), "14833");
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_HTTP_STATUS), "200");
     REQUIRE(leaf->v[LEAF_TAGS].u.l.count == 2);
     CHECK_EQ_STR(leaf->v[LEAF_TAGS].u.l.items[1], "data.modeling");
     REQUIRE(leaf->v[LEAF_SLUGS].u.l.count == 2);
@@ -122,21 +122,21 @@ TEST(leaf_record_import_maps_the_workshop_shapes) {
     REQUIRE(leaf->v[LEAF_LINKS].u.l.count == 1);
     CHECK_EQ_STR(leaf->v[LEAF_LINKS].u.l.items[0], "/api/entries/14833");
     CHECK_EQ_INT(leaf->v[LEAF_CREATED_AT].u.i, 1585927210000LL);
-    leaf_free(leaf);
+    api_leaf_free(leaf);
 
     /* leaves-sample.json's shape: numeric http_status, _links array, string tags and slugs. */
     const char *sample = "{\"id\":\"14012\",\"http_status\":200,\"_links\":[\"/api/entries/14012\"],"
                          "\"tags\":[\"sales.and.marketing\"],\"slugs\":[\"sales-and-marketing\"]}";
     leaf = NULL;
-    REQUIRE_OK(leaf_parse(sample, strlen(sample), LEAF_JSON_RECORD, &leaf, err, sizeof err));
-    CHECK_EQ_STR(leaf_text(leaf, LEAF_HTTP_STATUS), "200");
+    REQUIRE_OK(api_leaf_parse(sample, strlen(sample), LEAF_JSON_RECORD, &leaf, err, sizeof err));
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_HTTP_STATUS), "200");
     CHECK_EQ_STR(leaf->v[LEAF_SLUGS].u.l.items[0], "sales-and-marketing");
-    leaf_free(leaf);
+    api_leaf_free(leaf);
 
     /* Unknown fields are still errors. */
     const char *bad = "{\"id\":\"1\",\"colour\":\"red\"}";
     leaf = NULL;
-    CHECK(leaf_parse(bad, strlen(bad), LEAF_JSON_RECORD, &leaf, err, sizeof err) == EDDY_ERR_INVALID);
+    CHECK(api_leaf_parse(bad, strlen(bad), LEAF_JSON_RECORD, &leaf, err, sizeof err) == EDDY_ERR_INVALID);
 }
 
 TEST(leaf_project_samples_import) {
@@ -150,26 +150,26 @@ TEST(leaf_project_samples_import) {
     CHECK(doc.nodes[0].count >= 20);
     uint32_t c = 1;
     for (uint32_t k = 0; k < doc.nodes[0].count; k++, c = json_next(&doc, c)) {
-        leaf_t *leaf = leaf_new();
+        api_leaf_t *leaf = api_leaf_new();
         char err[256];
-        if (leaf_from_json(leaf, &doc, c, LEAF_JSON_RECORD, err, sizeof err) != EDDY_OK)
+        if (api_leaf_from_json(leaf, &doc, c, LEAF_JSON_RECORD, err, sizeof err) != EDDY_OK)
             test_fail(__FILE__, __LINE__, "sample %u: %s", k, err);
-        CHECK(leaf_text(leaf, LEAF_ID) != NULL);
+        CHECK(api_leaf_text(leaf, LEAF_ID) != NULL);
         CHECK(leaf->v[LEAF_TAGS].set);
         CHECK(leaf->v[LEAF_LINKS].set);
-        leaf_free(leaf);
+        api_leaf_free(leaf);
     }
     json_doc_free(&doc);
     free(text);
 }
 
 TEST(leaf_init_from_url_has_the_workshop_defaults) {
-    leaf_t *leaf = leaf_new();
+    api_leaf_t *leaf = api_leaf_new();
     char err[128];
     const char *url = "https://github.com/Anant/cassandra.api";
-    REQUIRE_OK(leaf_init_from_url(leaf, url, strlen(url), 1589904967009LL, err, sizeof err));
-    CHECK_EQ_STR(leaf_text(leaf, LEAF_ID), "2e1df12395d97d261efbe1d152fec7ac");
-    CHECK_EQ_STR(leaf_text(leaf, LEAF_DOMAIN_NAME), "https://github.com");
+    REQUIRE_OK(api_leaf_init_from_url(leaf, url, strlen(url), 1589904967009LL, err, sizeof err));
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_ID), "2e1df12395d97d261efbe1d152fec7ac");
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_DOMAIN_NAME), "https://github.com");
     CHECK_EQ_INT(leaf->v[LEAF_IS_ARCHIVED].u.i, 1);
     CHECK_EQ_INT(leaf->v[LEAF_IS_STARRED].u.i, 0);
     CHECK(!leaf->v[LEAF_TITLE].set);
@@ -177,23 +177,23 @@ TEST(leaf_init_from_url_has_the_workshop_defaults) {
     CHECK_EQ_STR(leaf->v[LEAF_LINKS].u.l.items[0], "api/entries/2e1df12395d97d261efbe1d152fec7ac");
     CHECK_EQ_STR(leaf->v[LEAF_ALL].u.l.items[0], url);
     CHECK_EQ_STR(leaf->v[LEAF_ALL].u.l.items[9], "1589904967009");
-    REQUIRE_OK(leaf_list_append(leaf, LEAF_TAGS, "x.y", 3));
-    REQUIRE_OK(leaf_all_add_tag(leaf, "x.y", 3));
-    REQUIRE_OK(leaf_all_add_tag(leaf, "x.y", 3)); /* once only */
+    REQUIRE_OK(api_leaf_list_append(leaf, LEAF_TAGS, "x.y", 3));
+    REQUIRE_OK(api_leaf_all_add_tag(leaf, "x.y", 3));
+    REQUIRE_OK(api_leaf_all_add_tag(leaf, "x.y", 3)); /* once only */
     uint32_t n = leaf->v[LEAF_ALL].u.l.count;
     CHECK_EQ_INT(n, 14);
-    REQUIRE_OK(leaf_all_remove_tags(leaf));
+    REQUIRE_OK(api_leaf_all_remove_tags(leaf));
     CHECK_EQ_INT(leaf->v[LEAF_ALL].u.l.count, 12);
-    leaf_t *copy = leaf_clone(leaf);
-    char *a = leaf_json(leaf), *b = leaf_json(copy);
+    api_leaf_t *copy = api_leaf_clone(leaf);
+    char *a = api_leaf_json(leaf), *b = api_leaf_json(copy);
     CHECK_EQ_STR(a, b);
     eddy_free(a);
     eddy_free(b);
-    leaf_free(copy);
-    leaf_free(leaf);
-    leaf = leaf_new();
-    CHECK(leaf_init_from_url(leaf, "github.com", 10, 0, err, sizeof err) == EDDY_ERR_INVALID);
-    leaf_free(leaf);
+    api_leaf_free(copy);
+    api_leaf_free(leaf);
+    leaf = api_leaf_new();
+    CHECK(api_leaf_init_from_url(leaf, "github.com", 10, 0, err, sizeof err) == EDDY_ERR_INVALID);
+    api_leaf_free(leaf);
 }
 
 TEST(leaf_generator_is_reproducible_and_realistic) {
@@ -212,32 +212,32 @@ TEST(leaf_generator_is_reproducible_and_realistic) {
         REQUIRE(wr_ok(&wa));
         CHECK_EQ_MEM(wa.buf, wa.len, wb.buf, wb.len);
         CHECK_EQ_INT(strlen(id), 32);
-        leaf_t *leaf = NULL;
+        api_leaf_t *leaf = NULL;
         char err[128];
-        REQUIRE_OK(leaf_parse((char *)wa.buf, wa.len, LEAF_JSON_ROW, &leaf, err, sizeof err));
-        size_t tl = strlen(leaf_text(leaf, LEAF_TITLE)), ul = strlen(leaf_text(leaf, LEAF_URL));
+        REQUIRE_OK(api_leaf_parse((char *)wa.buf, wa.len, LEAF_JSON_ROW, &leaf, err, sizeof err));
+        size_t tl = strlen(api_leaf_text(leaf, LEAF_TITLE)), ul = strlen(api_leaf_text(leaf, LEAF_URL));
         CHECK(tl >= 20 && tl <= 120);
         CHECK(ul >= 30 && ul <= 120);
         char md5[33];
-        leaf_id_from_url(leaf_text(leaf, LEAF_URL), ul, md5);
-        CHECK_EQ_STR(leaf_text(leaf, LEAF_ID), md5);
+        api_leaf_id_from_url(api_leaf_text(leaf, LEAF_URL), ul, md5);
+        CHECK_EQ_STR(api_leaf_text(leaf, LEAF_ID), md5);
         for (uint32_t k = 0; k < leaf->v[LEAF_TAGS].u.l.count; k++) {
             size_t n = strlen(leaf->v[LEAF_TAGS].u.l.items[k]);
             CHECK(n >= 3 && n <= 20);
             cassandra += !strcmp(leaf->v[LEAF_TAGS].u.l.items[k], "cassandra");
             tag_total++;
         }
-        leaf_free(leaf);
+        api_leaf_free(leaf);
     }
     CHECK(tag_total > 1300 && tag_total < 1700); /* about 3 a leaf */
     CHECK(cassandra > 100);                      /* the head of the Zipf curve dominates */
     /* The record shape reads back through the importer. */
     wr_reset(&wa);
     api_leafgen_next(a, &wa, API_LEAFGEN_RECORD, NULL);
-    leaf_t *leaf = NULL;
+    api_leaf_t *leaf = NULL;
     char err[128];
-    CHECK_OK(leaf_parse((char *)wa.buf, wa.len, LEAF_JSON_RECORD, &leaf, err, sizeof err));
-    leaf_free(leaf);
+    CHECK_OK(api_leaf_parse((char *)wa.buf, wa.len, LEAF_JSON_RECORD, &leaf, err, sizeof err));
+    api_leaf_free(leaf);
     wr_free(&wa);
     wr_free(&wb);
     api_leafgen_free(a);
