@@ -130,4 +130,193 @@ int api_leaf_all_add_tag(api_leaf_t *leaf, const char *tag, size_t len);
 /* Removes from `all` every item equal to one of the leaf's tags. */
 int api_leaf_all_remove_tags(api_leaf_t *leaf);
 
+/* ---- Avro (avro_schema.c, avro_codec.c, avro_compat.c) ------------------------------------- */
+
+typedef enum {
+    API_AVRO_NULL,
+    API_AVRO_BOOLEAN,
+    API_AVRO_INT,
+    API_AVRO_LONG,
+    API_AVRO_FLOAT,
+    API_AVRO_DOUBLE,
+    API_AVRO_BYTES,
+    API_AVRO_STRING, /* the primitives end here */
+    API_AVRO_RECORD,
+    API_AVRO_ENUM,
+    API_AVRO_ARRAY,
+    API_AVRO_MAP,
+    API_AVRO_UNION,
+    API_AVRO_FIXED,
+} api_avro_type_t;
+
+typedef struct api_avro_node api_avro_node_t;
+
+/* An attribute kept as it came (logicalType, connect.name, ...): key and compact JSON text. */
+typedef struct {
+    const char *key;
+    const char *json;
+} api_avro_prop_t;
+
+typedef struct {
+    const char *name;
+    api_avro_node_t *type;
+    const char *default_json; /* compact JSON text, or NULL when the field has no default */
+    const char *doc;
+    const char *order;        /* NULL = ascending */
+    const char **aliases;
+    uint32_t naliases;
+    api_avro_prop_t *props;
+    uint32_t nprops;
+} api_avro_field_t;
+
+/* One schema node. Named types (record, enum, fixed) appear once and are shared by pointer
+ * wherever they are referenced, so a recursive schema is a cyclic graph. */
+struct api_avro_node {
+    api_avro_type_t type;
+    bool is_error;                  /* a record declared as "error" */
+    const char *name, *space, *fullname, *doc; /* named types only (fullname NULL otherwise) */
+    const char **aliases;
+    uint32_t naliases;
+    api_avro_field_t *fields;       /* record */
+    uint32_t nfields;
+    const char **symbols;           /* enum */
+    uint32_t nsymbols;
+    const char *enum_default;
+    api_avro_node_t *items;         /* array items, map values */
+    api_avro_node_t **branches;     /* union */
+    uint32_t nbranches;
+    int64_t size;                   /* fixed */
+    api_avro_prop_t *props;
+    uint32_t nprops;
+};
+
+typedef struct api_avro_schema {
+    arena_t arena;
+    api_avro_node_t *root;
+    api_avro_node_t **named;
+    uint32_t nnamed, capnamed;
+    char *text;      /* the normalized JSON text (NUL-terminated) */
+    size_t text_len;
+} api_avro_schema_t;
+
+/* Parses and validates an Avro schema (JSON text). Returns EDDY_OK with *out (free with
+ * api_avro_schema_free), EDDY_ERR_INVALID with the reason in errstr, or EDDY_ERR_NOMEM. */
+int api_avro_schema_parse(const char *text, size_t len, api_avro_schema_t **out, char *errstr, size_t errlen);
+void api_avro_schema_free(api_avro_schema_t *s);
+const char *api_avro_type_name(api_avro_type_t t);
+/* Whether JSON node i of d is a valid default for a field of type n (Java's isValidDefault). */
+bool api_avro_default_valid(const api_avro_node_t *n, const json_doc_t *d, uint32_t i, int depth);
+
+/* Encodes the JSON value at node i of d as Avro binary of schema s, appended to w. The JSON is
+ * Avro's JSON encoding (a union value is null or {"branch name": value}; bytes and fixed are
+ * strings of code points 0-255); an untagged union value is accepted too when exactly one branch
+ * fits. A record field that is absent takes its default. Returns EDDY_OK, or EDDY_ERR_INVALID
+ * with the path and reason in errstr. */
+int api_avro_encode_json(const api_avro_schema_t *s, const json_doc_t *d, uint32_t i, wr_t *w, char *errstr, size_t errlen);
+/* Decodes one Avro binary value of schema s from r and appends it to w in Avro's JSON encoding.
+ * Returns EDDY_OK, or EDDY_ERR_CORRUPT (truncated, bad varint, bad union index, over limits)
+ * with a reason in errstr. Trailing bytes are the caller's business (r->pos says where). */
+int api_avro_decode_json(const api_avro_schema_t *s, rd_t *r, wr_t *w, char *errstr, size_t errlen);
+
+/* The Confluent wire format: magic byte 0, the schema id as 4 bytes big-endian, the payload. */
+#define API_AVRO_WIRE_HEADER 5
+void api_avro_wire_header(wr_t *w, uint32_t schema_id);
+/* Reads the header; returns EDDY_OK with *schema_id, or EDDY_ERR_CORRUPT (short or bad magic). */
+int api_avro_wire_parse(rd_t *r, uint32_t *schema_id);
+
+/* Avro schema resolution: can data written with writer be read with reader (Java's
+ * SchemaCompatibility rules: promotions, unions, record fields by name or alias with defaults,
+ * enum symbols, fixed sizes, names)? Returns true, or false with the first incompatibility
+ * ("READER_FIELD_MISSING_DEFAULT_VALUE at /fields/2: ...") in msg. */
+bool api_avro_compatible(const api_avro_node_t *reader, const api_avro_node_t *writer, char *msg, size_t msglen);
+
+/* ---- requests and answers (api_http.c) -------------------------------------------------------- */
+
+/* Where an answer goes: send(ctx, status, content_type, body, len) is called exactly once, from
+ * any thread; body is copied before it returns. */
+typedef struct {
+    void (*send)(void *ctx, int status, const char *content_type, const char *body, size_t len);
+    void *ctx;
+} api_responder_t;
+
+/* ---- the schema registry (registry.c, registry_http.c) ----------------------------------------- */
+
+/* Compatibility levels, Confluent's names. */
+enum {
+    API_COMPAT_NONE,
+    API_COMPAT_BACKWARD,
+    API_COMPAT_BACKWARD_TRANSITIVE,
+    API_COMPAT_FORWARD,
+    API_COMPAT_FORWARD_TRANSITIVE,
+    API_COMPAT_FULL,
+    API_COMPAT_FULL_TRANSITIVE,
+};
+const char *api_compat_name(int level);
+/* Case-insensitive; -1 when unknown. */
+int api_compat_parse(const char *s, size_t len);
+
+typedef struct api_registry api_registry_t;
+
+/* One record of the _schemas topic; value NULL is a tombstone. */
+typedef struct {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+} api_registry_record_t;
+
+/* Where the registry keeps its records. append copies recs before returning and returns
+ * EDDY_OK, then calls done(arg, status) exactly once when they are durable (possibly before
+ * returning); or returns an error and never calls done. */
+typedef struct {
+    int (*append)(void *ctx, const api_registry_record_t *recs, size_t n, void (*done)(void *arg, int status), void *arg);
+    void *ctx;
+} api_registry_store_t;
+
+/* A registration's result for in-process callers (the REST proxy): status 200 with the id, or
+ * an error status with Confluent's error body. */
+typedef struct {
+    void (*fn)(void *arg, int status, uint32_t id, const char *body, size_t len);
+    void *arg;
+} api_registry_done_t;
+
+/* An empty registry (global level BACKWARD); store may be NULL (mutations then fail with 50001).
+ * Feed it the topic's existing records with api_registry_apply_record before serving. */
+api_registry_t *api_registry_new(const api_registry_store_t *store);
+void api_registry_free(api_registry_t *reg);
+/* Replays one record of the _schemas topic. EDDY_OK, or EDDY_ERR_CORRUPT for a malformed
+ * record (the caller logs and skips it), EDDY_ERR_NOMEM. */
+int api_registry_apply_record(api_registry_t *reg, const void *key, size_t klen, const void *val, size_t vlen,
+                              bool null_value, char *errstr, size_t errlen);
+/* Schema id's parsed schema, or NULL; valid for the registry's life. */
+const api_avro_schema_t *api_registry_schema(api_registry_t *reg, uint32_t id);
+/* Writes Confluent's error body {"error_code": code, "message": ...} into body (reset first). */
+void api_registry_error(wr_t *body, int error_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Mutations: queued, applied once durable, answered through reply (and done, if not NULL). */
+void api_registry_register(api_registry_t *reg, const char *subject, const char *schema, size_t len,
+                           const api_registry_done_t *done, const api_responder_t *reply);
+void api_registry_delete_subject(api_registry_t *reg, const char *subject, bool permanent, const api_responder_t *reply);
+void api_registry_delete_version(api_registry_t *reg, const char *subject, const char *version, bool permanent,
+                                 const api_responder_t *reply);
+/* level -1 with a subject: delete the subject's level. subject NULL: the global level. */
+void api_registry_set_config(api_registry_t *reg, const char *subject, int level, const api_responder_t *reply);
+
+/* Reads: return the HTTP status and append the body. */
+int api_registry_list_subjects(api_registry_t *reg, bool deleted, wr_t *body);
+int api_registry_list_versions(api_registry_t *reg, const char *subject, bool deleted, wr_t *body);
+/* version: "latest", "-1" or a number; schema_only: just the schema text. */
+int api_registry_get_version(api_registry_t *reg, const char *subject, const char *version, bool deleted,
+                             bool schema_only, wr_t *body);
+/* versions: the [{"subject","version"}] that use id instead of the schema. */
+int api_registry_get_schema(api_registry_t *reg, uint32_t id, bool versions, wr_t *body);
+int api_registry_lookup(api_registry_t *reg, const char *subject, const char *schema, size_t len, bool deleted,
+                        wr_t *body);
+int api_registry_get_config(api_registry_t *reg, const char *subject, bool default_to_global, wr_t *body);
+/* version NULL: against the subject as registration would check it. */
+int api_registry_test_compat(api_registry_t *reg, const char *subject, const char *version, const char *schema,
+                             size_t len, bool verbose, wr_t *body);
+/* The id of schema if it is a live version of subject: EDDY_OK, EDDY_ERR_NOT_FOUND, EDDY_ERR_INVALID. */
+int api_registry_schema_id_for(api_registry_t *reg, const char *subject, const char *schema, size_t len, uint32_t *id);
+
 #endif
