@@ -4,6 +4,7 @@
 #define EDDY_API_INT_H
 
 #include "api/api.h"
+#include "log/log.h"
 
 /* ---- the leaf model (leaf.c) ---------------------------------------------------------------- */
 
@@ -301,6 +302,11 @@ void api_registry_delete_version(api_registry_t *reg, const char *subject, const
                                  const api_responder_t *reply);
 /* level -1 with a subject: delete the subject's level. subject NULL: the global level. */
 void api_registry_set_config(api_registry_t *reg, const char *subject, int level, const api_responder_t *reply);
+
+/* Opens the registry on topic _schemas of log (created if missing: one partition, compacted,
+ * retention.ms -1) and replays it. *part is the open partition (release it after freeing the
+ * registry, before closing the log). */
+int api_registry_open(log_t *log, api_registry_t **out, log_partition_t **part, char *errstr, size_t errlen);
 
 /* Reads: return the HTTP status and append the body. */
 int api_registry_list_subjects(api_registry_t *reg, bool deleted, wr_t *body);

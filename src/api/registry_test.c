@@ -1,6 +1,7 @@
 /* Unit tests for the schema registry's state machine, with an in-memory record store. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "api/api_int.h"
 #include "test.h"
@@ -40,8 +41,8 @@ typedef struct {
 
 static void capture(void *ctx, int status, const char *ctype, const char *body, size_t len) {
     answer_t *a = ctx;
-    a->status = status;
     snprintf(a->body, sizeof a->body, "%.*s", (int)len, body);
+    __atomic_store_n(&a->status, status, __ATOMIC_RELEASE); /* may run on the log's sync thread */
 }
 
 static answer_t reg_register(api_registry_t *reg, const char *subject, const char *schema) {
@@ -209,4 +210,44 @@ TEST(registry_replay_skips_corrupt_records) {
     answer_t a = reg_register(reg, "s", "\"int\"");
     CHECK_EQ_INT(a.status, 500);
     api_registry_free(reg);
+}
+
+static void wait_answer(answer_t *a) {
+    for (int i = 0; i < 5000 && __atomic_load_n(&a->status, __ATOMIC_ACQUIRE) == 0; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+TEST(registry_on_the_log_keeps_ids_across_restarts) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
+    for (int round = 0; round < 2; round++) {
+        log_options_t o;
+        log_options_init(&o);
+        o.background = false;
+        log_t *log = NULL;
+        log_err_t e;
+        REQUIRE_OK(log_open(dir, &o, &log, &e));
+        api_registry_t *reg = NULL;
+        log_partition_t *p = NULL;
+        char err[256];
+        REQUIRE_OK(api_registry_open(log, &reg, &p, err, sizeof err));
+        answer_t a = {0, ""};
+        api_responder_t r = {capture, &a};
+        /* Round 0 registers two schemas; round 1 finds them again (same ids, no new record). */
+        api_registry_register(reg, "record-cassandra-leaves-avro-value", V1, strlen(V1), NULL, &r);
+        wait_answer(&a);
+        CHECK_EQ_STR(a.body, "{\"id\":1}");
+        a.status = 0;
+        api_registry_register(reg, "record-cassandra-leaves-avro-value", V2, strlen(V2), NULL, &r);
+        wait_answer(&a);
+        CHECK_EQ_STR(a.body, "{\"id\":2}");
+        log_partition_state_t st;
+        REQUIRE_OK(log_partition_state(p, &st));
+        CHECK_EQ_INT(st.high_watermark, 2);
+        api_registry_free(reg);
+        log_partition_release(p);
+        log_close(log);
+    }
 }
