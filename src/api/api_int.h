@@ -233,12 +233,75 @@ bool api_avro_compatible(const api_avro_node_t *reader, const api_avro_node_t *w
 
 /* ---- requests and answers (api_http.c) -------------------------------------------------------- */
 
-/* Where an answer goes: send(ctx, status, content_type, body, len) is called exactly once, from
- * any thread; body is copied before it returns. */
+#define API_CTYPE_JSON "application/json; charset=utf-8"
+#define API_CTYPE_REGISTRY "application/vnd.schemaregistry.v1+json"
+#define API_CTYPE_KAFKA "application/vnd.kafka.v2+json"
+
+/* Error body styles: the Leaves API answers {"message": ...} as the workshop's Node.js API does;
+ * the registry and the REST proxy answer {"error_code": N, "message": ...} as Confluent's do. */
+enum { API_STYLE_LEAVES, API_STYLE_REGISTRY, API_STYLE_KAFKA };
+
+#define API_MAX_PARAMS 4
 typedef struct {
-    void (*send)(void *ctx, int status, const char *content_type, const char *body, size_t len);
-    void *ctx;
-} api_responder_t;
+    const char *v[API_MAX_PARAMS]; /* decoded path parameters, NUL-terminated */
+    size_t n;
+    char buf[2048];
+    size_t used;
+} api_params_t;
+
+typedef struct api api_t;
+typedef void (*api_handler_fn)(api_t *api, const api_request_t *req, const api_params_t *params,
+                               const api_responder_t *reply);
+typedef struct {
+    api_method_t method;
+    const char *pattern; /* "/subjects/{}/versions/{}"; "{*}" takes the rest of the path */
+    api_handler_fn fn;
+} api_route_t;
+
+/* Runs the first route matching req's method and path; answers 404 or 405 (in style) when none
+ * does. HEAD runs the GET route. */
+void api_dispatch(api_t *api, const api_route_t *routes, size_t nroutes, const api_request_t *req,
+                  const api_responder_t *reply, int style);
+const char *api_method_name(api_method_t m);
+
+/* Percent-decodes s[0..len) into out (NUL-terminated). Returns the length, or -1 for a bad
+ * escape, an encoded NUL or no room. */
+long api_percent_decode(const char *s, size_t len, char *out, size_t outlen, bool plus_is_space);
+/* A query parameter's decoded value (empty for "?flag"): true when present. */
+bool api_query_get(const api_request_t *req, const char *name, char *out, size_t outlen);
+bool api_query_bool(const api_request_t *req, const char *name);
+bool api_media_is(const char *value, size_t len, const char *type);
+bool api_accepts(const api_request_t *req, const char *type);
+
+/* Sends body (500 when the writer failed). */
+void api_send(const api_responder_t *r, int status, const char *ctype, const wr_t *body);
+/* Sends {"error_code": error_code, "message": ...}, or {"message": ...} when error_code is 0. */
+void api_send_error(const api_responder_t *r, int status, int error_code, const char *ctype, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Parses the request body as JSON into doc; on failure answers (400 malformed, 422 missing) in
+ * style and returns an error. */
+int api_body_json(const api_request_t *req, const api_responder_t *r, json_doc_t *doc, int style);
+/* A string node decoded into a new NUL-terminated buffer (eddy_free it); NULL when i < 0, not
+ * a string, a bad escape or an embedded NUL. */
+char *api_json_strdup(const json_doc_t *d, int64_t i);
+
+/* ---- worker threads and timers (api_work.c) ------------------------------------------------------ */
+
+typedef struct api_work api_work_t;
+
+/* Starts threads workers and one timer thread. */
+int api_work_new(int threads, api_work_t **out, char *errstr, size_t errlen);
+/* Runs the queued jobs, stops the threads, fires the timers still pending (so that their
+ * owners release what they hold) and frees. */
+void api_work_free(api_work_t *w);
+/* Runs fn(arg) on a worker soon; any thread. EDDY_OK, EDDY_ERR_NOMEM or EDDY_ERR_CLOSED (then fn
+ * does not run). */
+int api_work_post(api_work_t *w, void (*fn)(void *arg), void *arg);
+/* Runs fn(arg) on the timer thread after ms. Returns the timer's id (never reused), or 0 when
+ * out of memory. */
+uint64_t api_timer_start(api_work_t *w, int64_t ms, void (*fn)(void *arg), void *arg);
+/* true: cancelled before firing (fn never runs); false: it fired or is firing (fn owns arg). */
+bool api_timer_cancel(api_work_t *w, uint64_t id);
 
 /* ---- the schema registry (registry.c, registry_http.c) ----------------------------------------- */
 
@@ -302,6 +365,58 @@ void api_registry_delete_version(api_registry_t *reg, const char *subject, const
                                  const api_responder_t *reply);
 /* level -1 with a subject: delete the subject's level. subject NULL: the global level. */
 void api_registry_set_config(api_registry_t *reg, const char *subject, int level, const api_responder_t *reply);
+
+/* ---- the api context (api.c) -------------------------------------------------------------------- */
+
+typedef struct api_proxy api_proxy_t;
+typedef struct api_leaves api_leaves_t;
+typedef struct api_metrics api_metrics_t;
+
+struct api {
+    api_config_t cfg;
+    log_t *log;
+    api_work_t *work;
+    api_registry_t *reg;
+    log_partition_t *schemas_part;
+    api_proxy_t *proxy;
+    api_leaves_t *leaves;
+    api_metrics_t *metrics;
+};
+
+static inline api_registry_t *api_registry_of(api_t *api) { return api->reg; }
+
+/* The REST proxy (proxy.c, proxy_consumer.c). */
+int api_proxy_new(api_proxy_t **out);
+void api_proxy_free(api_proxy_t *px);
+void api_proxy_http(api_t *api, const api_request_t *req, const api_responder_t *reply);
+void api_consumer_http(api_t *api, const api_request_t *req, const api_responder_t *reply);
+void api_base64_encode(wr_t *w, const uint8_t *p, size_t n);
+long api_base64_decode(const char *s, size_t n, uint8_t *out);
+/* Kafka's default partitioner: murmur2 of the key, positive, modulo partitions. */
+int32_t api_kafka_partition(const uint8_t *key, size_t len, int32_t partitions);
+
+/* ---- metrics (api_metrics.c) ------------------------------------------------------------------- */
+
+typedef enum {
+    API_METRIC_PROXY_RECORDS,  /* records produced through the REST proxy */
+    API_METRIC_PROXY_CONSUMED, /* records returned to REST proxy consumers */
+    API_METRIC_LEAF_COMMANDS,  /* Leaves API commands appended */
+    API_METRIC_ENRICH_OK,      /* pages fetched and parsed */
+    API_METRIC_ENRICH_FAILED,  /* fetches that failed (recorded in the leaf) */
+    API_METRIC_COUNT
+} api_metric_t;
+
+enum { API_GROUP_LEAVES, API_GROUP_PROXY, API_GROUP_REGISTRY, API_GROUP_COUNT };
+
+api_metrics_t *api_metrics_new(void);
+void api_metrics_free(api_metrics_t *m);
+/* Adds n to a counter (any thread; api may be NULL in tests). */
+void api_metrics_count(api_t *api, api_metric_t m, uint64_t n);
+/* One answered request of group: its status and its latency in ns. */
+void api_metrics_request(api_metrics_t *m, int group, int status, int64_t ns);
+
+/* The registry's routes (registry_http.c). */
+void api_registry_http(api_t *api, const api_request_t *req, const api_responder_t *reply);
 
 /* Opens the registry on topic _schemas of log (created if missing: one partition, compacted,
  * retention.ms -1) and replays it. *part is the open partition (release it after freeing the
