@@ -170,6 +170,7 @@ const char *api_method_name(api_method_t m) { return api_method_names[m <= API_O
  * slashes included). A trailing slash is ignored. */
 static bool api_route_match(const char *pattern, const char *path, size_t plen, api_params_t *params) {
     params->n = 0;
+    params->used = 0;
     const char *p = pattern, *s = path, *end = path + plen;
     if (plen > 1 && end[-1] == '/') end--;
     while (*p) {

@@ -395,6 +395,89 @@ long api_base64_decode(const char *s, size_t n, uint8_t *out);
 /* Kafka's default partitioner: murmur2 of the key, positive, modulo partitions. */
 int32_t api_kafka_partition(const uint8_t *key, size_t len, int32_t partitions);
 
+/* ---- the Leaves API (leaves_cmd.c, leaves_http.c, leaves_store.c, enrich.c) ------------------- */
+
+#define API_LEAVES_TOPIC "leaves"
+#define API_LEAF_ID_MAX 512
+
+/* Where the Leaves API reads demo.leaves and learns that events are applied. */
+typedef struct {
+    /* Reads the row of id into leaf: EDDY_OK, EDDY_ERR_NOT_FOUND, or an error in err. */
+    int (*get)(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t errlen);
+    /* Appends the rows of demo.leaves in the table's scan order (at most limit, 0: all) as
+     * comma-separated JSON objects; *count gets the number. */
+    int (*scan)(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err, size_t errlen);
+    /* Calls cb(arg, status) once offset of topic leaves is applied to the table (EDDY_OK),
+     * after timeout_ms (EDDY_ERR_TIMEOUT), or on shutdown; may call it before returning.
+     * Returns an error (cb not called) when nothing projects the topic. */
+    int (*wait)(void *ctx, int64_t offset, int64_t timeout_ms, void (*cb)(void *arg, int status), void *arg);
+    void (*close)(void *ctx);
+    void *ctx;
+} api_leaves_backend_t;
+
+/* Binds the backend to eddy's store and engine (keyspace demo, table leaves and the projection
+ * of topic leaves created when missing); all NULL when the api has no store. */
+int api_leaves_backend_open(api_t *api, api_leaves_backend_t *out, char *errstr, size_t errlen);
+
+typedef enum {
+    API_CMD_CREATE,      /* POST /api/leaves */
+    API_CMD_PATCH,       /* PATCH /api/leaves/{id} */
+    API_CMD_ADD_TAGS,    /* POST /api/leaves/{id}/tags */
+    API_CMD_DELETE_TAGS, /* DELETE /api/leaves/{id}/tags */
+    API_CMD_DELETE,      /* DELETE /api/leaves/{id} */
+    API_CMD_ENRICH,      /* the enrichment worker's result */
+} api_cmd_kind_t;
+
+typedef struct api_cmd {
+    struct api_cmd *next;
+    api_leaves_t *lv;
+    api_cmd_kind_t kind;
+    api_leaf_t *input;          /* CREATE: the new leaf; PATCH: the fields given; ENRICH: the page's */
+    bool given[LEAF_NCOLS];     /* PATCH: the fields the body named */
+    char **tags;                /* ADD_TAGS: normalized */
+    uint32_t ntags;
+    char *enrich_url;           /* set by apply: fetch this url once the event is applied */
+    api_responder_t reply;
+    bool has_reply;
+    int64_t offset;             /* the appended event's offset, or -1 */
+    bool applied;               /* the event is in demo.leaves */
+    bool noop;                  /* apply decided there is nothing to write */
+    api_leaf_t *result;         /* the new state; NULL: a delete */
+    int status;                 /* the answer */
+    wr_t body;
+    int64_t start_ns;
+    char id[API_LEAF_ID_MAX + 1];
+} api_cmd_t;
+
+int api_leaves_new(api_t *api, api_leaves_t **out, char *errstr, size_t errlen);
+/* Stops the enrichment worker and refuses new commands. */
+void api_leaves_stop(api_leaves_t *lv);
+void api_leaves_free(api_leaves_t *lv);
+api_leaves_backend_t *api_leaves_backend(api_leaves_t *lv);
+api_t *api_leaves_api(api_leaves_t *lv);
+/* A command for leaf id (NULL when id is empty or too long, or out of memory); reply NULL for
+ * the enrichment worker's own commands. Submit takes it. */
+api_cmd_t *api_cmd_new(api_leaves_t *lv, api_cmd_kind_t kind, const char *id, const api_responder_t *reply);
+void api_cmd_free(api_cmd_t *c);
+void api_cmd_submit(api_cmd_t *c);
+/* Computes a command's new state from the current row (NULL when absent): sets c->result (or
+ * c->noop) and the answer (c->status, c->body); returns an error after setting an error answer
+ * when the command cannot apply. (leaves_http.c) */
+int api_leaves_apply(api_cmd_t *c, const api_leaf_t *current);
+/* The Leaves API's routes. */
+void api_leaves_http(api_t *api, const api_request_t *req, const api_responder_t *reply);
+
+/* Fills title, language, preview_picture, content, content_text and reading_time of leaf from
+ * an HTML page fetched from url (relative image urls are resolved against it). (html.c) */
+int api_html_extract(const char *page, size_t len, const char *url, api_leaf_t *leaf);
+
+typedef struct api_enrich api_enrich_t;
+int api_enrich_new(api_leaves_t *lv, api_enrich_t **out, char *errstr, size_t errlen);
+/* Stops the fetch threads (a fetch in progress is abandoned) and frees. NULL is ignored. */
+void api_enrich_free(api_enrich_t *e);
+/* Queues a fetch of url for leaf id (dropped when the queue is full). */
+void api_enrich_queue(api_enrich_t *e, const char *id, const char *url);
+
 /* ---- metrics (api_metrics.c) ------------------------------------------------------------------- */
 
 typedef enum {

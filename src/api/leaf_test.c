@@ -243,3 +243,29 @@ TEST(leaf_generator_is_reproducible_and_realistic) {
     api_leafgen_free(a);
     api_leafgen_free(b);
 }
+
+TEST(leaf_html_extraction_reads_a_page) {
+    const char *page =
+        "<!doctype html><html lang=\"en-GB\"><head><title> Data modeling   in Cassandra </title>"
+        "<meta property=\"og:image\" content=\"/img/cover.png\"><style>p{}</style></head>"
+        "<body><nav><p>menu</p></nav><article><h1>Start from the queries</h1><p>Every table answers one query &amp; "
+        "one only.</p><script>var x = '<p>no</p>';</script><p>Duplicate <b>data</b> freely.</p></article>"
+        "<footer><p>footer</p></footer></body></html>";
+    api_leaf_t *leaf = api_leaf_new();
+    REQUIRE_OK(api_html_extract(page, strlen(page), "https://notes.example.org/a/b.html", leaf));
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_TITLE), "Data modeling in Cassandra");
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_LANGUAGE), "en-GB");
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_PREVIEW_PICTURE), "https://notes.example.org/img/cover.png");
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_CONTENT),
+                 "<h2>Start from the queries</h2><p>Every table answers one query &amp; one only.</p><p>Duplicate data freely.</p>");
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_CONTENT_TEXT),
+                 "Start from the queries Every table answers one query & one only. Duplicate data freely.");
+    CHECK_EQ_INT(leaf->v[LEAF_READING_TIME].u.i, 0);
+    api_leaf_free(leaf);
+    /* Garbage is not a crash. */
+    leaf = api_leaf_new();
+    const char *junk = "<<<>>><p><p><p></div></td>\x01\x02<img src=x>";
+    CHECK_OK(api_html_extract(junk, strlen(junk), "http://h", leaf));
+    CHECK_EQ_STR(api_leaf_text(leaf, LEAF_PREVIEW_PICTURE), "http://h/x");
+    api_leaf_free(leaf);
+}
