@@ -217,6 +217,8 @@ static int api_leaf_json_value(api_leaf_t *leaf, api_leaf_col_t col, const json_
         } else {
             return EDDY_ERR_INVALID;
         }
+        /* Years 1 to 9999: what ISO-8601 text (our output) can carry. */
+        if (ms < -62135596800000LL || ms > 253402300799999LL) return EDDY_ERR_INVALID;
         api_leaf_set_int(leaf, col, ms);
         return EDDY_OK;
     }

@@ -1,9 +1,226 @@
-/* The Leaves API's read side on eddy's table store, and read-your-writes through the engine's
- * projection of topic leaves into demo.leaves. Until the store and the engine are wired into
- * `eddy up`, the backend is empty and the Leaves API answers 503. */
+/* The Leaves API's read side on eddy's table store (demo.leaves, rows written by the projection
+ * or straight through CQL), and read-your-writes through the engine: the projection of topic
+ * `leaves` into demo.leaves runs as pipeline "leaves-projection" (the statements of
+ * examples/leaves.sql), and a command waits until the engine has applied its event. */
+#include <pthread.h>
+#include <stdio.h>
+
 #include "api/api_int.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+#define PROJECTION "leaves-projection"
+#define ITER_POOL 16
+
+/* The projection (kept in step with examples/leaves.sql). */
+static const char projection_sql[] =
+    "CREATE STREAM leaf_events (\n"
+    "    id text KEY, is_archived int, all list<text>, is_starred int, user_name text, user_email text,\n"
+    "    user_id int, tags list<text>, slugs list<text>, is_public boolean, title text, url text,\n"
+    "    content_text text, created_at timestamp, updated_at timestamp, mimetype text, language text,\n"
+    "    reading_time int, domain_name text, preview_picture text, http_status text, links list<text>,\n"
+    "    content text)\n"
+    "  WITH (topic = 'leaves', format = 'json', changelog = true);\n"
+    "CREATE KEYSPACE IF NOT EXISTS demo\n"
+    "  WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\n"
+    "CREATE TABLE IF NOT EXISTS demo.leaves (\n"
+    "    id text PRIMARY KEY, is_archived int, all list<text>, is_starred int, user_name text,\n"
+    "    user_email text, user_id int, tags list<text>, slugs list<text>, is_public boolean, title text,\n"
+    "    url text, content_text text, created_at timestamp, updated_at timestamp, mimetype text,\n"
+    "    language text, reading_time int, domain_name text, preview_picture text, http_status text,\n"
+    "    links list<text>, content text);\n"
+    "INSERT INTO demo.leaves SELECT * FROM leaf_events;\n";
+
+typedef struct {
+    store_t *st;
+    engine_t *eng;
+    pthread_mutex_t mu;
+    store_iter_t *pool[ITER_POOL]; /* iterators belong to one thread at a time: lend them */
+    int npool;
+} lstore_t;
+
+static store_iter_t *iter_take(lstore_t *ls) {
+    pthread_mutex_lock(&ls->mu);
+    store_iter_t *it = ls->npool ? ls->pool[--ls->npool] : NULL;
+    pthread_mutex_unlock(&ls->mu);
+    return it ? it : store_iter_new(ls->st);
+}
+
+static void iter_give(lstore_t *ls, store_iter_t *it) {
+    pthread_mutex_lock(&ls->mu);
+    if (ls->npool < ITER_POOL) {
+        ls->pool[ls->npool++] = it;
+        it = NULL;
+    }
+    pthread_mutex_unlock(&ls->mu);
+    if (it) store_iter_free(it);
+}
+
+/* demo.leaves' columns by leaf column, looked up in this version of the table (-1: absent,
+ * e.g. after an ALTER ... DROP). */
+static void column_map(const store_table_t *t, int map[LEAF_NCOLS]) {
+    for (int c = 0; c < LEAF_NCOLS; c++) map[c] = store_table_column(t, api_leaf_columns[c].name, strlen(api_leaf_columns[c].name));
+}
+
+static uint64_t be_u(const uint8_t *p, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+/* A row's cells into leaf (native protocol values by column type). */
+static int row_to_leaf(const store_row_t *row, const int map[LEAF_NCOLS], api_leaf_t *leaf) {
+    const store_table_info_t *info = store_table_info(row->table);
+    int rc = EDDY_OK;
+    for (int c = 0; c < LEAF_NCOLS && rc == EDDY_OK; c++) {
+        api_leaf_set_null(leaf, (api_leaf_col_t)c);
+        if (map[c] < 0 || (size_t)map[c] >= row->ncells) continue;
+        const store_cell_t *cell = &row->cells[map[c]];
+        if (!cell->ptr) continue;
+        const store_type_t *type = info->columns[map[c]].type;
+        switch (type->kind) {
+        case STORE_T_TEXT:
+        case STORE_T_ASCII: rc = api_leaf_set_text(leaf, (api_leaf_col_t)c, (const char *)cell->ptr, cell->len); break;
+        case STORE_T_INT:
+            if (cell->len == 4) api_leaf_set_int(leaf, (api_leaf_col_t)c, (int32_t)(uint32_t)be_u(cell->ptr, 4));
+            break;
+        case STORE_T_BIGINT:
+        case STORE_T_TIMESTAMP:
+            if (cell->len == 8) api_leaf_set_int(leaf, (api_leaf_col_t)c, (int64_t)be_u(cell->ptr, 8));
+            break;
+        case STORE_T_BOOLEAN:
+            if (cell->len == 1) api_leaf_set_bool(leaf, (api_leaf_col_t)c, cell->ptr[0] != 0);
+            break;
+        case STORE_T_LIST:
+        case STORE_T_SET: {
+            long n = store_value_elements(type, cell->ptr, cell->len, NULL, 0);
+            if (n <= 0) break;
+            eddy_view_t *el = eddy_calloc((size_t)n, sizeof *el);
+            if (!el) return EDDY_ERR_NOMEM;
+            store_value_elements(type, cell->ptr, cell->len, el, (size_t)n);
+            for (long i = 0; i < n && rc == EDDY_OK; i++)
+                rc = api_leaf_list_append(leaf, (api_leaf_col_t)c, el[i].ptr ? (const char *)el[i].ptr : "", el[i].ptr ? el[i].len : 0);
+            eddy_free(el);
+            break;
+        }
+        default: break; /* a column retyped by hand: not a leaf value */
+        }
+    }
+    return rc;
+}
+
+static int ls_get(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t errlen) {
+    lstore_t *ls = ctx;
+    const store_table_t *t = NULL;
+    int rc = store_table_lookup(ls->st, "demo", "leaves", &t, err, errlen);
+    if (rc) return rc == EDDY_ERR_NOT_FOUND ? eddy_err(err, errlen, EDDY_ERR_IO, "table demo.leaves does not exist") : rc;
+    int map[LEAF_NCOLS];
+    column_map(t, map);
+    eddy_view_t key = eddy_view_str(id);
+    store_query_t q = {.table = t, .keys = &key, .nkeys = 1, .limit = 1, .no_static_only = true};
+    store_iter_t *it = iter_take(ls);
+    const store_row_t *row;
+    rc = it ? store_iter_start(it, &q, err, errlen) : EDDY_ERR_NOMEM;
+    if (rc == EDDY_OK) {
+        int n = store_iter_next(it, &row, err, errlen);
+        rc = n == 1 ? row_to_leaf(row, map, leaf) : n == 0 ? EDDY_ERR_NOT_FOUND : n;
+    }
+    if (it) iter_give(ls, it);
+    store_table_release(t);
+    return rc;
+}
+
+static int ls_scan(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err, size_t errlen) {
+    lstore_t *ls = ctx;
+    const store_table_t *t = NULL;
+    *count = 0;
+    int rc = store_table_lookup(ls->st, "demo", "leaves", &t, err, errlen);
+    if (rc) return rc == EDDY_ERR_NOT_FOUND ? EDDY_OK : rc; /* no table yet: no leaves */
+    int map[LEAF_NCOLS];
+    column_map(t, map);
+    store_query_t q = {.table = t, .limit = limit, .no_static_only = true};
+    store_iter_t *it = iter_take(ls);
+    api_leaf_t *leaf = api_leaf_new();
+    rc = it && leaf ? store_iter_start(it, &q, err, errlen) : EDDY_ERR_NOMEM;
+    const store_row_t *row;
+    int n;
+    while (rc == EDDY_OK && (n = store_iter_next(it, &row, err, errlen)) == 1) {
+        /* One leaf's arena at a time: reset between rows. */
+        arena_reset(&leaf->arena);
+        rc = row_to_leaf(row, map, leaf);
+        if (rc) break;
+        if (*count) wr_u8(out, ',');
+        api_leaf_write_json(out, leaf);
+        (*count)++;
+    }
+    if (rc == EDDY_OK && n < 0) rc = n;
+    if (rc == EDDY_OK && !wr_ok(out)) rc = out->err;
+    api_leaf_free(leaf);
+    if (it) iter_give(ls, it);
+    store_table_release(t);
+    return rc;
+}
+
+static int ls_wait(void *ctx, int64_t offset, int64_t timeout_ms, void (*cb)(void *, int), void *arg) {
+    lstore_t *ls = ctx;
+    if (!ls->eng) return EDDY_ERR_NOT_FOUND;
+    return engine_wait_applied(ls->eng, PROJECTION, API_LEAVES_TOPIC, 0, offset, timeout_ms, cb, arg);
+}
+
+static void ls_close(void *ctx) {
+    lstore_t *ls = ctx;
+    for (int i = 0; i < ls->npool; i++) store_iter_free(ls->pool[i]);
+    pthread_mutex_destroy(&ls->mu);
+    eddy_free(ls);
+}
+
+/* Without the engine, keyspace demo and table leaves are still created, so that CQL clients and
+ * GET work; commands then answer once their event is durable. */
+static int create_table(store_t *st, char *errstr, size_t errlen) {
+    static const char *const keys[] = {"class", "replication_factor"};
+    static const char *const vals[] = {"SimpleStrategy", "1"};
+    store_strmap_t repl = {2, keys, vals};
+    int rc = store_keyspace_create(st, "demo", &repl, true, true, NULL, errstr, errlen);
+    if (rc) return rc;
+    store_column_spec_t cols[LEAF_NCOLS];
+    const store_type_t *list = store_type_list(store_type_native(STORE_T_TEXT), false);
+    if (!list) return EDDY_ERR_NOMEM;
+    for (int c = 0; c < LEAF_NCOLS; c++) {
+        const store_type_t *t;
+        switch (api_leaf_columns[c].type) {
+        case LEAF_INT: t = store_type_native(STORE_T_INT); break;
+        case LEAF_BOOL: t = store_type_native(STORE_T_BOOLEAN); break;
+        case LEAF_TIMESTAMP: t = store_type_native(STORE_T_TIMESTAMP); break;
+        case LEAF_LIST: t = list; break;
+        default: t = store_type_native(STORE_T_TEXT);
+        }
+        cols[c] = (store_column_spec_t){api_leaf_columns[c].name, t, c == LEAF_ID ? STORE_COL_PARTITION_KEY : STORE_COL_REGULAR, false};
+    }
+    rc = store_table_create(st, "demo", "leaves", cols, LEAF_NCOLS, NULL, 0, true, NULL, errstr, errlen);
+    store_type_release(list);
+    return rc;
+}
 
 int api_leaves_backend_open(api_t *api, api_leaves_backend_t *out, char *errstr, size_t errlen) {
     memset(out, 0, sizeof *out);
+    store_t *st = api->cfg.store;
+    engine_t *eng = api->cfg.engine;
+    if (!st) return EDDY_OK;
+    int rc;
+    char why[512] = "";
+    if (eng) {
+        engine_submit_result_t res;
+        rc = engine_submit(eng, PROJECTION, projection_sql, sizeof projection_sql - 1, &res, why, sizeof why);
+        if (rc) return eddy_err(errstr, errlen, rc, "cannot start the projection of topic leaves: %s", why);
+    } else {
+        rc = create_table(st, why, sizeof why);
+        if (rc) return eddy_err(errstr, errlen, rc, "cannot create demo.leaves: %s", why);
+    }
+    lstore_t *ls = eddy_calloc(1, sizeof *ls);
+    if (!ls) return EDDY_ERR_NOMEM;
+    ls->st = st;
+    ls->eng = eng;
+    pthread_mutex_init(&ls->mu, NULL);
+    *out = (api_leaves_backend_t){ls_get, ls_scan, ls_wait, ls_close, ls};
     return EDDY_OK;
 }
