@@ -650,3 +650,62 @@ TEST(statement_end_for_shells) {
     CHECK_EQ_INT(END("SELECT # FROM t;"), 16);       /* the server reports the '#' */
 #undef END
 }
+
+/* What Cassandra 4's DESCRIBE prints, which users paste back into cqlsh. */
+TEST(cassandra_describe_output_parses) {
+    const char *ddl =
+        "CREATE KEYSPACE demo WITH replication = {'class': 'org.apache.cassandra.locator.SimpleStrategy', "
+        "'replication_factor': '1'}  AND durable_writes = true;\n\n"
+        "CREATE TYPE demo.address (\n    street text,\n    city text\n);\n\n"
+        "CREATE TABLE demo.leaves_by_tag (\n"
+        "    tag text,\n    title text,\n    tags list<text>,\n    url text,\n    a frozen<address>,\n"
+        "    PRIMARY KEY (tag, title)\n"
+        ") WITH CLUSTERING ORDER BY (title ASC)\n"
+        "    AND additional_write_policy = '99p'\n"
+        "    AND bloom_filter_fp_chance = 0.01\n"
+        "    AND caching = {'keys': 'ALL', 'rows_per_partition': 'NONE'}\n"
+        "    AND cdc = false\n"
+        "    AND comment = ''\n"
+        "    AND compaction = {'class': 'org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy', "
+        "'max_threshold': '32', 'min_threshold': '4'}\n"
+        "    AND compression = {'chunk_length_in_kb': '16', 'class': "
+        "'org.apache.cassandra.io.compress.LZ4Compressor'}\n"
+        "    AND crc_check_chance = 1.0\n"
+        "    AND default_time_to_live = 0\n"
+        "    AND extensions = {}\n"
+        "    AND gc_grace_seconds = 864000\n"
+        "    AND max_index_interval = 2048\n"
+        "    AND memtable_flush_period_in_ms = 0\n"
+        "    AND min_index_interval = 128\n"
+        "    AND read_repair = 'BLOCKING'\n"
+        "    AND speculative_retry = '99p';\n";
+    arena_t a;
+    arena_init(&a, 0);
+    sql_script_t *s;
+    sql_error_t err;
+    int rc = sql_parse_script(NULL, &a, SQL_DIALECT_CQL, ddl, strlen(ddl), &s, &err);
+    if (rc) test_fail(__FILE__, __LINE__, "%s", err.msg);
+    REQUIRE(rc == EDDY_OK && s->nstmts == 3);
+    const sql_create_table_t *ct = &s->stmts[2]->create_table;
+    CHECK_EQ_INT(ct->noptions, 16);
+    CHECK_EQ_INT(ct->norder, 1);
+    CHECK_EQ_STR(ct->options[11].name.name, "max_index_interval");
+    CHECK_EQ_INT(ct->options[9].value->kind, SQL_EXPR_SET); /* extensions = {} */
+    CHECK_EQ_INT(ct->columns[4].type->kind, SQL_TYPE_UDT);
+    CHECK(ct->columns[4].type->frozen);
+    arena_free(&a);
+    (void)cql(ddl);
+}
+
+TEST(more_cql_terms) {
+    CHECK_EQ_STR(cql("SELECT * FROM t WHERE token(k) >= token('a') AND token(k) < token('b') LIMIT 10"),
+                 "SELECT * FROM t WHERE token(k) >= token('a') AND token(k) < token('b') LIMIT 10");
+    CHECK_EQ_STR(cql("UPDATE t SET v = null, u = {street: 'x', city: {name: 'y', \"Zip\": 0x01}} WHERE k = 1"),
+                 "UPDATE t SET v = NULL, u = {street: 'x', city: {name: 'y', \"Zip\": 0x01}} WHERE k = 1");
+    CHECK_EQ_STR(cql("INSERT INTO t (k, m) VALUES (1, {now(): [1, -2], uuid(): []})"),
+                 "INSERT INTO t (k, m) VALUES (1, {now(): [1, -2], uuid(): []})");
+    CHECK_EQ_STR(cql("SELECT \"MixedCase\" AS \"Alias\", ks.f(a, b) AS x FROM \"Ks\".\"T\""),
+                 "SELECT \"MixedCase\" AS \"Alias\", ks.f(a, b) AS x FROM \"Ks\".\"T\"");
+    CHECK_EQ_STR(cql("UPDATE t SET m = m + {'k': ?}, l = l - ?, s = s + ? WHERE k = 0x00"),
+                 "UPDATE t SET m = m + {'k': ?}, l = l - ?, s = s + ? WHERE k = 0x00");
+}

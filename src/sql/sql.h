@@ -115,13 +115,13 @@ typedef struct {
 
 typedef enum {
     SQL_EXPR_LITERAL,
-    SQL_EXPR_BIND,      /* ? or :name (see sql_bind_t) */
+    SQL_EXPR_BIND,      /* ? or :name (the bind member; sql_bind_role_t) */
     SQL_EXPR_COLUMN,    /* a column (pipelines: qualifier.name once resolved, see below) */
     SQL_EXPR_STAR,      /* * in a select list (qualifier set for t.*) */
     SQL_EXPR_CALL,      /* f(args), ks.f(args), count(*), count(DISTINCT x) */
     SQL_EXPR_CAST,      /* CAST(e AS type); pipelines: also DATE '...', TIMESTAMP '...' */
     SQL_EXPR_HINT,      /* CQL type hint: (type) term */
-    SQL_EXPR_WRITETIME, /* writetime(col[...]) / maxwritetime(col) (CQL selectors) */
+    SQL_EXPR_WRITETIME, /* writetime(col) (CQL selectors; bin.left is the column) */
     SQL_EXPR_TTL,       /* ttl(col) */
     SQL_EXPR_UNARY,     /* op: SQL_OP_NEG, SQL_OP_NOT */
     SQL_EXPR_BINARY,    /* op: arithmetic, comparison, AND, OR, LIKE, CONTAINS, ->, ->>, || */
@@ -133,7 +133,9 @@ typedef enum {
     SQL_EXPR_SET,       /* {a, b}; {} is an empty set (CQL: may also mean an empty map) */
     SQL_EXPR_MAP,       /* {k: v, ...} */
     SQL_EXPR_TUPLE,     /* (a, b) */
-    SQL_EXPR_UDT,       /* {field: v, ...} */
+    SQL_EXPR_UDT,       /* {field: v, ...}: a user-type value (CQL) or a struct (pipelines). In a
+                         * CQL selector Cassandra reads {c: v} as a map when c is a column; the
+                         * CQL front may do the same from the receiver's type */
     SQL_EXPR_SUBSCRIPT, /* e[key]: collection element, JSON member or array item */
     SQL_EXPR_SLICE,     /* e[from..to] (either may be NULL) */
     SQL_EXPR_FIELD,     /* e.field: UDT field or JSON member */
@@ -187,7 +189,7 @@ typedef struct sql_select sql_select_t;
 struct sql_expr {
     sql_expr_kind_t kind;
     sql_op_t op;          /* UNARY, BINARY */
-    bool negated;         /* IS NOT NULL, NOT BETWEEN, NOT IN, NOT LIKE */
+    bool negated;         /* IS_NULL: IS NOT NULL; BETWEEN: NOT BETWEEN; IN: NOT IN */
     bool parens;          /* written in parentheses (printing keeps them) */
     sql_pos_t pos;
     union {
@@ -226,9 +228,9 @@ struct sql_expr {
         } between;
         struct {
             sql_expr_t *arg;
-            sql_expr_t **items;      /* IN (a, b): items; IN ? : one BIND item, marker = true */
+            sql_expr_t **items;      /* IN (a, b, ...) */
             uint32_t nitems;
-            bool marker;
+            bool marker;             /* always false: IN ? exists only in CQL relations */
         } in;
         struct {
             sql_expr_t *operand;     /* NULL for searched CASE */
@@ -364,8 +366,10 @@ typedef struct {
  * CQL: from[0] is the table (nfrom == 1); where holds relations (nwhere), order items are
  * COLUMNs; json/distinct/per_partition_limit/allow_filtering apply.
  * Pipelines: from[] as above; filter is the WHERE expression (NULL if none), having likewise;
- * group_by and order_by are general expressions. Column references written alias.col or
- * source.col are resolved to COLUMN{qualifier, name} when the qualifier names a FROM item. */
+ * group_by and order_by are general expressions. alias.col (or name.col for a source written
+ * without alias and keyspace) is resolved to COLUMN{qualifier, name}; other x.y stay FIELDs. A
+ * batch over part of a table says so in its WHERE: token(pk) > a AND token(pk) <= b (CALLs named
+ * token), as the Spark connector's splits do. */
 struct sql_select {
     bool json;
     bool distinct;
