@@ -611,6 +611,9 @@ TEST(error_messages_and_positions) {
     CHECK(strstr(e.msg, "unmatched column names/values: 2 names, 1 values") != NULL);
     e = cql_error("SELECT a FROM t WHERE a = b");
     CHECK(strstr(e.msg, "expected a value (a literal, a bind marker or a function call), found 'b'") != NULL);
+    e = cql_error("SELECT a FROM t WHERE a = 1 OR b = 2");
+    CHECK_EQ_STR(e.msg, "line 1:29 CQL joins relations with AND only: OR is not supported (SELECT a FROM t WHERE "
+                        "a = 1 [OR]...)");
     e = cql_error("SELCT a FROM t");
     CHECK(strstr(e.msg, "line 1:1 expected a statement (SELECT, INSERT") != NULL);
     e = cql_error("SELECT a FROM t WHERE k == 1");

@@ -225,6 +225,9 @@ bool parse_where_relations(parser_t *p, sql_relation_t **out, uint32_t *n, bool 
         sql_relation_t r = {0};
         if (!parse_relation(p, &r, conditions) || !stack_push(p, &r, sizeof r)) return false;
     } while (accept_kw(p, KW_AND));
+    if (at_kw(p, KW_OR))
+        return fail_at(p, peek(p), SQL_ERR_SYNTAX, "CQL joins %s with AND only: OR is not supported",
+                       conditions ? "conditions" : "relations");
     return stack_finish(p, mark, sizeof(sql_relation_t), (void **)out, n);
 }
 

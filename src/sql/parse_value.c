@@ -40,6 +40,9 @@ sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
         if (t->type == TK_DSTRING) {
             memcpy(d, s + 2, n - 4);
             k = (uint32_t)(n - 4);
+        } else if (!memchr(s + 1, '\'', n - 2)) { /* no '' inside: the common case */
+            memcpy(d, s + 1, n - 2);
+            k = (uint32_t)(n - 2);
         } else {
             for (size_t i = 1; i + 1 < n; i++) {
                 d[k++] = s[i];
