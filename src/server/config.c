@@ -37,6 +37,8 @@ static const server_setting_t server_settings[] = {
             "partitions of auto-created topics (default 1)"),
     SETTING("pipeline", "EDDY_PIPELINE", FLAG_STRING_LIST, pipelines, "FILE",
             "start the pipelines in FILE with the server, repeatable"),
+    SETTING("enrich", "EDDY_ENRICH", FLAG_BOOL, enrich, NULL,
+            "the Leaves API fetches a created leaf's page to fill it in (default true; false offline)"),
     SETTING("config", "EDDY_CONFIG", FLAG_STRING, config_file, "FILE",
             "read settings from FILE (lines of key = value; keys as the flags)"),
 };
@@ -147,6 +149,7 @@ static int config_defaults(server_config_t *cfg) {
     cfg->data_dir = "eddy-data";
     cfg->fsync = "group";
     cfg->auto_create_topics = true;
+    cfg->enrich = true;
     cfg->default_partitions = 1;
     return EDDY_OK;
 }
@@ -182,6 +185,7 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     bool auto_create = cfg->auto_create_topics;
     from_flags.auto_create_topics = auto_create;
     from_flags.default_partitions = cfg->default_partitions;
+    from_flags.enrich = cfg->enrich;
     flags_parse(flags, EDDY_ARRAY_LEN(flags), argc, argv, &index, errstr, errlen);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(server_settings); i++) {
         const server_setting_t *s = &server_settings[i];

@@ -15,6 +15,7 @@ typedef struct server {
     log_t *log;           /* the event log on DIR/log (component "log") */
     store_t *store;    /* DIR/store: the table store */
     struct engine *engine; /* the pipelines (component "engine") */
+    struct api *api;       /* Leaves API, REST proxy, schema registry (component "api") */
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -37,6 +38,8 @@ void server_log_stop(server_t *srv);
 int server_store_start(server_t *srv, char *errstr, size_t errlen);
 void server_store_stop(server_t *srv);
 int server_engine_start(server_t *srv, char *errstr, size_t errlen);
+int server_api_start(server_t *srv, char *errstr, size_t errlen);
+void server_api_stop(server_t *srv);
 void server_engine_stop(server_t *srv);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "server/server_int.h"
 
 int server_lock_data_dir(const char *dir, int *lock_fd, char *errstr, size_t errlen) {
@@ -40,6 +41,7 @@ static const server_component_t server_components[] = {
     {"log", server_log_start, server_log_stop},
     {"store", server_store_start, server_store_stop},
     {"engine", server_engine_start, server_engine_stop},
+    {"api", server_api_start, server_api_stop},
 };
 
 static void print_up_help(void) {
@@ -93,6 +95,17 @@ int server_store_start(server_t *srv, char *errstr, size_t errlen) {
 void server_store_stop(server_t *srv) {
     store_close(srv->store);
     srv->store = NULL;
+}
+
+/* The HTTP side's APIs: topics leaves and _schemas, demo.leaves and its projection. */
+int server_api_start(server_t *srv, char *errstr, size_t errlen) {
+    api_config_t cfg = {.log = srv->log, .store = srv->store, .engine = srv->engine, .enrich = srv->cfg.enrich};
+    return api_new(&cfg, &srv->api, errstr, errlen);
+}
+
+void server_api_stop(server_t *srv) {
+    api_free(srv->api);
+    srv->api = NULL;
 }
 
 /* Blocks the shutdown signals in this thread (and every thread it creates), so that the main
