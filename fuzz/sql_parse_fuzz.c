@@ -26,7 +26,7 @@ static void check_round_trip(sql_parser_t *p, arena_t *a, sql_dialect_t d, const
         abort();
     }
     print_script(again, &second);
-    if (first.len != second.len || memcmp(first.buf, second.buf, first.len) != 0) {
+    if (first.len != second.len || (first.len && memcmp(first.buf, second.buf, first.len) != 0)) {
         fprintf(stderr, "round trip differs:\n%.*s\n%.*s\n", (int)first.len, first.buf, (int)second.len,
                 second.buf);
         abort();

@@ -443,45 +443,52 @@ static bool stops_cql_term(const parser_t *p) {
     return tok_is_name(p, n) && n2->type != TK_LPAREN && n2->type != TK_DOT;
 }
 
-static sql_expr_t *parse_mul(parser_t *p) {
-    sql_expr_t *l = parse_unary(p);
-    while (l) {
-        const sql_token_t *t = peek(p);
-        sql_op_t op = t->type == TK_STAR ? SQL_OP_MUL : t->type == TK_SLASH ? SQL_OP_DIV
-                    : t->type == TK_PERCENT ? SQL_OP_MOD : SQL_OP_NONE;
-        if (op == SQL_OP_NONE) break;
-        advance(p);
-        sql_expr_t *r = parse_unary(p);
-        if (!r) return NULL;
-        l = binary(p, t, op, l, r);
+static sql_expr_t *parse_left_assoc(parser_t *p, sql_prec_t prec);
+
+/* The operator at the current token that binds at level prec, or SQL_OP_NONE. */
+static sql_op_t binop_at(const parser_t *p, sql_prec_t prec) {
+    const sql_token_t *t = peek(p);
+    switch (prec) {
+    case PREC_OR: return tok_is_kw(t, KW_OR) ? SQL_OP_OR : SQL_OP_NONE;
+    case PREC_AND: return tok_is_kw(t, KW_AND) ? SQL_OP_AND : SQL_OP_NONE;
+    case PREC_CONCAT: return t->type == TK_CONCAT ? SQL_OP_CONCAT : SQL_OP_NONE;
+    case PREC_ADD:
+        if (stops_cql_term(p)) return SQL_OP_NONE;
+        return t->type == TK_PLUS ? SQL_OP_ADD : t->type == TK_MINUS ? SQL_OP_SUB : SQL_OP_NONE;
+    case PREC_MUL:
+        return t->type == TK_STAR ? SQL_OP_MUL : t->type == TK_SLASH ? SQL_OP_DIV
+             : t->type == TK_PERCENT ? SQL_OP_MOD : SQL_OP_NONE;
+    default: return SQL_OP_NONE;
     }
-    return l;
 }
 
-static sql_expr_t *parse_add(parser_t *p) {
-    sql_expr_t *l = parse_mul(p);
-    while (l) {
-        const sql_token_t *t = peek(p);
-        sql_op_t op = t->type == TK_PLUS ? SQL_OP_ADD : t->type == TK_MINUS ? SQL_OP_SUB : SQL_OP_NONE;
-        if (op == SQL_OP_NONE || stops_cql_term(p)) break;
-        advance(p);
-        sql_expr_t *r = parse_mul(p);
-        if (!r) return NULL;
-        l = binary(p, t, op, l, r);
+static sql_expr_t *parse_not(parser_t *p);
+
+/* An operand of level prec: the next tighter level. */
+static sql_expr_t *parse_operand(parser_t *p, sql_prec_t prec) {
+    switch (prec) {
+    case PREC_OR: return parse_left_assoc(p, PREC_AND);
+    case PREC_AND: return parse_not(p);
+    case PREC_CONCAT: return parse_left_assoc(p, PREC_ADD);
+    case PREC_ADD: return parse_left_assoc(p, PREC_MUL);
+    default: return parse_unary(p);
     }
-    return l;
 }
 
-static sql_expr_t *parse_concat(parser_t *p) {
-    sql_expr_t *l = parse_add(p);
-    while (l && at(p, TK_CONCAT)) {
+/* a op b op c ..., left-associative, for OR, AND, ||, + -, * / %. */
+static sql_expr_t *parse_left_assoc(parser_t *p, sql_prec_t prec) {
+    sql_expr_t *l = parse_operand(p, prec);
+    sql_op_t op;
+    while (l && (op = binop_at(p, prec)) != SQL_OP_NONE) {
         const sql_token_t *t = advance(p);
-        sql_expr_t *r = parse_add(p);
+        sql_expr_t *r = parse_operand(p, prec);
         if (!r) return NULL;
-        l = binary(p, t, SQL_OP_CONCAT, l, r);
+        l = binary(p, t, op, l, r);
     }
     return l;
 }
+
+static sql_expr_t *parse_concat(parser_t *p) { return parse_left_assoc(p, PREC_CONCAT); }
 
 /* e [NOT] IN (a, b, ...) */
 static sql_expr_t *parse_in_list(parser_t *p, const sql_token_t *t, sql_expr_t *arg, bool negated) {
@@ -593,40 +600,14 @@ static sql_expr_t *parse_not(parser_t *p) {
     return parse_cmp(p);
 }
 
-static sql_expr_t *parse_and(parser_t *p) {
-    sql_expr_t *l = parse_not(p);
-    while (l && at_kw(p, KW_AND)) {
-        const sql_token_t *t = advance(p);
-        sql_expr_t *r = parse_not(p);
-        if (!r) return NULL;
-        l = binary(p, t, SQL_OP_AND, l, r);
-    }
-    return l;
-}
-
-static sql_expr_t *parse_or(parser_t *p) {
-    sql_expr_t *l = parse_and(p);
-    while (l && at_kw(p, KW_OR)) {
-        const sql_token_t *t = advance(p);
-        sql_expr_t *r = parse_and(p);
-        if (!r) return NULL;
-        l = binary(p, t, SQL_OP_OR, l, r);
-    }
-    return l;
-}
-
 sql_expr_t *parse_expr_prec(parser_t *p, sql_prec_t min) {
     if (!depth_enter(p)) return NULL;
     sql_expr_t *e;
     switch (min) {
-    case PREC_OR: e = parse_or(p); break;
-    case PREC_AND: e = parse_and(p); break;
     case PREC_NOT: e = parse_not(p); break;
     case PREC_CMP: e = parse_cmp(p); break;
-    case PREC_CONCAT: e = parse_concat(p); break;
-    case PREC_ADD: e = parse_add(p); break;
-    case PREC_MUL: e = parse_mul(p); break;
-    default: e = parse_unary(p); break;
+    case PREC_UNARY: e = parse_unary(p); break;
+    default: e = parse_left_assoc(p, min); break;
     }
     depth_leave(p);
     return e;
