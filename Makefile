@@ -73,7 +73,7 @@ $(OUT)/fuzz-replay/%: $(call obj,fuzz/%.c) $(call obj,fuzz/replay_main.c) $(LIB)
 $(OUT)/fuzz-replay: $(patsubst fuzz/%.c,$(OUT)/fuzz-replay/%,$(FUZZ_SRCS))
 	@mkdir -p $@
 
-test: asan
+test: asan build/eddy
 	@tests/run.sh
 
 unit: asan

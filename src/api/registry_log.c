@@ -120,7 +120,7 @@ int api_registry_open(log_t *log, api_registry_t **out, log_partition_t **part, 
         log_partition_release(p);
         return EDDY_ERR_NOMEM;
     }
-    size_t n;
+    size_t n = 0;
     rc = reglog_replay(p, reg, &n, errstr, errlen);
     if (rc) {
         api_registry_free(reg);
