@@ -10,7 +10,8 @@
 #include "kafka/kafka_int.h"
 
 #define API(k, Name, lo, hi, flex) \
-    [k] = {#Name, k, lo, hi, flex, &kafka_schema_##Name##Request, &kafka_schema_##Name##Response}
+    [k] = {#Name, k, lo, hi, flex, &kafka_schema_##Name##Request, &kafka_schema_##Name##Response, \
+           kafka_handle_##Name}
 
 static const kafka_api_t kafka_apis[KAFKA_API_KEY_MAX] = {
     API(0, Produce, 3, 7, 9),          /* v3+: record batches v2 only; v7 needed for zstd */

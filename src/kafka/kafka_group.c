@@ -446,6 +446,21 @@ void kafka_groups_free(kafka_groups_t *g) {
     eddy_free(g);
 }
 
+void kafka_groups_abort(kafka_groups_t *g) {
+    lock(g);
+    for (size_t gi = 0; gi < g->ngroups; gi++) {
+        group_t *gr = g->groups[gi];
+        for (size_t i = 0; i < gr->nmembers; i++) {
+            member_t *m = gr->members[i];
+            if (m->join_cb) join_error(g, m->join_cb, m->join_arg, KERR_COORDINATOR_NOT_AVAILABLE, "");
+            if (m->sync_cb) sync_answer(g, m->sync_cb, m->sync_arg, KERR_COORDINATOR_NOT_AVAILABLE, NULL, 0);
+            m->join_cb = NULL;
+            m->sync_cb = NULL;
+        }
+    }
+    unlock_and_run(g);
+}
+
 /* ---- the state machine ------------------------------------------------------------------------ */
 
 static bool member_supports(const member_t *m, const char *protocol) {

@@ -10,8 +10,14 @@
 #ifndef EDDY_KAFKA_INT_H
 #define EDDY_KAFKA_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "base/base.h"
+#include "kafka/kafka.h"
 #include "kafka/kafka_msg.h"
+#include "log/log.h"
+#include "net/net.h"
 
 typedef enum {
     KT_BOOL, KT_INT8, KT_INT16, KT_INT32, KT_INT64, KT_UUID, KT_STRING, KT_BYTES, KT_RECORDS,
@@ -107,12 +113,19 @@ void *kafka_array_alloc(arena_t *a, size_t n, size_t size);
 
 #define KAFKA_API_KEY_MAX 64
 
+typedef struct kafka_req kafka_req_t;
+
+/* A request handler: answers through kafka_req_reply (now or later, from any thread) or
+ * kafka_req_drop; either frees req. */
+typedef void (*kafka_handler_fn)(kafka_req_t *req);
+
 typedef struct {
     const char *name;      /* NULL: the key is not served */
     int16_t key;
     int16_t min, max;      /* versions served and advertised */
     int16_t flex_from;     /* first flexible version (request header v2, response header v1) */
     const kafka_schema_t *request, *response;
+    kafka_handler_fn handler;
 } kafka_api_t;
 
 /* The entry for key, or NULL when eddy does not serve it. */
@@ -248,6 +261,8 @@ void kafka_group_opts_init(kafka_group_opts_t *o);
 kafka_groups_t *kafka_groups_new(const kafka_group_opts_t *opts, const kafka_group_store_t *store,
                                  int64_t now_ms);
 void kafka_groups_free(kafka_groups_t *g);
+/* Answers every JoinGroup and SyncGroup still waiting with COORDINATOR_NOT_AVAILABLE (shutdown). */
+void kafka_groups_abort(kafka_groups_t *g);
 
 /* Expires sessions, completes rebalances whose time is up, and returns the time (ms) of the next
  * deadline (INT64_MAX when none). */
@@ -288,5 +303,95 @@ void kafka_group_list(kafka_groups_t *g, arena_t *a, kafka_ListGroupsResponse_t 
 int16_t kafka_group_delete(kafka_groups_t *g, kafka_str_t group_id);
 /* Notes a group known to storage (committed offsets) so that List/Describe see it. */
 void kafka_group_touch(kafka_groups_t *g, kafka_str_t group_id);
+
+
+/* ---- the broker (kafka_broker.c) ------------------------------------------------------------ */
+
+#define KAFKA_NODE_ID 1
+
+struct kafka_broker {
+    log_t *log;
+    kafka_broker_opts_t opts;
+    net_server_t *srv;
+    kafka_groups_t *groups;
+    char cluster_id[32];
+    char host4[256], host6[256]; /* advertised per address family ("" when none) */
+    int port4, port6;
+    pthread_t ticker;
+    bool ticker_started;
+    pthread_mutex_t tick_mu;
+    pthread_cond_t tick_cv;
+    bool stopping;
+    atomic_llong inflight_fetches;
+};
+
+/* One connection's state (loop thread only). */
+typedef struct kafka_conn {
+    kafka_broker_t *b;
+    net_conn_t *conn;
+    bool complained;            /* a bad request was logged for this connection */
+    bool ipv6;
+    char host[64];              /* the peer's address without the port */
+    struct kafka_fetch *waits;  /* long-polling Fetches, ended in on_close */
+} kafka_conn_t;
+
+/* One request in flight. conn and slot stay valid until the request is answered or dropped;
+ * kc only on the connection's loop thread while the connection is open. */
+struct kafka_req {
+    kafka_broker_t *b;
+    kafka_conn_t *kc;
+    net_conn_t *conn;
+    net_slot_t *slot;
+    kafka_request_t req;
+    arena_t arena;
+    uint8_t *frame;             /* the request's bytes (body views point here) */
+    size_t frame_len;
+    char client_host[64];
+    int64_t now_ms;
+};
+
+/* Encodes body as the response to r, queues it on r's slot (any thread) and frees r. */
+void kafka_req_reply(kafka_req_t *r, const void *body);
+/* Frees r with no answer (acks=0), optionally closing the connection (Kafka closes it when an
+ * acks=0 produce fails, so that the client notices). Any thread. */
+void kafka_req_drop(kafka_req_t *r, bool close_conn);
+/* The advertised host and port for a connection's address family. */
+void kafka_broker_advertised(const kafka_broker_t *b, bool ipv6, const char **host, int *port);
+/* Kafka's ErrorCode for a log failure. */
+int16_t kafka_error_from_log(int status, const log_err_t *err);
+/* A C string copy of a wire string in r's arena ("" for null). */
+const char *kafka_req_cstr(kafka_req_t *r, kafka_str_t s);
+
+/* ---- handlers, one per served API (named as the spec names the API) ------------------------ */
+
+#define KAFKA_HANDLER_DECLARE(Name) void kafka_handle_##Name(kafka_req_t *r);
+KAFKA_HANDLER_DECLARE(Produce)
+KAFKA_HANDLER_DECLARE(Fetch)
+KAFKA_HANDLER_DECLARE(ListOffsets)
+KAFKA_HANDLER_DECLARE(Metadata)
+KAFKA_HANDLER_DECLARE(OffsetCommit)
+KAFKA_HANDLER_DECLARE(OffsetFetch)
+KAFKA_HANDLER_DECLARE(FindCoordinator)
+KAFKA_HANDLER_DECLARE(JoinGroup)
+KAFKA_HANDLER_DECLARE(Heartbeat)
+KAFKA_HANDLER_DECLARE(LeaveGroup)
+KAFKA_HANDLER_DECLARE(SyncGroup)
+KAFKA_HANDLER_DECLARE(DescribeGroups)
+KAFKA_HANDLER_DECLARE(ListGroups)
+KAFKA_HANDLER_DECLARE(ApiVersions)
+KAFKA_HANDLER_DECLARE(CreateTopics)
+KAFKA_HANDLER_DECLARE(DeleteTopics)
+KAFKA_HANDLER_DECLARE(InitProducerId)
+KAFKA_HANDLER_DECLARE(DescribeConfigs)
+KAFKA_HANDLER_DECLARE(AlterConfigs)
+KAFKA_HANDLER_DECLARE(CreatePartitions)
+KAFKA_HANDLER_DECLARE(DeleteGroups)
+KAFKA_HANDLER_DECLARE(DescribeCluster)
+#undef KAFKA_HANDLER_DECLARE
+
+/* Fetch's long-polls on a closing connection (kafka_fetch.c). */
+void kafka_fetch_conn_closed(kafka_conn_t *kc);
+/* The group store on the log (kafka_groups_api.c). */
+void kafka_group_store_log(log_t *log, kafka_group_store_t *store);
 
 #endif

@@ -1,0 +1,165 @@
+"""Raw sockets against eddy's Kafka listener: Kafka's answers to bad input (close, or an error
+code), pipelining in order, no answer for acks=0, ApiVersions' special cases, nothing stored from
+a bad batch, and 1,000 concurrent connections."""
+import os
+import resource
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from eddy_up import Eddy, check, finish  # noqa: E402
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def kstr(s):
+    s = s.encode() if isinstance(s, str) else s
+    return struct.pack(">h", len(s)) + s
+
+
+def request(key, version, corr, body=b"", client=b"raw"):
+    msg = struct.pack(">hhi", key, version, corr) + kstr(client) + body
+    return struct.pack(">i", len(msg)) + msg
+
+
+def varint(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def batch(values, bad_crc=False):
+    records = b""
+    for i, v in enumerate(values):
+        r = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
+        records += varint(len(r)) + r
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1000, 1000, -1, -1, -1, len(values)) + records
+    crc = crc32c(after_crc) ^ (1 if bad_crc else 0)
+    body = struct.pack(">ib", 0, 2) + struct.pack(">I", crc) + after_crc
+    return struct.pack(">qi", 0, len(body)) + body
+
+
+def produce(corr, topic, records, acks=-1):
+    body = struct.pack(">h", -1) + struct.pack(">hi", acks, 10000) + struct.pack(">i", 1) + kstr(topic) \
+        + struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", len(records)) + records
+    return request(0, 7, corr, body)
+
+
+def read_frame(sock):
+    head = recv_exact(sock, 4)
+    if head is None:
+        return None
+    return recv_exact(sock, struct.unpack(">i", head)[0])
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def connect(addr):
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=30)
+    return s
+
+
+def closed_by_server(s):
+    try:
+        return s.recv(1) == b""
+    except (ConnectionResetError, socket.timeout):
+        return False
+
+
+API_VERSIONS_V0 = lambda corr: request(18, 0, corr)  # noqa: E731
+METADATA_V1 = lambda corr, topics: request(3, 1, corr, struct.pack(">i", len(topics)) + b"".join(kstr(t) for t in topics))  # noqa: E731
+
+with Eddy() as e:
+    a = e.kafka
+    # Pipelined requests answered in order; ApiVersions need not come first.
+    s = connect(a)
+    s.sendall(METADATA_V1(7, []) + API_VERSIONS_V0(8) + request(18, 1, 9))
+    corrs = [struct.unpack(">i", read_frame(s)[:4])[0] for _ in range(3)]
+    check("pipelined requests are answered in order", corrs == [7, 8, 9], corrs)
+
+    # ApiVersions of an unknown version: error 35 and a v0 body with ApiVersions' range.
+    s.sendall(request(18, 99, 10, b"\x00garbage"))
+    f = read_frame(s)
+    check("ApiVersions v99 gets UNSUPPORTED_VERSION in a v0 body",
+          f == struct.pack(">ihihhh", 10, 35, 1, 18, 0, 3), f)
+
+    # acks=0: no answer at all; the next request's answer comes first.
+    s.sendall(produce(11, "raw-topic", batch([b"zero"]), acks=0) + API_VERSIONS_V0(12))
+    f = read_frame(s)
+    check("acks=0 produce gets no response", struct.unpack(">i", f[:4])[0] == 12, f[:8])
+
+    # A batch with a bad CRC: CORRUPT_MESSAGE, and nothing stored.
+    s.sendall(produce(13, "raw-topic", batch([b"bad"], bad_crc=True)))
+    f = read_frame(s)
+    err = struct.unpack(">h", f[4 + 4 + 2 + len("raw-topic") + 4 + 4:][:2])[0]
+    check("a corrupt batch gets CORRUPT_MESSAGE (2)", err == 2, f)
+    s.sendall(produce(14, "raw-topic", batch([b"good"])))
+    f = read_frame(s)
+    base = struct.unpack(">hq", f[4 + 4 + 2 + len("raw-topic") + 4 + 4:][:10])
+    check("a good batch after a bad one gets offset 1 (after the acks=0 record)", base == (0, 1), base)
+    s.close()
+
+    def refused(payload, name):
+        s = connect(a)
+        s.sendall(payload)
+        check(name, closed_by_server(s))
+        s.close()
+
+    refused(struct.pack(">i", -5), "a negative size closes the connection")
+    refused(struct.pack(">i", 200 * 1024 * 1024), "a request over 100 MiB closes the connection")
+    refused(request(47, 0, 1, b"\x00" * 10), "an unknown API key closes the connection")
+    refused(request(0, 2, 1, b"\x00" * 20), "an unsupported Produce version closes the connection")
+    refused(request(3, 1, 1, struct.pack(">i", 0x7FFFFFFF)), "a count past the end closes the connection")
+    refused(request(3, 1, 1, struct.pack(">i", 1) + struct.pack(">h", 500) + b"x"),
+            "a string past the end closes the connection")
+
+    # A truncated request: the client gives up half-way; eddy keeps serving others.
+    s = connect(a)
+    s.sendall(struct.pack(">i", 100) + b"\x00\x12")
+    s.close()
+
+    # 1,000 concurrent connections, each answered.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    conns = [connect(a) for _ in range(1000)]
+    for i, c in enumerate(conns):
+        c.sendall(API_VERSIONS_V0(i))
+    answered = sum(1 for i, c in enumerate(conns) if struct.unpack(">i", read_frame(c)[:4])[0] == i)
+    check("1,000 concurrent connections are all answered", answered == 1000, answered)
+    for c in conns:
+        c.close()
+
+    # Still serving, and stored data untouched: the topic has exactly the two good records.
+    s = connect(a)
+    s.sendall(request(2, 1, 99, struct.pack(">i", -1) + struct.pack(">i", 1) + kstr("raw-topic")
+                      + struct.pack(">i", 1) + struct.pack(">iq", 0, -1)))
+    f = read_frame(s)
+    hw = struct.unpack(">q", f[-8:])[0]
+    check("bad input stored nothing: the high watermark is 2", hw == 2, f)
+    log = e.log_text()
+    check("each refusal is logged", log.count("closing connection from") >= 6, log[-3000:])
+    check("eddy stops cleanly", e.stop() == 0, e.log_text()[-2000:])
+finish()
