@@ -112,7 +112,6 @@ void kafka_handle_Metadata(kafka_req_t *r) {
             log_err_t err = {0};
             int crc = log_topic_create(b->log, name, b->opts.default_partitions, NULL, 0, false, &err);
             if (crc == EDDY_OK || crc == EDDY_ERR_EXISTS) {
-                elog_info("kafka", "created topic %s (%d partitions) on first use", name, b->opts.default_partitions);
                 rc = log_topic_info(b->log, name, &info);
             } else {
                 mt->error_code = kafka_error_from_log(crc, &err);
@@ -189,8 +188,6 @@ void kafka_handle_CreateTopics(kafka_req_t *r) {
         int rc = log_topic_create(r->b->log, name, partitions, cfg, cfg ? (size_t)nc : 0, req->validate_only, &err);
         res->error_code = kafka_error_from_log(rc, &err);
         res->error_message = error_message(r, res->error_code, &err);
-        if (rc == EDDY_OK && !req->validate_only)
-            elog_info("kafka", "created topic %s (%d partitions)", name, partitions);
     }
     kafka_req_reply(r, &resp);
 }
@@ -212,7 +209,6 @@ void kafka_handle_DeleteTopics(kafka_req_t *r) {
         int rc = log_topic_delete(r->b->log, name, &err);
         res->error_code = kafka_error_from_log(rc, &err);
         res->error_message = error_message(r, res->error_code, &err);
-        if (rc == EDDY_OK) elog_info("kafka", "deleted topic %s", name);
     }
     kafka_req_reply(r, &resp);
 }

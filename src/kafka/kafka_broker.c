@@ -145,7 +145,7 @@ static int on_open(net_conn_t *conn) {
     kc->conn = conn;
     const char *peer = net_conn_peer(conn);
     kc->ipv6 = peer && peer[0] == '[';
-    char host[64];
+    char host[sizeof kc->host - 1];
     int port;
     if (peer && base_parse_hostport(peer, host, sizeof host, &port) == EDDY_OK)
         snprintf(kc->host, sizeof kc->host, "/%s", host); /* Kafka's client_host form: "/127.0.0.1" */

@@ -16,6 +16,7 @@ typedef struct server {
     store_t *store;    /* DIR/store: the table store */
     struct engine *engine; /* the pipelines (component "engine") */
     struct api *api;       /* Leaves API, REST proxy, schema registry (component "api") */
+    struct kafka_broker *kafka; /* the Kafka-protocol broker (component "kafka") */
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -41,5 +42,7 @@ int server_engine_start(server_t *srv, char *errstr, size_t errlen);
 int server_api_start(server_t *srv, char *errstr, size_t errlen);
 void server_api_stop(server_t *srv);
 void server_engine_stop(server_t *srv);
+int server_kafka_start(server_t *srv, char *errstr, size_t errlen);
+void server_kafka_stop(server_t *srv);
 
 #endif

@@ -39,6 +39,7 @@ int server_lock_data_dir(const char *dir, int *lock_fd, char *errstr, size_t err
 static const server_component_t server_components[] = {
     {"data", server_data_start, server_data_stop},
     {"log", server_log_start, server_log_stop},
+    {"kafka", server_kafka_start, server_kafka_stop},
     {"store", server_store_start, server_store_stop},
     {"engine", server_engine_start, server_engine_stop},
     {"api", server_api_start, server_api_stop},

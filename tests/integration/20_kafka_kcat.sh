@@ -19,7 +19,7 @@ fi
 
 # -P with keys and headers, acks=all, each codec, then read back exactly.
 for codec in none gzip snappy lz4 zstd; do
-  seq 1 50 | sed "s/^/k&:$codec-value-&/" | K -P -t "codec-$codec" -K: -H "h1=v1" -H "codec=$codec" \
+  seq 1 50 | sed "s/.*/k&:$codec-value-&/" | K -P -t "codec-$codec" -K: -H "h1=v1" -H "codec=$codec" \
       -X acks=all -z "$codec" 2>"$TEST_TMP/p.err"
   rc=$?
   got=$(K -C -t "codec-$codec" -o beginning -e -q -f '%k|%s|%h\n' 2>"$TEST_TMP/c.err")
