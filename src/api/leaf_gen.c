@@ -323,10 +323,79 @@ void api_leafgen_next(api_leafgen_t *g, wr_t *w, api_leafgen_format_t format, ch
 /* ---- eddy gen ---------------------------------------------------------------------------------- */
 
 static void gen_usage(FILE *out) {
-    fprintf(out, "usage: eddy gen leaves [--count N] [--seed S] [--content none|small|full] [--format event|record]\n\n"
+    fprintf(out, "usage: eddy gen leaves [--count N] [--seed S] [--content none|small|full] [--format event|record]\n"
+                 "                       [--keyed] [--from FILE]\n\n"
                  "Prints generated leaves as JSON lines: the leaf event (the columns of demo.leaves, as on\n"
                  "topic leaves) or the workshop's record shape (--format record). Content: none (null),\n"
-                 "small (about 1 KB a leaf, the default) or full (10-100 KB). The same seed gives the same leaves.\n");
+                 "small (about 1 KB a leaf, the default) or full (10-100 KB). The same seed gives the same leaves.\n"
+                 "--from FILE converts the workshop's records (a JSON array or JSON lines, as leaves-sample.json)\n"
+                 "to leaf events instead. --keyed prefixes each line with the leaf's id and a tab (for\n"
+                 "kcat -K'\\t').\n");
+}
+
+/* --from: the workshop's records (one JSON array, or one record a line) as leaf events. */
+static int gen_from_file(const char *path, bool keyed) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "eddy gen: cannot open %s\n", path);
+        return 1;
+    }
+    wr_t in, out;
+    wr_init(&in, 1 << 16);
+    wr_init(&out, 1 << 16);
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) wr_bytes(&in, chunk, n);
+    fclose(f);
+    json_doc_t d;
+    json_doc_init(&d);
+    int rc = 0, count = 0;
+    /* A whole-file array, or lines. */
+    size_t pos = 0;
+    bool whole = json_parse(&d, (char *)in.buf, in.len) == EDDY_OK && d.nodes[0].type == JSON_ARRAY;
+    uint32_t item = 1, left = whole ? d.nodes[0].count : 0;
+    while (rc == 0) {
+        uint32_t node;
+        if (whole) {
+            if (!left--) break;
+            node = item;
+            item = json_next(&d, item);
+        } else {
+            while (pos < in.len && (in.buf[pos] == '\n' || in.buf[pos] == '\r' || in.buf[pos] == ' ')) pos++;
+            if (pos >= in.len) break;
+            const uint8_t *nl = memchr(in.buf + pos, '\n', in.len - pos);
+            size_t end = nl ? (size_t)(nl - in.buf) : in.len;
+            if (json_parse(&d, (char *)in.buf + pos, end - pos) != EDDY_OK) {
+                fprintf(stderr, "eddy gen: %s: record %d is not JSON: %s\n", path, count + 1, d.errmsg);
+                rc = 1;
+                break;
+            }
+            pos = end;
+            node = 0;
+        }
+        api_leaf_t *leaf = api_leaf_new();
+        char err[256];
+        if (!leaf || api_leaf_from_json(leaf, &d, node, LEAF_JSON_RECORD, err, sizeof err) != EDDY_OK ||
+            !api_leaf_text(leaf, LEAF_ID)) {
+            fprintf(stderr, "eddy gen: %s: record %d: %s\n", path, count + 1, leaf && api_leaf_text(leaf, LEAF_ID) ? err : "no id");
+            api_leaf_free(leaf);
+            rc = 1;
+            break;
+        }
+        if (keyed) {
+            wr_str(&out, api_leaf_text(leaf, LEAF_ID));
+            wr_u8(&out, '\t');
+        }
+        api_leaf_write_json(&out, leaf);
+        wr_u8(&out, '\n');
+        api_leaf_free(leaf);
+        count++;
+    }
+    if (rc == 0 && (!wr_ok(&out) || fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout))) rc = 1;
+    json_doc_free(&d);
+    wr_free(&in);
+    wr_free(&out);
+    return rc;
 }
 
 int api_main_gen(int argc, char **argv) {
@@ -339,13 +408,15 @@ int api_main_gen(int argc, char **argv) {
         return 2;
     }
     int64_t count = 1000, seed = 1;
-    const char *content = "small", *format = "event";
-    bool help = false;
+    const char *content = "small", *format = "event", *from = NULL;
+    bool help = false, keyed = false;
     flag_t flags[] = {
         {"count", 'n', FLAG_INT, &count, "N", "how many leaves (default 1000)"},
         {"seed", 0, FLAG_INT, &seed, "S", "random seed (default 1)"},
         {"content", 0, FLAG_STRING, &content, "KIND", "none, small (default) or full"},
         {"format", 0, FLAG_STRING, &format, "SHAPE", "event (default) or record"},
+        {"keyed", 0, FLAG_BOOL, &keyed, NULL, "prefix each line with the id and a tab"},
+        {"from", 0, FLAG_STRING, &from, "FILE", "convert the workshop's records in FILE instead"},
         {"help", 'h', FLAG_BOOL, &help, NULL, "show this help"},
     };
     int i = 2;
@@ -363,6 +434,7 @@ int api_main_gen(int argc, char **argv) {
         fprintf(stderr, "eddy gen: unexpected argument '%s'\n", argv[i]);
         return 2;
     }
+    if (from) return gen_from_file(from, keyed);
     api_leafgen_content_t kind;
     if (!strcmp(content, "none")) kind = API_LEAFGEN_NONE;
     else if (!strcmp(content, "small")) kind = API_LEAFGEN_SMALL;
@@ -388,7 +460,21 @@ int api_main_gen(int argc, char **argv) {
     wr_init(&w, 1 << 16);
     int rc = 0;
     for (int64_t k = 0; k < count; k++) {
-        api_leafgen_next(g, &w, fmt, NULL);
+        if (keyed) {
+            size_t at = w.len;
+            char id[33];
+            api_leafgen_next(g, &w, fmt, id);
+            /* The key goes first: move the leaf after it. */
+            size_t len = w.len - at;
+            if (wr_reserve(&w, 33)) {
+                memmove(w.buf + at + 33, w.buf + at, len);
+                memcpy(w.buf + at, id, 32);
+                w.buf[at + 32] = '\t';
+                w.len += 33;
+            }
+        } else {
+            api_leafgen_next(g, &w, fmt, NULL);
+        }
         wr_u8(&w, '\n');
         if (!wr_ok(&w)) {
             rc = 1;

@@ -35,3 +35,24 @@ assert all(len(json.loads(l)["content"]) >= 10000 for l in open(sys.argv[1]))' "
 check "a bad --content exits 2 and says why" bash -c '[ '"$rc"' -eq 2 ] && grep -q "none, small or full" "$0"' "$TEST_TMP/err"
 "$EDDY_BIN" gen trees >/dev/null 2>"$TEST_TMP/err"; rc=$?
 check "an unknown kind exits 2" test "$rc" -eq 2
+
+"$EDDY_BIN" gen leaves --count 3 --keyed > "$TEST_TMP/k.tsv"
+check "--keyed puts the id and a tab before each leaf" /usr/bin/python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    key, value = line.rstrip("\n").split("\t", 1)
+    assert json.loads(value)["id"] == key
+' "$TEST_TMP/k.tsv"
+"$EDDY_BIN" gen leaves --from "$(dirname "$0")/../../examples/data/leaves.json" > "$TEST_TMP/imported.json"
+check "--from converts the 20 sample records to leaf events" /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 20
+up = [r for r in rows if r["id"] == "21019"][0]       # the upstream-shaped record
+assert up["tags"] == ["writing", "productivity"] and up["slugs"] == ["writing", "productivity"]
+assert up["links"] == ["/api/entries/21019"] and up["http_status"] == "200"
+assert all(isinstance(r["http_status"], str) for r in rows)
+' "$TEST_TMP/imported.json"
+printf '[{"id":"1","colour":"red"}]' > "$TEST_TMP/bad.json"
+"$EDDY_BIN" gen leaves --from "$TEST_TMP/bad.json" >/dev/null 2>"$TEST_TMP/err"; rc=$?
+check "--from names a record's bad field" bash -c '[ '"$rc"' -ne 0 ] && grep -q "unknown field .colour." "$0"' "$TEST_TMP/err"
