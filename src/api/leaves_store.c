@@ -1,7 +1,8 @@
 /* The Leaves API's read side on eddy's table store (demo.leaves, rows written by the projection
  * or straight through CQL), and read-your-writes through the engine: the projection of topic
  * `leaves` into demo.leaves runs as pipeline "leaves-projection" (the statements of
- * examples/leaves.sql), and a command waits until the engine has applied its event. */
+ * examples/leaves.sql), and a command waits until every running pipeline reading the topic has
+ * applied its event. */
 #include <pthread.h>
 #include <stdio.h>
 
@@ -164,7 +165,9 @@ static int ls_scan(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err
 static int ls_wait(void *ctx, int64_t offset, int64_t timeout_ms, void (*cb)(void *, int), void *arg) {
     lstore_t *ls = ctx;
     if (!ls->eng) return EDDY_ERR_NOT_FOUND;
-    return engine_wait_applied(ls->eng, PROJECTION, API_LEAVES_TOPIC, 0, offset, timeout_ms, cb, arg);
+    /* Every running pipeline reading the topic, not only the projection: a command's answer then
+     * means its effect is visible in every derived table (leaves_by_tag too). */
+    return engine_wait_applied(ls->eng, NULL, API_LEAVES_TOPIC, 0, offset, timeout_ms, cb, arg);
 }
 
 static void ls_close(void *ctx) {
