@@ -200,9 +200,18 @@ static bool leaves_ready(api_t *api, const api_responder_t *reply) {
     return false;
 }
 
-static void list_leaves(api_t *api, int64_t limit, const api_responder_t *reply) {
-    if (!leaves_ready(api, reply)) return;
-    api_leaves_backend_t *b = api_leaves_backend(api->leaves);
+typedef struct {
+    api_t *api;
+    int64_t limit;
+    api_responder_t reply;
+} list_job_t;
+
+/* A full scan can take long: it runs on a worker, never on an HTTP loop. */
+static void list_job(void *arg) {
+    list_job_t *j = arg;
+    api_leaves_backend_t *b = api_leaves_backend(j->api->leaves);
+    const api_responder_t *reply = &j->reply;
+    int64_t limit = j->limit;
     wr_t w;
     wr_init(&w, 64 * 1024);
     wr_u8(&w, '[');
@@ -213,6 +222,21 @@ static void list_leaves(api_t *api, int64_t limit, const api_responder_t *reply)
     if (rc != EDDY_OK) api_send_error(reply, 500, 0, CT, "cannot read demo.leaves: %s", err[0] ? err : eddy_strerror(rc));
     else api_send(reply, 200, CT, &w);
     wr_free(&w);
+    eddy_free(j);
+}
+
+static void list_leaves(api_t *api, int64_t limit, const api_responder_t *reply) {
+    if (!leaves_ready(api, reply)) return;
+    list_job_t *j = eddy_malloc(sizeof *j);
+    if (!j) {
+        send_message(reply, 500, "out of memory");
+        return;
+    }
+    *j = (list_job_t){api, limit, *reply};
+    if (api_work_post(api->work, list_job, j) != EDDY_OK) {
+        eddy_free(j);
+        send_message(reply, 503, "eddy is shutting down");
+    }
 }
 
 static bool parse_limit(const char *s, int64_t *out) {

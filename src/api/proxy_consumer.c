@@ -828,11 +828,20 @@ static void h_records(api_t *api, const api_request_t *req, const api_params_t *
         ready = log_partition_state(lp, &st) == EDDY_OK && st.high_watermark > c->pos[k].position;
         log_partition_release(lp);
     }
-    read_wait_t *rw = ready || timeout == 0 || c->npos == 0 ? NULL : eddy_calloc(1, sizeof *rw);
+    read_wait_t *rw = eddy_calloc(1, sizeof *rw);
     if (!rw) {
         pthread_mutex_unlock(&c->mu);
-        answer_records(api, c, fmt, (size_t)max_bytes, reply);
+        api_send_error(reply, 500, 50001, CT, "out of memory");
         consumer_release(c);
+        return;
+    }
+    if (ready || timeout == 0 || c->npos == 0) {
+        /* Reading (up to max_bytes from the segment files) runs on a worker, not on a loop. */
+        pthread_mutex_unlock(&c->mu);
+        *rw = (read_wait_t){.api = api, .c = c, .reply = *reply, .fmt = fmt, .max_bytes = (size_t)max_bytes};
+        atomic_init(&rw->refs, 0);
+        atomic_init(&rw->state, 3);
+        read_wait_post(rw);
         return;
     }
     rw->api = api;
