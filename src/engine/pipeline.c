@@ -68,10 +68,11 @@ static int count_fn(void *arg, eddy_view_t k, eddy_view_t v) {
     return 0;
 }
 
-/* Rows of state a query holds (keys, groups, refcounts), counted once at start. */
+/* Rows of state a query holds (per-key rows and groups; reference-count pairs are written
+ * blind and not counted), counted once at start. */
 static int64_t count_state(eng_sink_t sink, const char *id) {
     int64_t n = 0;
-    for (int kind = KV_INPUT; kind <= KV_REF; kind++) {
+    for (int kind = KV_INPUT; kind <= KV_GROUP; kind++) {
         wr_t w;
         wr_init(&w, 64);
         eng_kv_prefix(&w, id, kind);

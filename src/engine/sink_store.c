@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     store_t *st;
     pthread_mutex_t mu;      /* tables, the builder pool, the clock */
+    uint64_t generation;     /* the schema generation the cached tables belong to */
     table_ref_t *tables;
     size_t ntables;
     store_write_t **pool;
@@ -29,12 +30,35 @@ typedef struct {
     int64_t last_ts;
 } ssink_t;
 
-/* The store table for an engine table (looked up once, refreshed after an ALTER). */
+static void tables_drop(ssink_t *s) {
+    for (size_t i = 0; i < s->ntables; i++) {
+        store_table_release(s->tables[i].t);
+        eddy_free(s->tables[i].ks);
+        eddy_free(s->tables[i].name);
+    }
+    s->ntables = 0;
+}
+
+/* Forgets the cached tables when the schema changed (a table dropped, recreated or altered). */
+static void tables_check(ssink_t *s) {
+    store_schema_t *schema = store_schema_get(s->st);
+    uint64_t gen = schema ? store_schema_generation(schema) : 0;
+    if (schema) store_schema_release(schema);
+    pthread_mutex_lock(&s->mu);
+    if (gen != s->generation) {
+        tables_drop(s);
+        s->generation = gen;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The store table for an engine table (looked up once per schema generation), kept for the
+ * caller: release it with store_table_release (another thread may drop the cache meanwhile). */
 static const store_table_t *table_for(ssink_t *s, const char *ks, const char *name, char *errstr, size_t errlen) {
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->ntables; i++)
         if (!strcmp(s->tables[i].ks, ks) && !strcmp(s->tables[i].name, name)) {
-            const store_table_t *t = s->tables[i].t;
+            const store_table_t *t = store_table_keep(s->tables[i].t);
             pthread_mutex_unlock(&s->mu);
             return t;
         }
@@ -43,21 +67,26 @@ static const store_table_t *table_for(ssink_t *s, const char *ks, const char *na
         table_ref_t *ts = eddy_realloc(s->tables, (s->ntables + 1) * sizeof *ts);
         if (ts) {
             s->tables = ts;
-            ts[s->ntables++] = (table_ref_t){eddy_strdup(ks), eddy_strdup(name), t, store_table_info(t)->version};
+            ts[s->ntables++] = (table_ref_t){eddy_strdup(ks), eddy_strdup(name), store_table_keep(t),
+                                             store_table_info(t)->version};
         }
     }
     pthread_mutex_unlock(&s->mu);
-    return t;
+    return t; /* the lookup's own reference goes to the caller */
 }
 
 static int ss_table_get(void *ctx, const char *ks, const char *table, arena_t *arena, eng_table_t **out, char *errstr,
                         size_t errlen) {
     ssink_t *s = ctx;
+    tables_check(s);
     const store_table_t *t = table_for(s, ks, table, errstr, errlen);
     if (!t) return EDDY_ERR_NOT_FOUND;
     const store_table_info_t *info = store_table_info(t);
     eng_table_t *et = arena_alloc(arena, sizeof *et);
-    if (!et) return EDDY_ERR_NOMEM;
+    if (!et) {
+        store_table_release(t);
+        return EDDY_ERR_NOMEM;
+    }
     memset(et, 0, sizeof *et);
     et->keyspace = arena_strndup(arena, ks, strlen(ks));
     et->name = arena_strndup(arena, table, strlen(table));
@@ -66,14 +95,19 @@ static int ss_table_get(void *ctx, const char *ks, const char *table, arena_t *a
     et->npk = (uint32_t)(info->npartition + info->nclustering);
     et->cols = arena_alloc(arena, (et->ncols ? et->ncols : 1) * sizeof *et->cols);
     et->pk = arena_alloc(arena, (et->npk ? et->npk : 1) * sizeof *et->pk);
-    if (!et->keyspace || !et->name || !et->cols || !et->pk) return EDDY_ERR_NOMEM;
-    for (uint32_t i = 0; i < et->ncols; i++) {
+    int rc = et->keyspace && et->name && et->cols && et->pk ? EDDY_OK : EDDY_ERR_NOMEM;
+    for (uint32_t i = 0; !rc && i < et->ncols; i++) {
         et->cols[i].name = arena_strndup(arena, info->columns[i].name, strlen(info->columns[i].name));
         et->cols[i].type = eng_store_type(info->columns[i].type);
-        if (!et->cols[i].name) return EDDY_ERR_NOMEM;
+        if (!et->cols[i].name) rc = EDDY_ERR_NOMEM;
+    }
+    if (rc) {
+        store_table_release(t);
+        return rc;
     }
     for (uint32_t i = 0; i < et->npk; i++) et->pk[i] = i; /* key columns come first, in key order */
     *out = et;
+    store_table_release(t);
     return EDDY_OK;
 }
 
@@ -237,6 +271,9 @@ static int64_t next_ts(ssink_t *s) {
     return now;
 }
 
+static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const eng_mutation_t *m, int64_t ts,
+                   wr_t *vals, void (*bad)(void *, const eng_mutation_t *, const char *), void *arg);
+
 static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, int64_t ts, wr_t *vals,
                         void (*bad)(void *, const eng_mutation_t *, const char *), void *arg) {
     char err[256];
@@ -246,6 +283,16 @@ static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, i
         bad(arg, m, err);
         return EDDY_OK;
     }
+    int rc = add_row(s, w, t, m, ts, vals, bad, arg);
+    store_table_release(t);
+    return rc;
+}
+
+static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const eng_mutation_t *m, int64_t ts,
+                   wr_t *vals, void (*bad)(void *, const eng_mutation_t *, const char *), void *arg) {
+    (void)s;
+    char err[256];
+    const eng_table_t *et = m->table;
     const store_table_info_t *info = store_table_info(t);
     if (info->ncolumns != et->ncols) {
         bad(arg, m, "the table changed shape since the pipeline started");
@@ -280,24 +327,25 @@ static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, i
     uint32_t nkey = et->npk;
     if (nkey > 64) nkey = 64;
     for (uint32_t k = 0; k < nkey; k++) key[k] = eddy_view(isnull[k] ? NULL : vals->buf + offs[k], lens[k]);
-    int rc;
+    int rc2;
     if (m->is_delete) {
-        rc = store_write_delete_row(w, t, key, ts, err, sizeof err);
+        rc2 = store_write_delete_row(w, t, key, ts, err, sizeof err);
     } else {
-        rc = store_write_row(w, t, key, nkey, ts, STORE_TTL_DEFAULT, STORE_ROW_INSERT, err, sizeof err);
-        for (uint32_t c = nkey; !rc && c < et->ncols; c++) {
+        rc2 = store_write_row(w, t, key, nkey, ts, STORE_TTL_DEFAULT, STORE_ROW_INSERT, err, sizeof err);
+        for (uint32_t c = nkey; !rc2 && c < et->ncols; c++) {
             if (!present[c]) continue;
-            rc = store_write_set(w, (int)c, isnull[c] ? NULL : vals->buf + offs[c], lens[c], err, sizeof err);
+            rc2 = store_write_set(w, (int)c, isnull[c] ? NULL : vals->buf + offs[c], lens[c], err, sizeof err);
         }
     }
-    if (rc == EDDY_ERR_NOMEM) return rc;
-    if (rc) bad(arg, m, err);
+    if (rc2 == EDDY_ERR_NOMEM) return rc2;
+    if (rc2) bad(arg, m, err);
     return EDDY_OK;
 }
 
 static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
                      void *arg, char *errstr, size_t errlen) {
     ssink_t *s = ctx;
+    if (c->nmut) tables_check(s);
     store_write_t *w = builder_get(s);
     if (!w) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     int64_t ts = next_ts(s);
@@ -330,8 +378,10 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     const store_table_t *t = table_for(s, table->keyspace, table->name, errstr, errlen);
     if (!t) return EDDY_ERR_NOT_FOUND;
     const store_table_info_t *info = store_table_info(t);
-    if (info->ncolumns != table->ncols)
+    if (info->ncolumns != table->ncols) {
+        store_table_release(t);
         return eddy_err(errstr, errlen, EDDY_ERR_CONFLICT, "table %s.%s changed shape", table->keyspace, table->name);
+    }
     store_iter_t *it = store_iter_new(s->st);
     eng_val_t *cols = eddy_calloc(table->ncols ? table->ncols : 1, sizeof *cols);
     arena_t a;
@@ -368,6 +418,7 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     arena_free(&a);
     eddy_free(cols);
     store_iter_free(it);
+    store_table_release(t);
     return rc;
 }
 
@@ -385,11 +436,7 @@ int eng_store_sink(void *store, eng_sink_t *out) {
 void eng_store_sink_free(eng_sink_t sink) {
     ssink_t *s = sink.ctx;
     if (!s) return;
-    for (size_t i = 0; i < s->ntables; i++) {
-        store_table_release(s->tables[i].t);
-        eddy_free(s->tables[i].ks);
-        eddy_free(s->tables[i].name);
-    }
+    tables_drop(s);
     for (size_t i = 0; i < s->npool; i++) store_write_free(s->pool[i]);
     eddy_free(s->pool);
     eddy_free(s->tables);
