@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "engine/engine_rt.h"
+#include "engine/engine_test_util.h"
 #include "test.h"
 
 static int mem_open(void *env, eng_source_t *out) {
@@ -22,30 +23,8 @@ static engine_t *engine_on(eng_mem_t *m) {
     return eng;
 }
 
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int status;
-    bool done;
-} waitres_t;
-
-static void on_wait(void *arg, int status) {
-    waitres_t *r = arg;
-    pthread_mutex_lock(&r->mu);
-    r->status = status;
-    r->done = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
 static int wait_for(engine_t *eng, const char *pipe, const char *topic, int64_t offset, int64_t timeout_ms) {
-    waitres_t r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
-    int rc = engine_wait_applied(eng, pipe, topic, 0, offset, timeout_ms, on_wait, &r);
-    if (rc) return rc;
-    pthread_mutex_lock(&r.mu);
-    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
-    pthread_mutex_unlock(&r.mu);
-    return r.status;
+    return wait_applied_sync(eng, pipe, topic, offset, timeout_ms);
 }
 
 static const char *FILE1 =
@@ -81,13 +60,10 @@ TEST(engine_runtime_read_your_writes) {
     CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 1000, 50), EDDY_ERR_TIMEOUT);
     CHECK_EQ_INT(engine_wait_applied(eng, NULL, "other", 0, 1, 10, on_wait, NULL), EDDY_ERR_NOT_FOUND);
     /* A record appended after the wait began. */
-    waitres_t r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+    waitres_t r = WAITRES_INIT;
     REQUIRE_OK(engine_wait_applied(eng, "by_tag", "leaves", 0, 50, 10000, on_wait, &r));
     eng_mem_append(m, "leaves", 0, "k3", "{\"title\":\"z\",\"url\":\"u\",\"tags\":[\"c\"]}");
-    pthread_mutex_lock(&r.mu);
-    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
-    pthread_mutex_unlock(&r.mu);
-    CHECK_EQ_INT(r.status, EDDY_OK);
+    CHECK_EQ_INT(waitres_get(&r), EDDY_OK);
     CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "leaves_by_tag"), 5);
     /* Progress and metrics. */
     wr_t w;
@@ -105,13 +81,10 @@ TEST(engine_runtime_read_your_writes) {
     CHECK(strstr((char *)w.buf, "eddy_pipeline_lag_records{pipeline=\"by_tag\",query=\"by_tag/1\",topic=\"leaves\",partition=\"0\"} 0") != NULL);
     wr_free(&w);
     /* Stop: waits fail as closed; start resumes from the committed position. */
-    waitres_t r2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+    waitres_t r2 = WAITRES_INIT;
     REQUIRE_OK(engine_wait_applied(eng, "by_tag", "leaves", 0, 60, 10000, on_wait, &r2));
     REQUIRE_OK(engine_pipeline_stop(eng, "by_tag", err, sizeof err));
-    pthread_mutex_lock(&r2.mu);
-    while (!r2.done) pthread_cond_wait(&r2.cv, &r2.mu);
-    pthread_mutex_unlock(&r2.mu);
-    CHECK_EQ_INT(r2.status, EDDY_ERR_CLOSED);
+    CHECK_EQ_INT(waitres_get(&r2), EDDY_ERR_CLOSED);
     eng_mem_append(m, "leaves", 0, "k3", NULL);
     REQUIRE_OK(engine_pipeline_start(eng, "by_tag", err, sizeof err));
     CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 51, 10000), EDDY_OK);

@@ -10,6 +10,7 @@
 #include "engine/engine_rt.h"
 #include "log/log.h"
 #include "store/store.h"
+#include "engine/engine_test_util.h"
 #include "test.h"
 
 typedef struct {
@@ -52,30 +53,8 @@ static void append(env_t *e, const char *key, const char *value) {
     log_partition_release(p);
 }
 
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int status;
-    bool done;
-} waitres_t;
-
-static void on_wait(void *arg, int status) {
-    waitres_t *r = arg;
-    pthread_mutex_lock(&r->mu);
-    r->status = status;
-    r->done = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
 static int wait_for(env_t *e, const char *pipe, int64_t offset) {
-    waitres_t r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
-    int rc = engine_wait_applied(e->eng, pipe, "leaves", 0, offset, 20000, on_wait, &r);
-    if (rc) return rc;
-    pthread_mutex_lock(&r.mu);
-    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
-    pthread_mutex_unlock(&r.mu);
-    return r.status;
+    return wait_applied_sync(e->eng, pipe, "leaves", offset, 20000);
 }
 
 /* The rows of ks.table as SELECT JSON lines, in the store's order. */
@@ -235,12 +214,9 @@ static char *both_tables(env_t *e) {
 }
 
 static void wait_all(env_t *e, int64_t last) {
-    waitres_t r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+    waitres_t r = WAITRES_INIT;
     REQUIRE_OK(engine_wait_applied(e->eng, "crash", "leaves", 0, last, 60000, on_wait, &r));
-    pthread_mutex_lock(&r.mu);
-    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
-    pthread_mutex_unlock(&r.mu);
-    CHECK_EQ_INT(r.status, EDDY_OK);
+    CHECK_EQ_INT(waitres_get(&r), EDDY_OK);
 }
 
 TEST(engine_store_kill9_equals_replay) {

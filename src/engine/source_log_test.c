@@ -6,6 +6,7 @@
 
 #include "engine/engine_rt.h"
 #include "log/log.h"
+#include "engine/engine_test_util.h"
 #include "test.h"
 
 static void append(log_t *log, const char *key, const char *value) {
@@ -18,31 +19,7 @@ static void append(log_t *log, const char *key, const char *value) {
     log_partition_release(p);
 }
 
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int status;
-    bool done;
-} waitres_t;
-
-static void on_wait(void *arg, int status) {
-    waitres_t *r = arg;
-    pthread_mutex_lock(&r->mu);
-    r->status = status;
-    r->done = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static int wait_for(engine_t *eng, int64_t offset) {
-    waitres_t r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
-    int rc = engine_wait_applied(eng, "p", "leaves", 0, offset, 20000, on_wait, &r);
-    if (rc) return rc;
-    pthread_mutex_lock(&r.mu);
-    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
-    pthread_mutex_unlock(&r.mu);
-    return r.status;
-}
+static int wait_for(engine_t *eng, int64_t offset) { return wait_applied_sync(eng, "p", "leaves", offset, 20000); }
 
 static engine_t *engine_on(log_t *log, eng_mem_t *m) {
     eng_backend_t be = {log, eng_logsrc_open, eng_logsrc_close, eng_mem_sink(m), 1, -1, NULL};

@@ -1,0 +1,44 @@
+/* Inside the engine's unit tests: waiting for read-your-writes callbacks. */
+#ifndef EDDY_ENGINE_TEST_UTIL_H
+#define EDDY_ENGINE_TEST_UTIL_H
+
+#include <pthread.h>
+
+#include "engine/engine.h"
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int status;
+    bool done;
+} waitres_t;
+
+#define WAITRES_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false}
+
+/* An engine_wait_fn recording its status in a waitres_t. */
+static inline void on_wait(void *arg, int status) {
+    waitres_t *r = arg;
+    pthread_mutex_lock(&r->mu);
+    r->status = status;
+    r->done = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Blocks until r's callback ran; returns its status. */
+static inline int waitres_get(waitres_t *r) {
+    pthread_mutex_lock(&r->mu);
+    while (!r->done) pthread_cond_wait(&r->cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    return r->status;
+}
+
+/* engine_wait_applied on partition 0, blocking: its status, or its own error. */
+static inline int wait_applied_sync(engine_t *eng, const char *pipe, const char *topic, int64_t offset,
+                                    int64_t timeout_ms) {
+    waitres_t r = WAITRES_INIT;
+    int rc = engine_wait_applied(eng, pipe, topic, 0, offset, timeout_ms, on_wait, &r);
+    return rc ? rc : waitres_get(&r);
+}
+
+#endif
