@@ -23,11 +23,12 @@ static void range_key(wr_t *w, const char *id, int kind, uint32_t nranges, uint3
     wr_u32(w, i);
 }
 
-/* The ring (-2^63, 2^63-1] cut into n equal ranges; range 0 also holds the minimum token. */
-static void range_bounds(uint32_t n, uint32_t i, int64_t *start, int64_t *end) {
-    __int128 lo = (__int128)INT64_MIN, span = (__int128)INT64_MAX - lo;
+/* The query's part of the ring, (scan_lo, scan_hi], cut into n equal ranges; when it starts at
+ * the ring's start, range 0 also holds the minimum token. */
+static void range_bounds(const eng_query_t *q, uint32_t n, uint32_t i, int64_t *start, int64_t *end) {
+    __int128 lo = (__int128)q->scan_lo, span = (__int128)q->scan_hi - lo;
     *start = (int64_t)(lo + span * i / n);
-    *end = i + 1 == n ? INT64_MAX : (int64_t)(lo + span * (i + 1) / n);
+    *end = i + 1 == n ? q->scan_hi : (int64_t)(lo + span * (i + 1) / n);
 }
 
 static int row_cb(void *arg, const eng_val_t *cols) {
@@ -38,7 +39,7 @@ static int row_cb(void *arg, const eng_val_t *cols) {
 static int run_range(eng_batch_job_t *job, eng_txn_t *t, uint32_t i, char *errstr, size_t errlen) {
     const eng_query_t *q = job->q;
     int64_t start, end;
-    range_bounds(job->nranges, i, &start, &end);
+    range_bounds(q, job->nranges, i, &start, &end);
     eng_txn_reset(t, job->now_ms);
     uint64_t before = eng_txn_counters(t)->input_rows;
     bool needed[1024] = {0};
@@ -182,8 +183,10 @@ int eng_batch_init(eng_batch_job_t *job, eng_query_t *q, eng_sink_t sink, uint32
     job->q = q;
     job->sink = sink;
     job->nranges = nranges ? nranges : 64;
+    if (q->scan_hi <= q->scan_lo) job->nranges = 0; /* an empty token range: nothing to scan */
+    else if ((uint64_t)((__int128)q->scan_hi - q->scan_lo) < job->nranges) job->nranges = 1;
     job->now_ms = now_ms;
-    job->done = eddy_calloc(job->nranges, 1);
+    job->done = eddy_calloc(job->nranges + 1, 1);
     return job->done ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 

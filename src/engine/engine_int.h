@@ -120,7 +120,8 @@ typedef struct eng_query {
     int line, col;          /* where the INSERT is in the file */
     eng_stream_t *stream;   /* streaming source, or NULL */
     eng_table_t *scan;      /* batch source, or NULL */
-    char *scan_where_text;  /* unused for now: token range restrictions come as options */
+    int64_t scan_lo;        /* batch: token(pk) > scan_lo ... (INT64_MIN: from the start of the ring) */
+    int64_t scan_hi;        /* ... and token(pk) <= scan_hi (WHERE token(...) restrictions) */
     uint32_t nslots;
     uint32_t nbase;
     eng_input_t *inputs;    /* nbase */

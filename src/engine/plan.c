@@ -414,6 +414,61 @@ static int select_items(planner_t *p, const sql_select_t *sel, out_item_t **item
     return EDDY_OK;
 }
 
+/* A batch query's token restriction: token(pk columns) compared with an integer, as Spark's
+ * Cassandra connector writes its splits. Returns 1 when e is one (and narrows the range), 0 when
+ * it is not, or an error. */
+static int token_bound(planner_t *p, const sql_expr_t *e) {
+    eng_query_t *q = p->q;
+    if (e->kind != SQL_EXPR_BINARY) return 0;
+    const sql_expr_t *call = e->bin.left, *lit = e->bin.right;
+    if (call->kind != SQL_EXPR_CALL || call->call.name.ks.name || strcmp(call->call.name.name.name, "token")) return 0;
+    if (lit->kind != SQL_EXPR_LITERAL || lit->lit.kind != SQL_LIT_INTEGER || !lit->lit.fits_i64)
+        return plan_fail(p, e->pos, "token(...) is compared with an integer");
+    const eng_table_t *t = q->scan;
+    bool ok = call->call.nargs == t->npartition;
+    for (uint32_t i = 0; ok && i < call->call.nargs; i++)
+        ok = call->call.args[i]->kind == SQL_EXPR_COLUMN && !strcmp(call->call.args[i]->column.name.name, t->cols[t->pk[i]].name);
+    if (!ok) return plan_fail(p, call->pos, "token() takes the partition key of %s.%s, in order", t->keyspace, t->name);
+    int64_t v = lit->lit.v.i;
+    switch (e->op) {
+    case SQL_OP_GT: q->scan_lo = EDDY_MAX(q->scan_lo, v); break;
+    case SQL_OP_GE: q->scan_lo = EDDY_MAX(q->scan_lo, v == INT64_MIN ? v : v - 1); break;
+    case SQL_OP_LE: q->scan_hi = EDDY_MIN(q->scan_hi, v); break;
+    case SQL_OP_LT: q->scan_hi = EDDY_MIN(q->scan_hi, v == INT64_MIN ? v : v - 1); break;
+    case SQL_OP_EQ:
+        q->scan_lo = EDDY_MAX(q->scan_lo, v == INT64_MIN ? v : v - 1);
+        q->scan_hi = EDDY_MIN(q->scan_hi, v);
+        break;
+    default: return plan_fail(p, e->pos, "token(...) takes =, <, <=, > or >=");
+    }
+    return 1;
+}
+
+/* Takes the token restrictions out of a batch query's WHERE (its top-level AND terms): *rest
+ * is what remains to evaluate per row (NULL when nothing). */
+static int token_range(planner_t *p, const sql_expr_t *e, const sql_expr_t **rest) {
+    if (e->kind == SQL_EXPR_BINARY && e->op == SQL_OP_AND) {
+        const sql_expr_t *l, *r;
+        int rc;
+        if ((rc = token_range(p, e->bin.left, &l)) || (rc = token_range(p, e->bin.right, &r))) return rc;
+        if (l && r && (l != e->bin.left || r != e->bin.right)) {
+            sql_expr_t *and = arena_alloc(p->a, sizeof *and);
+            if (!and) return EDDY_ERR_NOMEM;
+            *and = *e;
+            and->bin.left = (sql_expr_t *)l;
+            and->bin.right = (sql_expr_t *)r;
+            *rest = and;
+        } else {
+            *rest = l && r ? e : l ? l : r;
+        }
+        return EDDY_OK;
+    }
+    int t = token_bound(p, e);
+    if (t < 0) return t;
+    *rest = t ? NULL : e;
+    return EDDY_OK;
+}
+
 static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, const char *qname) {
     const sql_insert_t *ins = &st->insert;
     int rc;
@@ -455,12 +510,17 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
         if (sel->from[i].kind == SQL_FROM_NAMED) return plan_fail(p, sel->from[i].pos, "joins come with Pipelines II");
         if ((rc = add_unnest(p, &sel->from[i]))) return rc;
     }
-    if (sel->filter) {
+    const sql_expr_t *filter = sel->filter;
+    q->scan_lo = INT64_MIN;
+    q->scan_hi = INT64_MAX;
+    if (filter && q->scan && (rc = token_range(p, filter, &filter))) return rc;
+    if (filter) {
         p->volatile_seen = false;
-        if ((rc = plan_expr(p, sel->filter, &q->where))) return rc;
+        if ((rc = plan_expr(p, filter, &q->where))) return rc;
         if (q->where->type.kind != ENG_BOOL && q->where->type.kind != ENG_ANY)
-            return plan_fail(p, sel->filter->pos, "WHERE needs a boolean condition");
-        if (p->volatile_seen && q->retracting) return plan_fail(p, sel->filter->pos, "now() cannot be used in the WHERE of a changelog query (a retraction would not match)");
+            return plan_fail(p, filter->pos, "WHERE needs a boolean condition");
+        if (p->volatile_seen && q->retracting)
+            return plan_fail(p, filter->pos, "now() cannot be used in the WHERE of a changelog query (a retraction would not match)");
     }
     if (sel->norder_by || sel->limit || sel->distinct)
         return plan_fail(p, st->pos, "ORDER BY, LIMIT and DISTINCT are not supported in pipelines");
