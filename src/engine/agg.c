@@ -86,7 +86,7 @@ static int ms_add(eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int64_t w
     bool found;
     uint32_t i = ms_find(st, v, &found);
     if (found) {
-        st->mults[i] += weight;
+        if (__builtin_add_overflow(st->mults[i], weight, &st->mults[i])) st->mults[i] = weight > 0 ? INT64_MAX : 0;
         if (st->mults[i] <= 0) { /* gone: close the gap */
             memmove(&st->vals[i], &st->vals[i + 1], (st->nvals - i - 1) * sizeof *st->vals);
             memmove(&st->mults[i], &st->mults[i + 1], (st->nvals - i - 1) * sizeof *st->mults);
@@ -110,13 +110,18 @@ static int ms_add(eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int64_t w
     return EDDY_OK;
 }
 
+/* Counts saturate instead of wrapping (only a corrupt or absurd state gets near the limits). */
+static void count_add(int64_t *c, int weight) {
+    if (__builtin_add_overflow(*c, (int64_t)weight, c)) *c = weight > 0 ? INT64_MAX : INT64_MIN;
+}
+
 int eng_agg_update(const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int weight) {
     if (agg->kind == AGG_COUNT_STAR) {
-        st->count += weight;
+        count_add(&st->count, weight);
         return EDDY_OK;
     }
     if (v->kind == ENG_NULL) return EDDY_OK; /* aggregates skip NULLs */
-    st->count += weight;
+    count_add(&st->count, weight);
     if (uses_multiset(agg->kind)) return ms_add(st, a, v, weight);
     if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
         if (v->kind == ENG_INT) {
@@ -177,6 +182,7 @@ void eng_agg_encode(wr_t *w, const eng_agg_t *agg, const eng_agg_state_t *st) {
 int eng_agg_decode(rd_t *r, const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a) {
     memset(st, 0, sizeof *st);
     st->count = rd_varint64(r);
+    if (st->count < 0) return EDDY_ERR_CORRUPT; /* a stored count is never negative */
     if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
         st->isum = rd_varint64(r);
         st->fsum = rd_f64(r);
@@ -208,7 +214,7 @@ int eng_agg_decode(rd_t *r, const eng_agg_t *agg, eng_agg_state_t *st, arena_t *
 }
 
 int eng_agg_merge(const eng_agg_t *agg, eng_agg_state_t *dst, const eng_agg_state_t *src, arena_t *a) {
-    dst->count += src->count;
+    if (__builtin_add_overflow(dst->count, src->count, &dst->count)) dst->count = INT64_MAX;
     if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
         if (__builtin_add_overflow(dst->isum, src->isum, &dst->isum)) dst->overflow = true;
         dst->overflow |= src->overflow;

@@ -16,8 +16,10 @@ int eng_val_sql_cmp(const eng_val_t *a, const eng_val_t *b, bool *comparable) {
     }
     /* A timestamp compares with a date as the date's midnight. */
     if ((a->kind == ENG_TIMESTAMP && b->kind == ENG_DATE) || (a->kind == ENG_DATE && b->kind == ENG_TIMESTAMP)) {
-        int64_t x = a->kind == ENG_DATE ? a->i * 86400000 : a->i;
-        int64_t y = b->kind == ENG_DATE ? b->i * 86400000 : b->i;
+        /* Compared as milliseconds; dates beyond the representable range saturate. */
+        int64_t x = a->i, y = b->i;
+        if (a->kind == ENG_DATE && __builtin_mul_overflow(a->i, 86400000, &x)) x = a->i < 0 ? INT64_MIN : INT64_MAX;
+        if (b->kind == ENG_DATE && __builtin_mul_overflow(b->i, 86400000, &y)) y = b->i < 0 ? INT64_MIN : INT64_MAX;
         return x < y ? -1 : x > y;
     }
     if (a->kind != b->kind) {

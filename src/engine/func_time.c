@@ -7,12 +7,15 @@
 
 #include "engine/engine_func.h"
 
+/* Years beyond +-9999 are out of the calendar functions' range: such values give NULL. */
+#define TS_LIMIT_MS 253402300799999LL
+
 static bool to_ms(const eng_val_t *v, int64_t *ms) {
-    if (v->kind == ENG_TIMESTAMP) { *ms = v->i; return true; }
-    if (v->kind == ENG_DATE) { *ms = v->i * 86400000; return true; }
-    if (v->kind == ENG_INT) { *ms = v->i; return true; }
-    if (v->kind == ENG_TEXT) return time_parse_iso8601(v->s, v->len, ms) == EDDY_OK;
-    return false;
+    bool ok = false;
+    if (v->kind == ENG_TIMESTAMP || v->kind == ENG_INT) *ms = v->i, ok = true;
+    else if (v->kind == ENG_DATE) ok = !__builtin_mul_overflow(v->i, 86400000, ms);
+    else if (v->kind == ENG_TEXT) ok = time_parse_iso8601(v->s, v->len, ms) == EDDY_OK;
+    return ok && *ms <= TS_LIMIT_MS && *ms >= -TS_LIMIT_MS;
 }
 
 static int64_t floor_div(int64_t a, int64_t b) {
@@ -196,7 +199,9 @@ static int f_date_add(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
     (void)r; (void)n;
     int64_t ms;
     if (!to_ms(&a[0], &ms)) return EDDY_OK;
-    *o = (eng_val_t){.kind = ENG_DATE, .i = floor_div(ms, 86400000) + a[1].i};
+    int64_t d;
+    if (__builtin_add_overflow(floor_div(ms, 86400000), a[1].i, &d)) return EDDY_OK;
+    *o = (eng_val_t){.kind = ENG_DATE, .i = d};
     return EDDY_OK;
 }
 

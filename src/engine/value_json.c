@@ -324,8 +324,17 @@ static void write_date(wr_t *w, int64_t days) {
     wr_fmt(w, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
+/* Timestamps and dates beyond year +-9999 have no ISO-8601 form here: they print as numbers. */
+#define TS_LIMIT_MS 253402300799999LL
+#define DATE_LIMIT_DAYS 2932896LL
+
 static void write_plain(wr_t *w, const eng_val_t *v, bool quoted) {
     char buf[40];
+    if ((v->kind == ENG_TIMESTAMP && (v->i > TS_LIMIT_MS || v->i < -TS_LIMIT_MS)) ||
+        (v->kind == ENG_DATE && (v->i > DATE_LIMIT_DAYS || v->i < -DATE_LIMIT_DAYS))) {
+        json_write_i64(w, v->i);
+        return;
+    }
     switch (v->kind) {
     case ENG_TIMESTAMP: {
         size_t n = time_format_iso8601(v->i, buf, sizeof buf);
@@ -517,7 +526,9 @@ int eng_val_cast(arena_t *a, const eng_val_t *v, eng_type_t t, eng_val_t *out) {
     case ENG_TIMESTAMP: {
         int64_t ms;
         if (in.kind == ENG_INT) ms = in.i;
-        else if (in.kind == ENG_DATE) ms = in.i * 86400000;
+        else if (in.kind == ENG_DATE) {
+            if (__builtin_mul_overflow(in.i, 86400000, &ms)) return EDDY_ERR_INVALID;
+        }
         else if (in.kind == ENG_TEXT) {
             if (parse_i64(in.s, in.len, &ms) != EDDY_OK && time_parse_iso8601(in.s, in.len, &ms) != EDDY_OK)
                 return EDDY_ERR_INVALID;
