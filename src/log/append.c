@@ -237,6 +237,8 @@ int log_append(log_partition_t *p, uint8_t *buf, size_t len, log_append_cb cb, v
     }
     seg->size += (int64_t)len;
     seg->next_offset = next;
+    atomic_fetch_add_explicit(&p->log->stats.records, (uint64_t)count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->log->stats.bytes, len, memory_order_relaxed);
     seg->dirty = true;
     p->leo = next;
     for (size_t i = 0; i < st.n; i++) {
@@ -275,6 +277,8 @@ int log_append(log_partition_t *p, uint8_t *buf, size_t len, log_append_cb cb, v
 unlock:
     pthread_mutex_unlock(&p->lock);
 out:
+    if (rc != EDDY_OK) atomic_fetch_add_explicit(&p->log->stats.rejected, 1, memory_order_relaxed);
+    else atomic_fetch_add_explicit(&p->log->stats.appends, 1, memory_order_relaxed);
     if (hs != stack_hs) eddy_free(hs);
     if (st.v != st.stack) eddy_free(st.v);
     return rc;

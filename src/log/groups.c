@@ -317,6 +317,7 @@ void log_groups_sync(log_t *log) {
     gs->dirty = false;
     pthread_mutex_unlock(&gs->lock);
     int status = EDDY_OK;
+    if (dirty && fd >= 0) atomic_fetch_add_explicit(&log->stats.fsyncs, 1, memory_order_relaxed);
     if (dirty && fd >= 0 && fdatasync(fd) != 0) {
         elog_error("log", "fsync of %s failed: %s; group storage is offline", gs->path, strerror(errno));
         status = EDDY_ERR_IO;
@@ -325,8 +326,10 @@ void log_groups_sync(log_t *log) {
         pthread_mutex_unlock(&gs->lock);
         atomic_store(&log->io_failed, true);
     }
-    pthread_mutex_unlock(&gs->fsync_lock);
+    /* The callbacks run before fsync_lock is released, so that a flush waiting on it returns
+     * only after every earlier write was acknowledged. */
     for (size_t i = 0; i < n; i++) taken[i].cb(taken[i].arg, status);
+    pthread_mutex_unlock(&gs->fsync_lock);
     eddy_free(taken);
 }
 

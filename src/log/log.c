@@ -22,6 +22,7 @@ void log_options_init(log_options_t *o) {
     o->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
     o->producer_id_expiration_ms = 24LL * 3600 * 1000;
     o->background = true;
+    o->sync_threads = 4;
 }
 
 int log_options_parse_fsync(log_options_t *o, const char *text, char *errstr, size_t errlen) {
@@ -47,12 +48,14 @@ int log_options_parse_fsync(log_options_t *o, const char *text, char *errstr, si
                     "--fsync takes group, interval:MS (1 to 3600000) or none, not '%s'", text);
 }
 
-/* ---- the sync thread ---- */
+/* ---- the sync workers ---- */
 
 void log_sync_enqueue(log_t *log, log_partition_t *p) {
     pthread_mutex_lock(&log->sync_lock);
-    p->sync_next = log->dirty;
-    log->dirty = p;
+    p->sync_next = NULL;
+    if (log->dirty_tail) log->dirty_tail->sync_next = p;
+    else log->dirty = p;
+    log->dirty_tail = p;
     if (log->opts.fsync_mode == LOG_FSYNC_GROUP) pthread_cond_signal(&log->sync_cond);
     pthread_mutex_unlock(&log->sync_lock);
 }
@@ -64,6 +67,15 @@ void log_sync_enqueue_groups(log_t *log) {
     pthread_mutex_unlock(&log->sync_lock);
 }
 
+static log_partition_t *dirty_pop(log_t *log) {
+    log_partition_t *p = log->dirty;
+    if (p) {
+        log->dirty = p->sync_next;
+        if (!log->dirty) log->dirty_tail = NULL;
+    }
+    return p;
+}
+
 static void add_ms(struct timespec *ts, int64_t ms) {
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (ms % 1000) * 1000000;
@@ -73,63 +85,69 @@ static void add_ms(struct timespec *ts, int64_t ms) {
     }
 }
 
+/* Group mode: each worker takes one dirty partition at a time, so fsyncs of different
+ * partitions run in parallel and each partition has one in flight; appends that arrive during
+ * it share the next (group commit). Interval mode: one worker syncs everything dirty every
+ * fsync_interval_ms. None mode: no worker. */
 static void *sync_main(void *arg) {
     log_t *log = arg;
-    pthread_mutex_lock(&log->sync_lock);
+    bool interval = log->opts.fsync_mode == LOG_FSYNC_INTERVAL;
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     add_ms(&deadline, log->opts.fsync_interval_ms);
-    for (;;) {
-        bool flush = log->flush_requested != log->flush_done;
-        bool work = log->dirty || log->groups_dirty;
-        if (log->stopping && !flush) break;
-        bool go = flush;
-        if (!go && work && log->opts.fsync_mode == LOG_FSYNC_GROUP) go = true;
-        if (!go && log->opts.fsync_mode == LOG_FSYNC_INTERVAL) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            if (now.tv_sec > deadline.tv_sec ||
-                (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) {
-                go = true;
-                deadline = now;
-                add_ms(&deadline, log->opts.fsync_interval_ms);
+    pthread_mutex_lock(&log->sync_lock);
+    while (!log->stopping) {
+        if (interval) {
+            if (pthread_cond_timedwait(&log->sync_cond, &log->sync_lock, &deadline) != ETIMEDOUT) continue;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            add_ms(&deadline, log->opts.fsync_interval_ms);
+            log_partition_t *list = log->dirty;
+            bool groups = log->groups_dirty;
+            log->dirty = log->dirty_tail = NULL;
+            log->groups_dirty = false;
+            pthread_mutex_unlock(&log->sync_lock);
+            while (list) {
+                log_partition_t *p = list;
+                list = p->sync_next;
+                log_partition_sync(p, true, false);
+                log_partition_release(p);
             }
-        }
-        if (!go) {
-            if (log->opts.fsync_mode == LOG_FSYNC_INTERVAL)
-                pthread_cond_timedwait(&log->sync_cond, &log->sync_lock, &deadline);
-            else
-                pthread_cond_wait(&log->sync_cond, &log->sync_lock);
+            if (groups) log_groups_sync(log);
+            pthread_mutex_lock(&log->sync_lock);
             continue;
         }
-        uint64_t gen = log->flush_requested;
-        log_partition_t *list = log->dirty;
-        bool groups = log->groups_dirty;
-        log->dirty = NULL;
-        log->groups_dirty = false;
-        pthread_mutex_unlock(&log->sync_lock);
-        while (list) {
-            log_partition_t *p = list;
-            list = p->sync_next;
-            log_partition_sync(p);
-            log_partition_release(p);
+        if (log->groups_dirty) {
+            log->groups_dirty = false;
+            pthread_mutex_unlock(&log->sync_lock);
+            log_groups_sync(log);
+            pthread_mutex_lock(&log->sync_lock);
+            continue;
         }
-        if (groups) log_groups_sync(log);
+        log_partition_t *p = dirty_pop(log);
+        if (!p) {
+            pthread_cond_wait(&log->sync_cond, &log->sync_lock);
+            continue;
+        }
+        pthread_mutex_unlock(&log->sync_lock);
+        log_partition_sync(p, true, false);
+        log_partition_release(p);
         pthread_mutex_lock(&log->sync_lock);
-        if (gen > log->flush_done) log->flush_done = gen;
-        pthread_cond_broadcast(&log->flush_cond);
     }
     pthread_mutex_unlock(&log->sync_lock);
     return NULL;
 }
 
 int log_flush(log_t *log) {
-    pthread_mutex_lock(&log->sync_lock);
-    uint64_t gen = ++log->flush_requested;
-    pthread_cond_signal(&log->sync_cond);
-    while (log->flush_done < gen) pthread_cond_wait(&log->flush_cond, &log->sync_lock);
-    pthread_mutex_unlock(&log->sync_lock);
-    return EDDY_OK;
+    size_t n = 0;
+    log_partition_t **parts = log_partitions_all(log, &n);
+    if (!parts) return EDDY_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        log_partition_sync(parts[i], false, true);
+        log_partition_release(parts[i]);
+    }
+    eddy_free(parts);
+    log_groups_sync(log);
+    return atomic_load(&log->io_failed) ? EDDY_ERR_IO : EDDY_OK;
 }
 
 /* ---- the maintenance thread ---- */
@@ -141,8 +159,19 @@ void log_maint_wake(log_t *log) {
     pthread_mutex_unlock(&log->maint_lock);
 }
 
+void log_stats_get(log_t *log, log_stats_t *out) {
+    out->appends = atomic_load_explicit(&log->stats.appends, memory_order_relaxed);
+    out->records = atomic_load_explicit(&log->stats.records, memory_order_relaxed);
+    out->bytes = atomic_load_explicit(&log->stats.bytes, memory_order_relaxed);
+    out->fsyncs = atomic_load_explicit(&log->stats.fsyncs, memory_order_relaxed);
+    out->sync_rounds = atomic_load_explicit(&log->stats.sync_rounds, memory_order_relaxed);
+    out->rejected = atomic_load_explicit(&log->stats.rejected, memory_order_relaxed);
+    out->segments_deleted = atomic_load_explicit(&log->stats.segments_deleted, memory_order_relaxed);
+}
+
 int log_maintain(log_t *log, int64_t now_ms) {
     int deleted = log_topics_maintain(log, now_ms);
+    atomic_fetch_add_explicit(&log->stats.segments_deleted, (uint64_t)deleted, memory_order_relaxed);
     log_groups_maintain(log, now_ms);
     return deleted;
 }
@@ -232,7 +261,6 @@ int log_open(const char *dir, const log_options_t *opts, log_t **out, log_err_t 
     log_map_init(&log->topics);
     pthread_mutex_init(&log->sync_lock, NULL);
     pthread_cond_init(&log->sync_cond, NULL);
-    pthread_cond_init(&log->flush_cond, NULL);
     pthread_mutex_init(&log->maint_lock, NULL);
     pthread_cond_init(&log->maint_cond, NULL);
     pthread_mutex_init(&log->pid_lock, NULL);
@@ -263,11 +291,18 @@ int log_open(const char *dir, const log_options_t *opts, log_t **out, log_err_t 
     }
     elog_info("log", "opened %s (%zu topics%s) in %.1f ms", dir, log->topics.count,
               clean ? "" : ", recovered after an unclean shutdown", (double)(time_mono_ns() - t0) / 1e6);
-    if (pthread_create(&log->sync_thread, NULL, sync_main, log) != 0) {
-        rc = log_fail(err, EDDY_ERR_NOMEM, LOG_ERR_NOMEM, "cannot start the sync thread");
-        goto fail;
+    int workers = log->opts.fsync_mode == LOG_FSYNC_GROUP   ? log->opts.sync_threads
+                  : log->opts.fsync_mode == LOG_FSYNC_INTERVAL ? 1
+                                                               : 0;
+    if (workers < 1 && log->opts.fsync_mode == LOG_FSYNC_GROUP) workers = 1;
+    if (workers > LOG_SYNC_THREADS_MAX) workers = LOG_SYNC_THREADS_MAX;
+    for (; log->nsync_threads < workers; log->nsync_threads++) {
+        if (pthread_create(&log->sync_threads[log->nsync_threads], NULL, sync_main, log) != 0) {
+            rc = log_fail(err, EDDY_ERR_NOMEM, LOG_ERR_NOMEM, "cannot start the sync threads");
+            goto fail;
+        }
     }
-    log->sync_started = true;
+    log->opened = true;
     if (log->opts.background) {
         if (pthread_create(&log->maint_thread, NULL, maint_main, log) != 0) {
             rc = log_fail(err, EDDY_ERR_NOMEM, LOG_ERR_NOMEM, "cannot start the maintenance thread");
@@ -291,21 +326,15 @@ void log_close(log_t *log) {
         pthread_mutex_unlock(&log->maint_lock);
         pthread_join(log->maint_thread, NULL);
     }
-    bool opened = log->sync_started;
-    if (log->sync_started) {
-        log_flush(log);
-        pthread_mutex_lock(&log->sync_lock);
-        log->stopping = true;
-        pthread_cond_signal(&log->sync_cond);
-        pthread_mutex_unlock(&log->sync_lock);
-        pthread_join(log->sync_thread, NULL);
-    }
-    /* Partitions left on the dirty list (none after the flush, unless the thread never ran). */
-    while (log->dirty) {
-        log_partition_t *p = log->dirty;
-        log->dirty = p->sync_next;
-        log_partition_release(p);
-    }
+    bool opened = log->opened;
+    pthread_mutex_lock(&log->sync_lock);
+    log->stopping = true;
+    pthread_cond_broadcast(&log->sync_cond);
+    pthread_mutex_unlock(&log->sync_lock);
+    for (int i = 0; i < log->nsync_threads; i++) pthread_join(log->sync_threads[i], NULL);
+    /* Everything still queued is made durable here, on this thread. */
+    if (opened) log_flush(log);
+    for (log_partition_t *p; (p = dirty_pop(log));) log_partition_release(p);
     log_topics_close(log);
     log_groups_close(log);
     if (opened && !atomic_load(&log->io_failed)) {
@@ -322,7 +351,6 @@ void log_close(log_t *log) {
     pthread_rwlock_destroy(&log->topics_lock);
     pthread_mutex_destroy(&log->sync_lock);
     pthread_cond_destroy(&log->sync_cond);
-    pthread_cond_destroy(&log->flush_cond);
     pthread_mutex_destroy(&log->maint_lock);
     pthread_cond_destroy(&log->maint_cond);
     pthread_mutex_destroy(&log->pid_lock);

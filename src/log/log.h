@@ -97,6 +97,8 @@ typedef struct {
     int64_t producer_id_expiration_ms;   /* producer.id.expiration.ms (default 1 day) */
     bool background;                     /* run the maintenance thread (default true; tests may
                                             call log_maintain themselves instead) */
+    int32_t sync_threads;                /* group mode: fsyncs of different partitions run in
+                                            parallel on this many threads (default 4, max 16) */
 } log_options_t;
 
 /* Sets every option to its default. */
@@ -117,9 +119,22 @@ int log_open(const char *dir, const log_options_t *opts, log_t **out, log_err_t 
  * clean-shutdown marker, and frees the log. Every partition handle must have been released. */
 void log_close(log_t *log);
 
-/* Makes everything appended so far durable now and waits for it (the sync thread does the
- * fsyncs; in interval/none mode this forces one round). Not for event-loop threads. */
+/* Makes everything appended so far (and group writes) durable now and waits for it, in every
+ * fsync mode: the caller's thread does the fsyncs. Not for event-loop threads. */
 int log_flush(log_t *log);
+
+/* Counters since open (for /metrics and benchmarks); read without stopping anything. */
+typedef struct {
+    uint64_t appends;          /* accepted log_append calls (duplicates included) */
+    uint64_t records;          /* records appended */
+    uint64_t bytes;            /* batch bytes written to segments */
+    uint64_t fsyncs;           /* fdatasync calls on segments and the groups file */
+    uint64_t sync_rounds;      /* group-commit rounds of the sync thread */
+    uint64_t rejected;         /* appends refused (validation, idempotence, size) */
+    uint64_t segments_deleted; /* by retention */
+} log_stats_t;
+
+void log_stats_get(log_t *log, log_stats_t *out);
 
 /* Runs one maintenance pass now: time-based rolls, retention (time and size), expiry of group
  * offsets and idle producer ids, groups-file compaction, deferred file deletions. The

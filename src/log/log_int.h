@@ -16,9 +16,12 @@
 
 /* Paths are built with snprintf into fixed buffers; a path that does not fit fails to open,
  * which is reported. GCC's truncation warning cannot see that and would flag each call. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define LOG_PATH_MAX 4096
+#define LOG_SYNC_THREADS_MAX 16
 
 /* ---- errors ---- */
 
@@ -246,7 +249,10 @@ struct log_partition {
 
     log_producers_t producers;
 
-    bool queued;                /* in the sync thread's dirty list */
+    bool queued;                /* in the sync workers' dirty queue */
+    bool syncing;               /* an fsync of this partition is in flight */
+    bool again;                 /* more was queued during that fsync: sync once more */
+    pthread_cond_t sync_cond;   /* syncing went false */
     bool closed;                /* topic deleted or log closing */
     bool failed;                /* an fsync failed: offline for appends */
     struct log_partition *sync_next;
@@ -273,9 +279,14 @@ void log_partition_keep(log_partition_t *p);
 void log_partition_shutdown(log_partition_t *p, int status);
 /* Clean close: index files and producer snapshot of the active segment. */
 void log_partition_close_files(log_partition_t *p);
-/* The sync thread's work for one partition: fsync dirty segments, advance the high watermark,
- * complete appends and fire watches. */
-void log_partition_sync(log_partition_t *p);
+/* A sync worker's work for one partition: fsync dirty segments, advance the high watermark,
+ * complete appends and fire watches. One fsync per partition is in flight at a time: called
+ * while one is (from_queue), it asks that one to go once more and returns; wait (flushes)
+ * waits for it and then syncs. */
+void log_partition_sync(log_partition_t *p, bool from_queue, bool wait);
+/* Every partition currently open, each with a reference (release them), as an eddy_malloc'd
+ * array. */
+log_partition_t **log_partitions_all(log_t *log, size_t *n);
 /* Fires queued watches (caller holds no lock). */
 void log_partition_fire_watches(log_partition_t *p);
 /* Maintenance: retention, pending index files. Returns segments deleted. */
@@ -317,15 +328,14 @@ struct log {
     log_map_t topics;           /* name -> log_topic_t * */
 
     pthread_mutex_t sync_lock;
-    pthread_cond_t sync_cond;   /* work for the sync thread */
-    pthread_cond_t flush_cond;  /* a flush round finished */
-    log_partition_t *dirty;     /* partitions with unsynced writes (each holds a ref) */
+    pthread_cond_t sync_cond;   /* work for the sync workers */
+    log_partition_t *dirty, *dirty_tail; /* FIFO of partitions with unsynced writes (refs) */
     bool groups_dirty;
-    uint64_t flush_requested, flush_done;
     bool stopping;
     atomic_bool io_failed;      /* an fsync failed: no clean-shutdown marker at close */
-    pthread_t sync_thread;
-    bool sync_started;
+    pthread_t sync_threads[LOG_SYNC_THREADS_MAX];
+    int nsync_threads;
+    bool opened;                /* fully opened: close flushes and writes the marker */
 
     pthread_mutex_t maint_lock;
     pthread_cond_t maint_cond;
@@ -338,6 +348,9 @@ struct log {
 
     atomic_uint_fast64_t next_watch_id;
     log_groups_t groups;
+    struct {
+        atomic_uint_fast64_t appends, records, bytes, fsyncs, sync_rounds, rejected, segments_deleted;
+    } stats;
 };
 
 /* Queues p for the sync thread (group and interval modes). */

@@ -25,6 +25,7 @@ static void partition_free(log_partition_t *p) {
     log_producers_free(&p->producers);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->watch_cond);
+    pthread_cond_destroy(&p->sync_cond);
     if (p->topic) log_topic_release(p->topic);
     eddy_free(p);
 }
@@ -139,13 +140,24 @@ static int list_dir(const char *dir, i64s_t *logs, i64s_t *snaps) {
     return rc;
 }
 
-/* Sealed segment after a clean run: check the index files cheaply (sizes, last time entry) and
- * leave loading them for the first lookup. */
-static bool index_files_usable(log_segment_t *s) {
+/* The last entry of a segment's index file (rel offset and position), or false when the index
+ * or time index file is missing or not a whole number of entries. Also reads the segment's max
+ * timestamp from the time index's last entry. */
+static bool index_files_peek(log_segment_t *s, log_oidx_t *last) {
     char file[LOG_PATH_MAX + 16];
     struct stat so, st;
     snprintf(file, sizeof file, "%s.index", s->path);
     if (stat(file, &so) != 0 || so.st_size % 8) return false;
+    *last = (log_oidx_t){0, 0};
+    if (so.st_size >= 8) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        uint8_t e[8];
+        bool ok = fd >= 0 && pread(fd, e, 8, so.st_size - 8) == 8;
+        if (fd >= 0) close(fd);
+        if (!ok) return false;
+        *last = (log_oidx_t){load_u32(e), load_u32(e + 4)};
+        if ((int64_t)last->pos >= s->size) return false;
+    }
     snprintf(file, sizeof file, "%s.timeindex", s->path);
     if (stat(file, &st) != 0 || st.st_size % 12) return false;
     if (st.st_size >= 12) {
@@ -158,6 +170,26 @@ static bool index_files_usable(log_segment_t *s) {
         s->max_ts_offset = s->base + load_u32(e + 8);
     }
     return true;
+}
+
+/* A sealed segment after an unclean stop: its index files were written after it was fsynced,
+ * unless they are stale (left from an earlier clean stop while it was still active, and more
+ * was appended since). Checks the bytes after the last index entry: they must be whole, valid
+ * batches ending exactly at the end of the file, all within the indexed batch's neighbourhood;
+ * anything else sends the segment to a full scan. */
+static bool sealed_tail_ok(log_segment_t *s, log_oidx_t last, int64_t interval) {
+    log_batch_header_t h;
+    int64_t pos = last.pos;
+    if (last.pos && log_segment_header_at(s, pos, s->size, &h) != EDDY_OK) return false;
+    s->next_offset = last.pos ? h.base_offset : s->base;
+    int64_t end;
+    char why[160];
+    int64_t max_ts = s->max_ts, max_off = s->max_ts_offset;
+    if (log_segment_scan(s, pos, true, false, interval, NULL, NULL, &end, why, sizeof why) != EDDY_OK) return false;
+    bool fresh = end == s->size && end - pos <= 2 * interval + (1 << 20) && s->max_ts <= max_ts;
+    s->max_ts = max_ts;
+    s->max_ts_offset = max_off;
+    return fresh;
 }
 
 static int truncate_segment(log_partition_t *p, log_segment_t *s, int64_t valid_end, const char *why) {
@@ -210,7 +242,8 @@ static int recover(log_partition_t *p, bool clean, log_err_t *err) {
         s->next_offset = s->base;
         int64_t valid_end = s->size;
         bool scanned = false;
-        if (!active && index_files_usable(s)) {
+        log_oidx_t last;
+        if (!active && index_files_peek(s, &last) && (clean || sealed_tail_ok(s, last, interval))) {
             s->sealed = true;
             s->next_offset = p->segs[i + 1]->base;
         } else if (active && clean && (rc = recover_tail(s, interval, &valid_end, why, sizeof why)) != 1) {
@@ -243,12 +276,14 @@ static int recover(log_partition_t *p, bool clean, log_err_t *err) {
             }
         }
         s->readable = s->size;
+        /* After an unclean stop, recovered bytes may sit only in the page cache: make them
+         * durable before they become readable (cheap when they already are). */
+        if (!clean && fdatasync(s->fd) != 0)
+            return log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "fdatasync %s.log: %s", s->path, strerror(errno));
         if (active) {
             s->sealed = false;
             s->index_pending = false;
             s->created_ms = time_now_ms();
-            if (!clean && fdatasync(s->fd) != 0) /* recovered bytes may sit only in the page cache */
-                return log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "fdatasync %s.log: %s", s->path, strerror(errno));
         }
     }
     return EDDY_OK;
@@ -319,6 +354,7 @@ int log_partition_load(log_t *log, log_topic_t *t, int32_t index, bool create, b
     atomic_init(&p->refs, 1);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->watch_cond, NULL);
+    pthread_cond_init(&p->sync_cond, NULL);
     p->log = log;
     p->topic = t;
     atomic_fetch_add(&t->refs, 1);
@@ -408,59 +444,72 @@ static void run_completions(log_completion_t *c, size_t n, int status, int64_t l
     eddy_free(c);
 }
 
-void log_partition_sync(log_partition_t *p) {
-    log_segment_t *segs[8];
-    int64_t sizes[8];
-    size_t nsegs = 0;
+void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
     pthread_mutex_lock(&p->lock);
-    p->queued = false;
-    if (p->closed || p->failed) {
+    if (from_queue) p->queued = false;
+    if (p->syncing && !wait) {
+        p->again = true; /* the fsync in flight goes once more when it is done */
         pthread_mutex_unlock(&p->lock);
         return;
     }
-    int64_t target = p->leo;
-    bool new_file = false;
-    for (size_t i = p->nsegs; i-- > 0 && nsegs < EDDY_ARRAY_LEN(segs);) {
-        log_segment_t *s = p->segs[i];
-        if (!s->dirty) continue;
-        s->dirty = false;
-        new_file |= s->new_file;
-        s->new_file = false;
-        log_segment_keep(s);
-        sizes[nsegs] = s->size;
-        segs[nsegs++] = s;
-    }
-    pthread_mutex_unlock(&p->lock);
+    while (p->syncing) pthread_cond_wait(&p->sync_cond, &p->lock);
+    p->syncing = true;
+    do {
+        p->again = false;
+        if (p->closed || p->failed) break;
+        log_segment_t *segs[8];
+        int64_t sizes[8];
+        size_t nsegs = 0;
+        int64_t target = p->leo;
+        bool new_file = false;
+        for (size_t i = p->nsegs; i-- > 0 && nsegs < EDDY_ARRAY_LEN(segs);) {
+            log_segment_t *s = p->segs[i];
+            if (!s->dirty) continue;
+            s->dirty = false;
+            new_file |= s->new_file;
+            s->new_file = false;
+            log_segment_keep(s);
+            sizes[nsegs] = s->size;
+            segs[nsegs++] = s;
+        }
+        pthread_mutex_unlock(&p->lock);
 
-    int err = 0;
-    for (size_t i = 0; i < nsegs && !err; i++)
-        if (fdatasync(segs[i]->fd) != 0) err = errno;
-    if (!err && new_file && log_fsync_dir(p->dir) != EDDY_OK) err = errno ? errno : EIO;
+        int err = 0;
+        for (size_t i = 0; i < nsegs && !err; i++)
+            if (fdatasync(segs[i]->fd) != 0) err = errno;
+        atomic_fetch_add_explicit(&p->log->stats.fsyncs, nsegs, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->log->stats.sync_rounds, 1, memory_order_relaxed);
+        if (!err && new_file && log_fsync_dir(p->dir) != EDDY_OK) err = errno ? errno : EIO;
 
-    pthread_mutex_lock(&p->lock);
-    size_t nc = 0;
-    log_completion_t *done;
-    if (err) {
-        /* After a failed fsync the page cache state is unknown: take the partition offline for
-         * appends (PostgreSQL's lesson) and fail everything pending. */
-        elog_error("log", "%s-%d: fsync failed: %s; partition is offline for appends",
-                   p->topic->name, p->index, strerror(err));
-        p->failed = true;
-        atomic_store(&p->log->io_failed, true);
-        done = take_completions(p, true, &nc);
-    } else {
-        for (size_t i = 0; i < nsegs; i++)
-            if (segs[i]->readable < sizes[i]) segs[i]->readable = sizes[i];
-        if (target > p->hw) p->hw = target;
-        done = take_completions(p, false, &nc);
-        log_partition_ready_watches(p);
-    }
-    int64_t log_start = p->log_start;
-    bool fire = p->firing != NULL;
+        pthread_mutex_lock(&p->lock);
+        size_t nc = 0;
+        log_completion_t *done;
+        if (err) {
+            /* After a failed fsync the page cache state is unknown: take the partition offline
+             * for appends (PostgreSQL's lesson) and fail everything pending. */
+            elog_error("log", "%s-%d: fsync failed: %s; partition is offline for appends",
+                       p->topic->name, p->index, strerror(err));
+            p->failed = true;
+            atomic_store(&p->log->io_failed, true);
+            done = take_completions(p, true, &nc);
+        } else {
+            for (size_t i = 0; i < nsegs; i++)
+                if (segs[i]->readable < sizes[i]) segs[i]->readable = sizes[i];
+            if (target > p->hw) p->hw = target;
+            done = take_completions(p, false, &nc);
+            log_partition_ready_watches(p);
+        }
+        int64_t log_start = p->log_start;
+        bool fire = p->firing != NULL;
+        pthread_mutex_unlock(&p->lock);
+        for (size_t i = 0; i < nsegs; i++) log_segment_release(segs[i]);
+        run_completions(done, nc, err ? EDDY_ERR_IO : EDDY_OK, log_start);
+        if (fire) log_partition_fire_watches(p);
+        pthread_mutex_lock(&p->lock);
+    } while (p->again);
+    p->syncing = false;
+    pthread_cond_broadcast(&p->sync_cond);
     pthread_mutex_unlock(&p->lock);
-    for (size_t i = 0; i < nsegs; i++) log_segment_release(segs[i]);
-    run_completions(done, nc, err ? EDDY_ERR_IO : EDDY_OK, log_start);
-    if (fire) log_partition_fire_watches(p);
 }
 
 /* ---- watches ---- */

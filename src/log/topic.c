@@ -499,7 +499,7 @@ int log_partition_open(log_t *log, const char *topic, int32_t partition, int fla
 
 /* ---- maintenance ---- */
 
-int log_topics_maintain(log_t *log, int64_t now_ms) {
+log_partition_t **log_partitions_all(log_t *log, size_t *count) {
     pthread_rwlock_rdlock(&log->topics_lock);
     size_t n = 0, cap = 0;
     const char *k;
@@ -514,6 +514,13 @@ int log_topics_maintain(log_t *log, int64_t now_ms) {
         }
     }
     pthread_rwlock_unlock(&log->topics_lock);
+    *count = n;
+    return parts;
+}
+
+int log_topics_maintain(log_t *log, int64_t now_ms) {
+    size_t n = 0;
+    log_partition_t **parts = log_partitions_all(log, &n);
     int deleted = 0;
     for (size_t i = 0; i < n; i++) {
         deleted += log_partition_maintain(parts[i], now_ms);
