@@ -9,14 +9,46 @@ cd "$(dirname "$0")/.."
 make --no-print-directory build/bench/log_bench >/dev/null
 bin=build/bench/log_bench
 secs="${LOG_BENCH_SECONDS:-10}"
-base="${LOG_BENCH_DIR:-$(mktemp -d /var/tmp/eddy-log-bench.XXXXXX)}"
+base="${LOG_BENCH_DIR:-$(mktemp -d /var/tmp/eddy-log-bench.# The disk's sequential write bandwidth, durable (as the log's group commit is): the better of
+# two runs, since the disk is shared with other work.
+dd_mbs=0
+for i in 1 2; do
+  out=$(dd if=/dev/zero of="$base/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -n 1)
+  rm -f "$base/dd.bin"
+  v=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($(i+1) ~ /^[MG]B\/s$/) { v = $i; if ($(i+1) == "GB/s") v *= 1000; print v } }')
+  dd_mbs=$(echo "if ($v > $dd_mbs) $v else $dd_mbs" | bc -l)
+done
+echo "disk: dd if=/dev/zero bs=1M count=1024 conv=fdatasync (best of 2): $dd_mbs MB/s"# The disk's sequential write bandwidth, durable (as the log's group commit is): the better of
+# two runs, since the disk is shared with other work.
+dd_mbs=0
+for i in 1 2; do
+  out=$(dd if=/dev/zero of="$base/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -n 1)
+  rm -f "$base/dd.bin"
+  v=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($(i+1) ~ /^[MG]B\/s$/) { v = $i; if ($(i+1) == "GB/s") v *= 1000; print v } }')
+  dd_mbs=$(echo "if ($v > $dd_mbs) $v else $dd_mbs" | bc -l)
+done
+echo "disk: dd if=/dev/zero bs=1M count=1024 conv=fdatasync (best of 2): $dd_mbs MB/s"# The disk's sequential write bandwidth, durable (as the log's group commit is): the better of
+# two runs, since the disk is shared with other work.
+dd_mbs=0
+for i in 1 2; do
+  out=$(dd if=/dev/zero of="$base/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -n 1)
+  rm -f "$base/dd.bin"
+  v=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($(i+1) ~ /^[MG]B\/s$/) { v = $i; if ($(i+1) == "GB/s") v *= 1000; print v } }')
+  dd_mbs=$(echo "if ($v > $dd_mbs) $v else $dd_mbs" | bc -l)
+done
+echo "disk: dd if=/dev/zero bs=1M count=1024 conv=fdatasync (best of 2): $dd_mbs MB/s")}"
 trap 'rm -rf "$base"' EXIT
 
-# The disk's sequential write bandwidth, durable (as the log's group commit is).
-dd_out=$(dd if=/dev/zero of="$base/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -n 1)
-rm -f "$base/dd.bin"
-dd_mbs=$(echo "$dd_out" | awk '{ for (i = 1; i < NF; i++) if ($(i+1) ~ /^[MG]B\/s$/) { v = $i; if ($(i+1) == "GB/s") v *= 1000; print v } }')
-echo "disk: dd bs=1M count=1024 conv=fdatasync: $dd_mbs MB/s"
+# The disk's sequential write bandwidth, durable (as the log's group commit is): the better of
+# two runs, since the disk is shared with other work.
+dd_mbs=0
+for i in 1 2; do
+  out=$(dd if=/dev/zero of="$base/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -n 1)
+  rm -f "$base/dd.bin"
+  v=$(echo "$out" | awk '{ for (i = 1; i < NF; i++) if ($(i+1) ~ /^[MG]B\/s$/) { v = $i; if ($(i+1) == "GB/s") v *= 1000; print v } }')
+  dd_mbs=$(echo "if ($v > $dd_mbs) $v else $dd_mbs" | bc -l)
+done
+echo "disk: dd if=/dev/zero bs=1M count=1024 conv=fdatasync (best of 2): $dd_mbs MB/s"
 
 run() { # label, log_bench flags...
   local label="$1"; shift

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,6 +221,21 @@ static int pid_file_read(log_t *log, int64_t *value) {
     return *value >= 0 ? EDDY_OK : EDDY_ERR_CORRUPT;
 }
 
+static int64_t max_known_producer_id(log_t *log) {
+    size_t n = 0;
+    log_partition_t **parts = log_partitions_all(log, &n);
+    int64_t max = -1;
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&parts[i]->lock);
+        for (size_t k = 0; k < parts[i]->producers.cap; k++)
+            if (parts[i]->producers.slots[k].pid - 1 > max) max = parts[i]->producers.slots[k].pid - 1;
+        pthread_mutex_unlock(&parts[i]->lock);
+        log_partition_release(parts[i]);
+    }
+    eddy_free(parts);
+    return max;
+}
+
 int log_producer_id_alloc(log_t *log, int64_t *producer_id, log_err_t *err) {
     pthread_mutex_lock(&log->pid_lock);
     if (log->pid_next >= log->pid_block_end) {
@@ -267,6 +283,13 @@ int log_open(const char *dir, const log_options_t *opts, log_t **out, log_err_t 
     atomic_init(&log->next_watch_id, 0);
     log->groups.fd = -1;
     int rc;
+    /* Every segment keeps its file open (reads and sendfile need it, as in Kafka): allow as
+     * many descriptors as the hard limit does. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         rc = log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot create %s: %s", dir, strerror(errno));
         goto fail;
@@ -278,12 +301,18 @@ int log_open(const char *dir, const log_options_t *opts, log_t **out, log_err_t 
     bool fresh = access(topics, F_OK) != 0; /* nothing to recover */
     bool clean = fresh || access(marker, F_OK) == 0;
     int64_t t0 = time_mono_ns();
-    if ((rc = pid_file_read(log, &log->pid_next)) != EDDY_OK) {
-        rc = log_fail(err, rc, LOG_ERR_STORAGE, "%s/producer-ids is unreadable", dir);
+    int pid_rc = pid_file_read(log, &log->pid_next);
+    if (pid_rc == EDDY_ERR_IO) {
+        rc = log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot read %s/producer-ids: %s", dir, strerror(errno));
         goto fail;
     }
-    log->pid_block_end = log->pid_next;
     if ((rc = log_topics_load(log, clean, err)) != EDDY_OK) goto fail;
+    if (pid_rc != EDDY_OK) {
+        /* Never hand out an id twice: continue after the largest one any partition knows. */
+        log->pid_next = max_known_producer_id(log) + 1 + PID_BLOCK;
+        elog_warn("log", "%s/producer-ids is corrupt; producer ids continue from %lld", dir, (long long)log->pid_next);
+    }
+    log->pid_block_end = log->pid_next;
     if ((rc = log_groups_open(log, err)) != EDDY_OK) goto fail;
     if (clean && !fresh && (unlink(marker) != 0 || log_fsync_dir(dir) != EDDY_OK)) {
         rc = log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot remove %s: %s", marker, strerror(errno));

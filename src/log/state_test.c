@@ -135,6 +135,26 @@ TEST(producer_ids_survive_restarts) {
     log = open_log(dir);
     REQUIRE_OK(log_producer_id_alloc(log, &c, NULL));
     CHECK(c > b);
+    /* A producer far ahead of the allocator (as after a lost file) is known to a partition. */
+    log_partition_t *p;
+    REQUIRE_OK(log_partition_open(log, "ids", 0, LOG_OPEN_AUTO_CREATE, &p, NULL));
+    wr_t w;
+    wr_init(&w, 0);
+    idem_batch(&w, 5000, 0, 0, 1);
+    REQUIRE_OK(log_append_wait(p, w.buf, w.len, NULL, NULL));
+    wr_free(&w);
+    log_partition_release(p);
+    log_close(log);
+    /* A corrupt allocator file: ids continue after every id any partition knows. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/producer-ids", dir);
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f);
+    fputs("garbage garbage", f);
+    fclose(f);
+    log = open_log(dir);
+    REQUIRE_OK(log_producer_id_alloc(log, &c, NULL));
+    CHECK(c > 5000);
     log_close(log);
 }
 
