@@ -1,7 +1,9 @@
 /* Appending: validation of a Produce record set (outside the partition lock), producer
- * sequence checks, offset assignment in place, the write to the active segment (page cache) and
- * the completion that the sync thread fires after the fsync. No per-record work: the batch
- * header gives offsets and counts, the CRC covers the rest. */
+ * sequence checks, offset assignment in place and a reservation of the file range (under the
+ * lock), then the write itself without the lock, so that readers and other appenders never wait
+ * for a pwrite. Written ranges become visible in reservation order; the sync workers fsync them
+ * and fire the completions. No per-record work: the batch header gives offsets and counts, the
+ * CRC covers the rest. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -45,6 +47,84 @@ static int push_completion(log_partition_t *p, const log_completion_t *c) {
     p->cq[(p->cq_head + p->cq_len) % p->cq_cap] = *c;
     p->cq_len++;
     return EDDY_OK;
+}
+
+/* Makes room for one more completion and one more reservation (p->lock held). */
+static int reserve_slot(log_partition_t *p) {
+    if (p->cq_len == p->cq_cap) {
+        size_t cap = p->cq_cap ? p->cq_cap * 2 : 64;
+        log_completion_t *n = eddy_malloc(cap * sizeof *n);
+        if (!n) return EDDY_ERR_NOMEM;
+        for (size_t i = 0; i < p->cq_len; i++) n[i] = p->cq[(p->cq_head + i) % p->cq_cap];
+        eddy_free(p->cq);
+        p->cq = n;
+        p->cq_cap = cap;
+        p->cq_head = 0;
+    }
+    if (p->wq_len == p->wq_cap) {
+        size_t cap = p->wq_cap ? p->wq_cap * 2 : 16;
+        log_wreq_t *n = eddy_malloc(cap * sizeof *n);
+        if (!n) return EDDY_ERR_NOMEM;
+        for (size_t i = 0; i < p->wq_len; i++) n[i] = p->wq[(p->wq_head + i) % p->wq_cap];
+        eddy_free(p->wq);
+        p->wq = n;
+        p->wq_cap = cap;
+        p->wq_head = 0;
+    }
+    return EDDY_OK;
+}
+
+/* Called with p->lock held by an appender whose write finished; returns with it released.
+ * Written ranges become visible in reservation order: the contiguous written prefix advances
+ * written_leo and marks its segments dirty for the sync workers (group mode) or, in the weak
+ * modes, becomes readable and acknowledged at once. A failed write takes the partition
+ * offline: later ranges may already sit after the hole, so nothing can be cut back. */
+static void written_advance(log_partition_t *p) {
+    bool progressed = false, failed = false;
+    while (p->wq_len && p->wq[p->wq_head].state != 0) {
+        log_wreq_t *w = &p->wq[p->wq_head];
+        if (w->state < 0 || p->failed) {
+            failed = true;
+        } else {
+            w->seg->written = w->pos + w->len;
+            w->seg->dirty = true;
+            p->written_leo = w->end_offset;
+            progressed = true;
+        }
+        /* Never the last reference: the partition's segment list holds one, and retention keeps
+         * segments with writes in flight. */
+        log_segment_release(w->seg);
+        p->wq_head = (p->wq_head + 1) % p->wq_cap;
+        p->wq_head_seq++;
+        p->wq_len--;
+    }
+    size_t nc = 0;
+    log_completion_t *done = NULL;
+    int status = EDDY_OK;
+    bool fire = false, enqueue = false;
+    if (failed) {
+        p->failed = true;
+        atomic_store(&p->log->io_failed, true);
+        done = log_partition_take_completions(p, true, &nc);
+        status = EDDY_ERR_IO;
+    } else if (progressed && p->log->opts.fsync_mode != LOG_FSYNC_GROUP) {
+        /* Weak modes: acknowledged = written; readers see it at once. */
+        for (size_t i = p->nsegs > 2 ? p->nsegs - 2 : 0; i < p->nsegs; i++)
+            p->segs[i]->readable = p->segs[i]->written;
+        p->hw = p->written_leo;
+        done = log_partition_take_completions(p, false, &nc);
+        log_partition_ready_watches(p);
+        fire = p->firing != NULL;
+    }
+    if (progressed && !p->queued && p->log->opts.fsync_mode != LOG_FSYNC_NONE) {
+        p->queued = enqueue = true;
+        log_partition_keep(p);
+    }
+    int64_t log_start = p->log_start;
+    pthread_mutex_unlock(&p->lock);
+    if (enqueue) log_sync_enqueue(p->log, p);
+    log_completions_run(done, nc, status, log_start);
+    if (fire) log_partition_fire_watches(p);
 }
 
 static int write_all(int fd, const uint8_t *buf, size_t len, int64_t pos) {
@@ -204,8 +284,13 @@ int log_append(log_partition_t *p, uint8_t *buf, size_t len, log_append_cb cb, v
         seg = p->segs[p->nsegs - 1];
     }
     if (seg->size == 0) seg->created_ms = now;
+    if ((rc = reserve_slot(p)) != EDDY_OK) {
+        rc = log_fail(err, rc, LOG_ERR_NOMEM, "out of memory");
+        goto unlock;
+    }
 
-    /* 4. Offsets (and LogAppendTime) in place, then one write. */
+    /* 4. Offsets (and LogAppendTime) in place; the file range, index entries, producer state
+     * and completion are all taken now, so that the write itself can run unlocked. */
     pos = 0;
     for (size_t i = 0; i < nb; i++) {
         log_batch_header_t *h = &hs[i];
@@ -218,60 +303,39 @@ int log_append(log_partition_t *p, uint8_t *buf, size_t len, log_append_cb cb, v
             store_u64(b + 35, (uint64_t)now);
             store_u32(b + 17, crc32c(b + 21, log_batch_size(h) - 21));
         }
+        log_segment_index_batch(seg, seg->size + (int64_t)pos, log_batch_last_offset(h), h->max_timestamp,
+                                cfg->index_interval_bytes);
+        seg->since_index += (int64_t)log_batch_size(h);
         pos += log_batch_size(h);
     }
-    int werr = write_all(seg->fd, buf, len, seg->size);
-    if (werr) {
-        /* Nothing stored changes: cut whatever part of the write landed. */
-        if (ftruncate(seg->fd, seg->size) != 0) p->failed = true;
-        rc = log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "%s-%d: write failed: %s", p->topic->name,
-                      p->index, strerror(werr));
-        goto unlock;
-    }
-    pos = (size_t)seg->size;
-    for (size_t i = 0; i < nb; i++) {
-        log_segment_index_batch(seg, (int64_t)pos, log_batch_last_offset(&hs[i]), hs[i].max_timestamp,
-                                cfg->index_interval_bytes);
-        seg->since_index += (int64_t)log_batch_size(&hs[i]);
-        pos += log_batch_size(&hs[i]);
-    }
+    int64_t at = seg->size;
     seg->size += (int64_t)len;
     seg->next_offset = next;
-    atomic_fetch_add_explicit(&p->log->stats.records, (uint64_t)count, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->log->stats.bytes, len, memory_order_relaxed);
-    seg->dirty = true;
     p->leo = next;
     for (size_t i = 0; i < st.n; i++) {
         if (log_producers_put(&p->producers, &st.v[i]) != EDDY_OK)
             elog_warn("log", "%s-%d: out of memory keeping producer state", p->topic->name, p->index);
     }
-
     log_completion_t c = {next, cb, arg,
                           {hs[0].base_offset, next - 1, cfg->log_append_time ? now : -1, p->log_start, false}};
-    bool inline_done = p->log->opts.fsync_mode != LOG_FSYNC_GROUP;
-    bool fire = false;
-    if (inline_done) {
-        /* Weak modes: acknowledged = written; readers see it at once. */
-        for (size_t i = p->nsegs > 2 ? p->nsegs - 2 : 0; i < p->nsegs; i++)
-            p->segs[i]->readable = p->segs[i]->size;
-        p->hw = next;
-        log_partition_ready_watches(p);
-        fire = p->firing != NULL;
-    } else if (push_completion(p, &c) != EDDY_OK) {
-        /* The data is written; without memory for the completion, acknowledge at the next
-         * flush is impossible: report the failure honestly (the caller may retry, which the
-         * idempotence state then answers as a duplicate). */
-        rc = log_fail(err, EDDY_ERR_NOMEM, LOG_ERR_NOMEM, "out of memory");
-    }
-    bool enqueue = !p->queued && p->log->opts.fsync_mode != LOG_FSYNC_NONE;
-    if (enqueue) {
-        p->queued = true;
-        log_partition_keep(p);
-    }
+    push_completion(p, &c); /* room was made by reserve_slot */
+    uint64_t seq = p->wq_head_seq + p->wq_len;
+    log_segment_keep(seg);
+    p->wq[(p->wq_head + p->wq_len) % p->wq_cap] = (log_wreq_t){seg, at, (int64_t)len, next, 0};
+    p->wq_len++;
     pthread_mutex_unlock(&p->lock);
-    if (enqueue) log_sync_enqueue(p->log, p);
-    if (rc == EDDY_OK && inline_done) cb(arg, EDDY_OK, &c.res);
-    if (fire) log_partition_fire_watches(p);
+
+    /* 5. The write, without the lock: readers and other appenders go on meanwhile. */
+    int werr = write_all(seg->fd, buf, len, at);
+    atomic_fetch_add_explicit(&p->log->stats.records, (uint64_t)count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->log->stats.bytes, len, memory_order_relaxed);
+
+    pthread_mutex_lock(&p->lock);
+    p->wq[(p->wq_head + (size_t)(seq - p->wq_head_seq)) % p->wq_cap].state = werr ? -1 : 1;
+    if (werr)
+        elog_error("log", "%s-%d: write failed: %s; partition is offline for appends", p->topic->name,
+                   p->index, strerror(werr));
+    written_advance(p);
     goto out;
 
 unlock:

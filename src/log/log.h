@@ -275,8 +275,10 @@ typedef void (*log_append_cb)(void *arg, int status, const log_append_result_t *
  * is returned with err saying why, and cb is not called. On success the log assigns offsets by
  * rewriting the base offsets in place in batches (and max timestamp + CRC for LogAppendTime), so
  * batches is modified; the log keeps no pointer to it after returning. Then EDDY_OK is returned
- * and cb is called exactly once: in group mode on the sync thread after the fsync, in interval
- * and none modes (and for a duplicate already durable) on this thread before returning. */
+ * and cb is called exactly once: in group mode on a sync thread after the fsync; in interval
+ * and none modes as soon as the data is written, on this thread before returning or on the
+ * thread of a concurrent appender to the same partition (whichever completes the written
+ * prefix); for a duplicate already durable, on this thread before returning. */
 int log_append(log_partition_t *p, uint8_t *batches, size_t len, log_append_cb cb, void *arg,
                log_err_t *err);
 

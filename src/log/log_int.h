@@ -95,7 +95,8 @@ struct log_segment {
     atomic_int refs;
     int fd;
     int64_t base;           /* base offset: the file name */
-    int64_t size;           /* bytes written */
+    int64_t size;           /* bytes reserved by appends (written, or being written) */
+    int64_t written;        /* bytes written, contiguous from the start */
     int64_t readable;       /* bytes readers may see (durable, or written in weak modes) */
     int64_t next_offset;    /* offset after the last batch written */
     int64_t max_ts;         /* largest batch max timestamp, -1 when none */
@@ -210,6 +211,15 @@ typedef struct {
     log_append_result_t res;
 } log_completion_t;
 
+/* An append's reservation of a file range: writes happen outside the partition lock, in
+ * parallel, and become visible (to the sync workers) in reservation order. */
+typedef struct {
+    log_segment_t *seg;      /* holds a reference */
+    int64_t pos, len;
+    int64_t end_offset;      /* log end offset once this range is written */
+    int state;               /* 0 being written, 1 written, -1 failed */
+} log_wreq_t;
+
 typedef struct log_watch {
     struct log_watch *next;
     uint64_t id;
@@ -236,7 +246,12 @@ struct log_partition {
     size_t nsegs, capsegs;
     int64_t log_start;
     int64_t leo;                /* log end offset: next to assign */
+    int64_t written_leo;        /* offsets below are written (contiguously) to the files */
     int64_t hw;                 /* high watermark: offsets below are durable */
+
+    log_wreq_t *wq;             /* ring of reservations in offset order */
+    size_t wq_head, wq_len, wq_cap;
+    uint64_t wq_head_seq;       /* sequence number of the ring's head */
 
     log_completion_t *cq;       /* ring of pending completions, in offset order */
     size_t cq_head, cq_len, cq_cap;
@@ -294,6 +309,10 @@ int log_partition_maintain(log_partition_t *p, int64_t now_ms);
 void log_partition_set_config(log_partition_t *p, const log_config_t *cfg);
 /* Segment holding offset (index into p->segs), p->lock held. */
 size_t log_partition_find_segment(const log_partition_t *p, int64_t offset);
+/* Takes the pending completions below the high watermark (all of them when all), p->lock
+ * held; run them with log_completions_run after unlocking (it frees the array). */
+log_completion_t *log_partition_take_completions(log_partition_t *p, bool all, size_t *n);
+void log_completions_run(log_completion_t *c, size_t n, int status, int64_t log_start);
 /* Moves watches satisfied by the high watermark to the firing list (p->lock held). */
 void log_partition_ready_watches(log_partition_t *p);
 /* Rolls to a new active segment at the log end (p->lock held). */

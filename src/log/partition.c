@@ -18,6 +18,8 @@ static void partition_free(log_partition_t *p) {
     for (size_t i = 0; i < p->nsegs; i++) log_segment_release(p->segs[i]);
     eddy_free(p->segs);
     eddy_free(p->cq);
+    for (size_t i = 0; i < p->wq_len; i++) log_segment_release(p->wq[(p->wq_head + i) % p->wq_cap].seg);
+    eddy_free(p->wq);
     for (log_watch_t *w = p->watches, *n; w; w = n) {
         n = w->next;
         eddy_free(w);
@@ -197,7 +199,7 @@ static int truncate_segment(log_partition_t *p, log_segment_t *s, int64_t valid_
               p->topic->name, p->index, s->path, (long long)valid_end, (long long)s->size,
               why[0] ? why : "invalid data", (long long)s->next_offset);
     if (ftruncate(s->fd, valid_end) != 0 || fdatasync(s->fd) != 0) return EDDY_ERR_IO;
-    s->size = valid_end;
+    s->size = s->written = valid_end;
     return EDDY_OK;
 }
 
@@ -391,7 +393,7 @@ int log_partition_load(log_t *log, log_topic_t *t, int32_t index, bool create, b
     }
     p->log_start = p->segs[0]->base;
     p->leo = p->segs[p->nsegs - 1]->next_offset;
-    p->hw = p->leo;
+    p->written_leo = p->hw = p->leo;
     load_producers(p, &snaps);
     eddy_free(logs.v);
     eddy_free(snaps.v);
@@ -422,7 +424,7 @@ void log_partition_ready_watches(log_partition_t *p) {
 }
 
 /* Takes the completions whose offsets are below the high watermark (all of them with fail). */
-static log_completion_t *take_completions(log_partition_t *p, bool all, size_t *n) {
+log_completion_t *log_partition_take_completions(log_partition_t *p, bool all, size_t *n) {
     size_t k = 0;
     while (k < p->cq_len && (all || p->cq[(p->cq_head + k) % p->cq_cap].end_offset <= p->hw)) k++;
     *n = 0;
@@ -436,7 +438,7 @@ static log_completion_t *take_completions(log_partition_t *p, bool all, size_t *
     return out;
 }
 
-static void run_completions(log_completion_t *c, size_t n, int status, int64_t log_start) {
+void log_completions_run(log_completion_t *c, size_t n, int status, int64_t log_start) {
     for (size_t i = 0; i < n; i++) {
         c[i].res.log_start_offset = log_start;
         c[i].cb(c[i].arg, status, &c[i].res);
@@ -460,7 +462,7 @@ void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
         log_segment_t *segs[8];
         int64_t sizes[8];
         size_t nsegs = 0;
-        int64_t target = p->leo;
+        int64_t target = p->written_leo;
         bool new_file = false;
         for (size_t i = p->nsegs; i-- > 0 && nsegs < EDDY_ARRAY_LEN(segs);) {
             log_segment_t *s = p->segs[i];
@@ -469,7 +471,7 @@ void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
             new_file |= s->new_file;
             s->new_file = false;
             log_segment_keep(s);
-            sizes[nsegs] = s->size;
+            sizes[nsegs] = s->written;
             segs[nsegs++] = s;
         }
         pthread_mutex_unlock(&p->lock);
@@ -491,19 +493,19 @@ void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
                        p->topic->name, p->index, strerror(err));
             p->failed = true;
             atomic_store(&p->log->io_failed, true);
-            done = take_completions(p, true, &nc);
+            done = log_partition_take_completions(p, true, &nc);
         } else {
             for (size_t i = 0; i < nsegs; i++)
                 if (segs[i]->readable < sizes[i]) segs[i]->readable = sizes[i];
             if (target > p->hw) p->hw = target;
-            done = take_completions(p, false, &nc);
+            done = log_partition_take_completions(p, false, &nc);
             log_partition_ready_watches(p);
         }
         int64_t log_start = p->log_start;
         bool fire = p->firing != NULL;
         pthread_mutex_unlock(&p->lock);
         for (size_t i = 0; i < nsegs; i++) log_segment_release(segs[i]);
-        run_completions(done, nc, err ? EDDY_ERR_IO : EDDY_OK, log_start);
+        log_completions_run(done, nc, err ? EDDY_ERR_IO : EDDY_OK, log_start);
         if (fire) log_partition_fire_watches(p);
         pthread_mutex_lock(&p->lock);
     } while (p->again);
@@ -591,7 +593,7 @@ void log_partition_shutdown(log_partition_t *p, int status) {
     pthread_mutex_lock(&p->lock);
     p->closed = true;
     size_t nc = 0;
-    log_completion_t *done = take_completions(p, true, &nc);
+    log_completion_t *done = log_partition_take_completions(p, true, &nc);
     for (log_watch_t *w = p->watches, *n; w; w = n) {
         n = w->next;
         w->status = EDDY_ERR_CLOSED;
@@ -602,7 +604,7 @@ void log_partition_shutdown(log_partition_t *p, int status) {
     p->watches = NULL;
     int64_t log_start = p->log_start;
     pthread_mutex_unlock(&p->lock);
-    run_completions(done, nc, status, log_start);
+    log_completions_run(done, nc, status, log_start);
     log_partition_fire_watches(p);
 }
 
@@ -710,7 +712,7 @@ int log_partition_maintain(log_partition_t *p, int64_t now_ms) {
     size_t npending = 0;
     for (size_t i = 0; i < p->nsegs && npending < EDDY_ARRAY_LEN(pending); i++) {
         log_segment_t *s = p->segs[i];
-        if (!s->index_pending) continue;
+        if (!s->index_pending || s->written < s->size) continue; /* writes still landing */
         log_segment_keep(s);
         pending[npending++] = s;
     }

@@ -55,6 +55,7 @@ log_segment_t *log_segment_open(const char *dir, int64_t base, bool create, log_
     atomic_init(&s->refs, 1);
     s->base = base;
     s->size = st.st_size;
+    s->written = st.st_size;
     s->next_offset = base;
     s->max_ts = -1;
     s->max_ts_offset = -1;
