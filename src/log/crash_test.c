@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,19 +298,39 @@ TEST(crash_kill9_keeps_every_acknowledged_record) {
             child_main(dir, fds[1], seed + (unsigned)round);
         }
         close(fds[1]);
-        /* Let it recover and run, then kill it at a random moment. */
-        usleep(50000 + rand_r(&seed) % 400000);
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
-        CHECK(WIFSIGNALED(status));
-        ack_t a;
-        ssize_t n;
-        while ((n = read(fds[0], &a, sizeof a)) == (ssize_t)sizeof a) {
-            REQUIRE(a.writer >= 0 && a.writer < WRITERS);
-            if (a.last_seq > acked[a.writer]) acked[a.writer] = a.last_seq;
-            if (a.last_offset + 1 > acked_end) acked_end = a.last_offset + 1;
-            total_acks++;
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        /* Let it recover and run, reading its acknowledgements (a full pipe would stall its
+         * sync threads), then kill it at a random moment and read the rest. */
+        int64_t deadline = time_mono_ms() + 50 + rand_r(&seed) % 400;
+        uint8_t buf[sizeof(ack_t) * 256];
+        size_t have = 0;
+        bool killed = false;
+        for (;;) {
+            int64_t now = time_mono_ms();
+            if (!killed && now >= deadline) {
+                kill(pid, SIGKILL);
+                int status;
+                waitpid(pid, &status, 0);
+                CHECK(WIFSIGNALED(status));
+                killed = true;
+            }
+            struct pollfd pfd = {fds[0], POLLIN, 0};
+            if (!killed) poll(&pfd, 1, (int)(deadline - now));
+            ssize_t n = read(fds[0], buf + have, sizeof buf - have);
+            if (n == 0 || (n < 0 && killed && errno == EAGAIN)) break; /* writer gone: all read */
+            if (n < 0) continue;
+            have += (size_t)n;
+            size_t k = 0;
+            for (; k + sizeof(ack_t) <= have; k += sizeof(ack_t)) {
+                ack_t a;
+                memcpy(&a, buf + k, sizeof a);
+                REQUIRE(a.writer >= 0 && a.writer < WRITERS);
+                if (a.last_seq > acked[a.writer]) acked[a.writer] = a.last_seq;
+                if (a.last_offset + 1 > acked_end) acked_end = a.last_offset + 1;
+                total_acks++;
+            }
+            memmove(buf, buf + k, have - k);
+            have -= k;
         }
         close(fds[0]);
         if (round % 3 == 2) lose_unsynced(dir, acked_end, &durable, &seed);
