@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "base/base.h"
+#include "metrics/metrics.h"
 
 typedef struct net_server net_server_t;
 typedef struct net_conn net_conn_t;
@@ -117,6 +118,11 @@ typedef struct {
     uint64_t read_pauses;      /* times reading stopped for backpressure */
 } net_server_stats_t;
 void net_server_stats(const net_server_t *srv, net_server_stats_t *out);
+
+/* Registers the server's counters in reg (eddy_net_connections{server="NAME"}, accepted,
+ * refused, closed_slow, bytes in and out, read pauses), read at render time. The server must
+ * outlive reg's last render. Returns EDDY_OK or an error. */
+int net_server_metrics(net_server_t *srv, metrics_registry_t *reg);
 
 /* ---- connections ---------------------------------------------------------------------------- */
 
