@@ -77,6 +77,13 @@ int http_server_route(http_server_t *srv, const char *method, const char *patter
 int http_server_route_blocking(http_server_t *srv, const char *method, const char *pattern, http_handler_fn fn,
                                void *arg);
 
+/* Mounts a handler for the paths that serves(arg, path) accepts and no route matched: a part
+ * that routes by itself (the api's api_handle). The handler checks methods itself; CORS
+ * preflight requests to those paths are answered here. name labels its metrics (route=name).
+ * Mounts are tried in the order added. */
+typedef bool (*http_serves_fn)(void *arg, const char *path);
+int http_server_mount(http_server_t *srv, const char *name, http_serves_fn serves, http_handler_fn fn, void *arg);
+
 /* /health answers {"status":"ok","uptime_ms":N,"checks":{...}}; a check appends one JSON value
  * for its name (e.g. {"status":"ok","topics":3}) and returns false when unhealthy, which turns
  * the answer into 503 {"status":"error",...}. Called on a loop thread: keep it quick. */

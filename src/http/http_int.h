@@ -36,7 +36,8 @@ typedef struct http_route {
     http_handler_fn fn;
     void *arg;
     bool blocking;      /* runs on a worker thread */
-    metrics_counter_t *by_class[6]; /* answers by status class: [1]=1xx .. [5]=5xx */
+    http_serves_fn serves; /* a mount: matches the paths it accepts (no segments) */
+    metrics_counter_t *by_class[6]; /* answers by status class: [2]=2xx .. [5]=5xx */
     metrics_histogram_t *latency;
 } http_route_t;
 

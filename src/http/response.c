@@ -35,7 +35,7 @@ static void head_write(http_req_t *req, wr_t *w, int status, const char *ctype, 
 static void record(http_req_t *req, int status) {
     const http_route_t *r = req->route ? req->route : &req->srv->unmatched;
     int cls = status / 100;
-    if (cls >= 1 && cls <= 5) metrics_counter_inc(r->by_class[cls]);
+    if (cls >= 2 && cls <= 5) metrics_counter_inc(r->by_class[cls]);
     metrics_histogram_observe_ns(r->latency, time_mono_ns() - req->start_ns);
 }
 

@@ -104,7 +104,7 @@ nomem:
 }
 
 static int route_add(http_server_t *srv, const char *method, const char *pattern, http_handler_fn fn, void *arg,
-                     bool blocking) {
+                     bool blocking, http_serves_fn serves) {
     if (srv->started || !fn || !method || !*method || strlen(method) >= sizeof srv->routes[0].method)
         return EDDY_ERR_INVALID;
     for (size_t i = 0; i < srv->nroutes; i++)
@@ -118,14 +118,19 @@ static int route_add(http_server_t *srv, const char *method, const char *pattern
         srv->cap_routes = cap;
     }
     http_route_t *r = &srv->routes[srv->nroutes];
-    int rc = http_route_parse(r, pattern);
+    int rc = serves ? http_route_parse(r, "/") : http_route_parse(r, pattern);
     if (rc != EDDY_OK) return rc;
+    if (serves) {
+        eddy_free(r->pattern);
+        if (!(r->pattern = eddy_strdup(pattern))) return EDDY_ERR_NOMEM;
+        r->serves = serves;
+    }
     snprintf(r->method, sizeof r->method, "%s", method);
     r->fn = fn;
     r->arg = arg;
     r->blocking = blocking;
     if (srv->opts.metrics) {
-        for (int c = 1; c <= 5; c++) {
+        for (int c = 2; c <= 5; c++) {
             char cls[4] = {(char)('0' + c), 'x', 'x', 0};
             r->by_class[c] = metrics_counter(srv->opts.metrics, "eddy_http_requests_total",
                                              "HTTP requests answered, by route and status class.",
@@ -140,12 +145,17 @@ static int route_add(http_server_t *srv, const char *method, const char *pattern
 }
 
 int http_server_route(http_server_t *srv, const char *method, const char *pattern, http_handler_fn fn, void *arg) {
-    return route_add(srv, method, pattern, fn, arg, false);
+    return route_add(srv, method, pattern, fn, arg, false, NULL);
+}
+
+int http_server_mount(http_server_t *srv, const char *name, http_serves_fn serves, http_handler_fn fn, void *arg) {
+    if (!serves) return EDDY_ERR_INVALID;
+    return route_add(srv, "*", name, fn, arg, false, serves);
 }
 
 int http_server_route_blocking(http_server_t *srv, const char *method, const char *pattern, http_handler_fn fn,
                                void *arg) {
-    return route_add(srv, method, pattern, fn, arg, true);
+    return route_add(srv, method, pattern, fn, arg, true, NULL);
 }
 
 /* ---- matching ------------------------------------------------------------------------------ */
@@ -252,6 +262,7 @@ void http_dispatch(http_server_t *srv, http_req_t *req) {
     char allow[256] = "";
     for (size_t i = 0; i < srv->nroutes; i++) {
         const http_route_t *r = &srv->routes[i];
+        if (r->serves) continue;
         int64_t score = route_match(r, segs, nsegs, req, false);
         if (score < 0) continue;
         if (method_matches(r, req)) {
@@ -263,6 +274,29 @@ void http_dispatch(http_server_t *srv, http_req_t *req) {
             allow_add(allow, sizeof allow, r->method);
             if (!strcmp(r->method, "GET")) allow_add(allow, sizeof allow, "HEAD");
         }
+    }
+    if (!best && !allow[0]) {
+        for (size_t i = 0; i < srv->nroutes; i++) {
+            const http_route_t *r = &srv->routes[i];
+            if (!r->serves || !r->serves(r->arg, req->path)) continue;
+            req->route = r;
+            if (req->method == HTTP_OPTIONS && !srv->opts.no_cors && http_req_header(req, "Origin") &&
+                http_req_header(req, "Access-Control-Request-Method")) {
+                answer_options(req, "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS");
+                return;
+            }
+            r->fn(req, r->arg);
+            return;
+        }
+    }
+    /* CORS preflights are the router's to answer, unless a route asks for OPTIONS by name. */
+    bool preflight = req->method == HTTP_OPTIONS && !srv->opts.no_cors && http_req_header(req, "Origin") &&
+                     http_req_header(req, "Access-Control-Request-Method");
+    if (preflight && best && strcmp(best->method, "OPTIONS")) {
+        if (!strcmp(best->method, "*")) snprintf(allow, sizeof allow, "GET,HEAD,PUT,PATCH,POST,DELETE");
+        allow_add(allow, sizeof allow, "OPTIONS");
+        answer_options(req, allow);
+        return;
     }
     if (!best && req->method == HTTP_OPTIONS) {
         if (!allow[0] && strcmp(req->path, "*")) {

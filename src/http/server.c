@@ -277,12 +277,7 @@ static void timer_fire(net_conn_t *conn, void *arg) {
 }
 
 static int parser_error_status(enum http_errno e) {
-    switch (e) {
-    case HPE_HEADER_OVERFLOW: return 431;
-    case HPE_INVALID_METHOD: return 501;
-    case HPE_INVALID_VERSION: return 505;
-    default: return 400;
-    }
+    return e == HPE_HEADER_OVERFLOW ? 431 : 400;
 }
 
 size_t http_conn_feed(http_conn_t *hc, const uint8_t *data, size_t len) {
@@ -421,7 +416,7 @@ int http_server_new(const http_server_opts_t *opts, http_server_t **out, char *e
     srv->start_ms = time_mono_ms();
     http_route_parse(&srv->unmatched, "/");
     if (o->metrics) {
-        for (int c = 1; c <= 5; c++) {
+        for (int c = 2; c <= 5; c++) {
             char cls[4] = {(char)('0' + c), 'x', 'x', 0};
             srv->unmatched.by_class[c] =
                 metrics_counter(o->metrics, "eddy_http_requests_total", "HTTP requests answered, by route and status class.",

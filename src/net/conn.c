@@ -270,13 +270,16 @@ static void conn_read(net_conn_t *conn) {
         if (left && !net_conn_closed(conn) && !conn->draining) {
             size_t cap = EDDY_MAX(left, EDDY_MAX(conn->expect, NET_IN_MIN));
             if (cap > srv->opts.max_input) cap = EDDY_MAX(left, srv->opts.max_input);
-            conn->in = eddy_malloc(cap);
-            if (!conn->in) {
-                net_conn_close(conn);
-                return;
+            if (conn->in_cap < cap) { /* an emptied buffer may be kept from earlier */
+                uint8_t *b = eddy_realloc(conn->in, cap);
+                if (!b) {
+                    net_conn_close(conn);
+                    return;
+                }
+                conn->in = b;
+                conn->in_cap = cap;
             }
             memcpy(conn->in, dst + used, left);
-            conn->in_cap = cap;
             conn->in_off = 0;
             conn->in_len = left;
         }

@@ -37,6 +37,8 @@ static const server_setting_t server_settings[] = {
             "partitions of auto-created topics (default 1)"),
     SETTING("pipeline", "EDDY_PIPELINE", FLAG_STRING_LIST, pipelines, "FILE",
             "start the pipelines in FILE with the server, repeatable"),
+    SETTING("io-threads", "EDDY_IO_THREADS", FLAG_INT, io_threads, "N",
+            "event-loop threads of each listener (Kafka, CQL, HTTP; default 1)"),
     SETTING("enrich", "EDDY_ENRICH", FLAG_BOOL, enrich, NULL,
             "the Leaves API fetches a created leaf's page to fill it in (default true; false offline)"),
     SETTING("config", "EDDY_CONFIG", FLAG_STRING, config_file, "FILE",
@@ -151,6 +153,7 @@ static int config_defaults(server_config_t *cfg) {
     cfg->auto_create_topics = true;
     cfg->enrich = true;
     cfg->default_partitions = 1;
+    cfg->io_threads = 1;
     return EDDY_OK;
 }
 
@@ -186,6 +189,7 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     from_flags.auto_create_topics = auto_create;
     from_flags.default_partitions = cfg->default_partitions;
     from_flags.enrich = cfg->enrich;
+    from_flags.io_threads = cfg->io_threads;
     flags_parse(flags, EDDY_ARRAY_LEN(flags), argc, argv, &index, errstr, errlen);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(server_settings); i++) {
         const server_setting_t *s = &server_settings[i];
@@ -215,6 +219,8 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     elog_level_t level;
     if (cfg->log_level && elog_level_parse(cfg->log_level, &level) != EDDY_OK)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "unknown log level '%s' (error, warn, info, debug, trace)", cfg->log_level);
+    if (cfg->io_threads < 1 || cfg->io_threads > 64)
+        return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "io-threads must be between 1 and 64");
     if (cfg->default_partitions < 1 || cfg->default_partitions > 10000)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "default-partitions must be between 1 and 10000");
     flag_list_t *lists[] = {&cfg->kafka_listen, &cfg->cql_listen, &cfg->http_listen};

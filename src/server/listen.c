@@ -14,8 +14,7 @@ int server_net_start(server_t *srv, net_server_t *ns, const char *name, const fl
     for (size_t i = 0; i < net_server_listener_count(ns); i++) {
         char addr[80];
         net_server_listener_addr(ns, i, addr, sizeof addr);
-        fprintf(stderr, "eddy: %s listening on %s\n", name, addr);
+        server_print_listening(name, addr);
     }
-    fflush(stderr);
     return EDDY_OK;
 }

@@ -22,6 +22,7 @@ typedef struct {
     bool auto_create_topics;
     int64_t default_partitions;
     flag_list_t pipelines;           /* pipeline files started with the server */
+    int64_t io_threads;              /* event-loop threads per protocol server */
     bool enrich;                     /* the Leaves API fetches created leaves' pages */
     const char *config_file;
 } server_config_t;

@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 
+#include "http/http.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "net/net.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -17,6 +19,11 @@ typedef struct server {
     struct engine *engine; /* the pipelines (component "engine") */
     struct api *api;       /* Leaves API, REST proxy, schema registry (component "api") */
     struct kafka_broker *kafka; /* the Kafka-protocol broker (component "kafka") */
+    /* Made by the component "metrics" (started early): parts register their metrics in the
+     * registry and add their routes to the HTTP server during their own start; the component
+     * "http" (started last) binds --http-listen. */
+    metrics_registry_t *metrics;
+    http_server_t *http;
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -32,6 +39,13 @@ typedef struct {
 int server_net_start(server_t *srv, net_server_t *ns, const char *name, const flag_list_t *listen,
                      char *errstr, size_t errlen);
 
+/* Prints `eddy: NAME listening on ADDR` on stderr, the line tests and scripts look for. */
+void server_print_listening(const char *name, const char *addr);
+
+int server_metrics_start(server_t *srv, char *errstr, size_t errlen);
+void server_metrics_stop(server_t *srv);
+int server_http_start(server_t *srv, char *errstr, size_t errlen);
+void server_http_stop(server_t *srv);
 int server_data_start(server_t *srv, char *errstr, size_t errlen);
 void server_data_stop(server_t *srv);
 int server_log_start(server_t *srv, char *errstr, size_t errlen);

@@ -38,11 +38,13 @@ int server_lock_data_dir(const char *dir, int *lock_fd, char *errstr, size_t err
  * its entry (server_int.h declares the start/stop pairs). */
 static const server_component_t server_components[] = {
     {"data", server_data_start, server_data_stop},
+    {"metrics", server_metrics_start, server_metrics_stop},
     {"log", server_log_start, server_log_stop},
     {"kafka", server_kafka_start, server_kafka_stop},
     {"store", server_store_start, server_store_stop},
     {"engine", server_engine_start, server_engine_stop},
     {"api", server_api_start, server_api_stop},
+    {"http", server_http_start, server_http_stop},
 };
 
 static void print_up_help(void) {

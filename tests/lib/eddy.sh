@@ -18,7 +18,7 @@ check() {
 
 eddy_cleanup() {
   if [ -n "${EDDY_PID:-}" ] && kill -0 "$EDDY_PID" 2>/dev/null; then kill -9 "$EDDY_PID" 2>/dev/null; fi
-  rm -rf "$TEST_TMP"
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$TEST_TMP"
 }
 
 # eddy_start [extra flags]: waits until "eddy: ready" (or failure) and reads the bound ports.
