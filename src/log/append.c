@@ -33,17 +33,25 @@ int log_partition_roll(log_partition_t *p, log_err_t *err) {
     return EDDY_OK;
 }
 
+/* Doubles a ring buffer of elem-byte entries when it is full, re-packing from its head. */
+static int ring_room(void **ring, size_t *head, size_t len, size_t *cap, size_t elem, size_t first) {
+    if (len < *cap) return EDDY_OK;
+    size_t ncap = *cap ? *cap * 2 : first;
+    uint8_t *n = eddy_malloc(ncap * elem), *old = *ring;
+    if (!n) return EDDY_ERR_NOMEM;
+    size_t tail = len ? EDDY_MIN(len, *cap - *head) : 0;
+    if (tail) memcpy(n, old + *head * elem, tail * elem);
+    if (len > tail) memcpy(n + tail * elem, old, (len - tail) * elem);
+    eddy_free(old);
+    *ring = n;
+    *cap = ncap;
+    *head = 0;
+    return EDDY_OK;
+}
+
 static int push_completion(log_partition_t *p, const log_completion_t *c) {
-    if (p->cq_len == p->cq_cap) {
-        size_t cap = p->cq_cap ? p->cq_cap * 2 : 64;
-        log_completion_t *n = eddy_malloc(cap * sizeof *n);
-        if (!n) return EDDY_ERR_NOMEM;
-        for (size_t i = 0; i < p->cq_len; i++) n[i] = p->cq[(p->cq_head + i) % p->cq_cap];
-        eddy_free(p->cq);
-        p->cq = n;
-        p->cq_cap = cap;
-        p->cq_head = 0;
-    }
+    if (ring_room((void **)&p->cq, &p->cq_head, p->cq_len, &p->cq_cap, sizeof *p->cq, 64) != EDDY_OK)
+        return EDDY_ERR_NOMEM;
     p->cq[(p->cq_head + p->cq_len) % p->cq_cap] = *c;
     p->cq_len++;
     return EDDY_OK;
@@ -51,26 +59,9 @@ static int push_completion(log_partition_t *p, const log_completion_t *c) {
 
 /* Makes room for one more completion and one more reservation (p->lock held). */
 static int reserve_slot(log_partition_t *p) {
-    if (p->cq_len == p->cq_cap) {
-        size_t cap = p->cq_cap ? p->cq_cap * 2 : 64;
-        log_completion_t *n = eddy_malloc(cap * sizeof *n);
-        if (!n) return EDDY_ERR_NOMEM;
-        for (size_t i = 0; i < p->cq_len; i++) n[i] = p->cq[(p->cq_head + i) % p->cq_cap];
-        eddy_free(p->cq);
-        p->cq = n;
-        p->cq_cap = cap;
-        p->cq_head = 0;
-    }
-    if (p->wq_len == p->wq_cap) {
-        size_t cap = p->wq_cap ? p->wq_cap * 2 : 16;
-        log_wreq_t *n = eddy_malloc(cap * sizeof *n);
-        if (!n) return EDDY_ERR_NOMEM;
-        for (size_t i = 0; i < p->wq_len; i++) n[i] = p->wq[(p->wq_head + i) % p->wq_cap];
-        eddy_free(p->wq);
-        p->wq = n;
-        p->wq_cap = cap;
-        p->wq_head = 0;
-    }
+    if (ring_room((void **)&p->cq, &p->cq_head, p->cq_len, &p->cq_cap, sizeof *p->cq, 64) != EDDY_OK ||
+        ring_room((void **)&p->wq, &p->wq_head, p->wq_len, &p->wq_cap, sizeof *p->wq, 16) != EDDY_OK)
+        return EDDY_ERR_NOMEM;
     return EDDY_OK;
 }
 

@@ -6,21 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "log/log_int.h"
-#include "test.h"
-
-static log_t *open_log(const char *dir, bool auto_create) {
-    log_options_t o;
-    log_options_init(&o);
-    o.background = false;
-    o.auto_create_topics = auto_create;
-    log_t *log = NULL;
-    log_err_t e;
-    int rc = log_open(dir, &o, &log, &e);
-    if (rc != EDDY_OK) printf("# log_open: %s\n", e.msg);
-    REQUIRE(rc == EDDY_OK);
-    return log;
-}
+#include "log/log_test_util.h"
 
 /* ---- many appenders, readers and watchers ---- */
 
@@ -118,7 +104,7 @@ static void *reader(void *arg) {
 
 TEST(many_appenders_and_readers) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, true);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"segment.bytes", "8000"}};
     REQUIRE_OK(log_topic_create(log, "busy", 1, cfg, 1, false, NULL));
     log_partition_t *p;
@@ -161,7 +147,7 @@ TEST(many_appenders_and_readers) {
 
 TEST(read_survives_retention_of_its_segment) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, true);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"segment.bytes", "200"}, {"retention.bytes", "0"}};
     REQUIRE_OK(log_topic_create(log, "gone", 1, cfg, 2, false, NULL));
     log_partition_t *p;
@@ -192,7 +178,7 @@ TEST(read_survives_retention_of_its_segment) {
 
 TEST(log_append_time_topic_rewrites_timestamps) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, true);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"message.timestamp.type", "LogAppendTime"}};
     REQUIRE_OK(log_topic_create(log, "lat", 1, cfg, 1, false, NULL));
     log_partition_t *p;
@@ -223,7 +209,7 @@ TEST(log_append_time_topic_rewrites_timestamps) {
 
 TEST(segment_ms_rolls_and_auto_create_off) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, false);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, false);
     log_partition_t *p;
     log_err_t e;
     CHECK_EQ_INT(log_partition_open(log, "nope", 0, LOG_OPEN_AUTO_CREATE, &p, &e), EDDY_ERR_NOT_FOUND);
@@ -260,7 +246,7 @@ static char *run_dump(int argc, char **argv, const char *out_path, int *rc) {
 
 TEST(dump_prints_batches_records_and_indexes) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, true);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"segment.bytes", "300"}, {"index.interval.bytes", "10"}};
     REQUIRE_OK(log_topic_create(log, "d", 1, cfg, 2, false, NULL));
     log_partition_t *p;

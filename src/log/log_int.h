@@ -144,6 +144,10 @@ int64_t log_segment_time_lookup(const log_segment_t *s, int64_t target);
  * EDDY_ERR_NEED_MORE at limit or with a batch crossing it, EDDY_ERR_CORRUPT, EDDY_ERR_IO. */
 int log_segment_header_at(log_segment_t *s, int64_t pos, int64_t limit, log_batch_header_t *h);
 
+/* Reads from pos into *buf (grown to at least want bytes, eddy_realloc'd; the caller frees
+ * it), as much as it holds; *got says how much came. EDDY_OK, EDDY_ERR_NOMEM or EDDY_ERR_IO. */
+int log_segment_read(log_segment_t *s, int64_t pos, size_t want, uint8_t **buf, size_t *cap,
+                     size_t *got);
 /* Scans batches from pos to the end of the file, verifying each (CRC when verify) and calling
  * fn for each valid one; stops at the first invalid or torn batch. Rebuilds the in-memory
  * indexes from pos when reindex. Returns EDDY_OK with *valid_end (the end of the last valid

@@ -5,23 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log/log_int.h"
-#include "test.h"
+#include "log/log_test_util.h"
 
 /* ---- helpers ---- */
-
-static log_t *open_log(const char *dir, log_fsync_mode_t mode) {
-    log_options_t o;
-    log_options_init(&o);
-    o.fsync_mode = mode;
-    o.background = false;
-    log_t *log = NULL;
-    log_err_t e;
-    int rc = log_open(dir, &o, &log, &e);
-    if (rc != EDDY_OK) printf("# log_open: %s\n", e.msg);
-    REQUIRE(rc == EDDY_OK);
-    return log;
-}
 
 static log_partition_t *part(log_t *log, const char *topic, int32_t p) {
     log_partition_t *h = NULL;
@@ -158,7 +144,7 @@ TEST(batch_roundtrip_every_codec) {
 
 TEST(append_read_reopen) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, LOG_FSYNC_GROUP);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_partition_t *p = part(log, "events", 0);
     CHECK_EQ_INT(append_n(p, 0, 10, LOG_CODEC_NONE, -1), 0);
     CHECK_EQ_INT(append_n(p, 10, 5, LOG_CODEC_GZIP, -1), 10);
@@ -180,7 +166,7 @@ TEST(append_read_reopen) {
     log_partition_release(p);
     log_close(log);
 
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     p = part(log, "events", 0);
     REQUIRE_OK(log_partition_state(p, &st));
     CHECK_EQ_INT(st.high_watermark, 20);
@@ -195,14 +181,14 @@ TEST(weak_fsync_modes_ack_at_once) {
     for (int m = LOG_FSYNC_INTERVAL; m <= LOG_FSYNC_NONE; m++) {
         char dir[512];
         snprintf(dir, sizeof dir, "%s/m%d", test_tmpdir(), m);
-        log_t *log = open_log(dir, (log_fsync_mode_t)m);
+        log_t *log = test_log_open(dir, (log_fsync_mode_t)m, true);
         log_partition_t *p = part(log, "t", 0);
         CHECK_EQ_INT(append_n(p, 0, 4, LOG_CODEC_NONE, -1), 0);
         CHECK_EQ_INT(check_values(p, 0, 1 << 20), 4);
         REQUIRE_OK(log_flush(log));
         log_partition_release(p);
         log_close(log);
-        log = open_log(dir, (log_fsync_mode_t)m);
+        log = test_log_open(dir, (log_fsync_mode_t)m, true);
         p = part(log, "t", 0);
         CHECK_EQ_INT(check_values(p, 0, 1 << 20), 4);
         log_partition_release(p);
@@ -230,7 +216,7 @@ static void noop_cb(void *arg, int status, const log_append_result_t *res) {
 
 TEST(append_rejects_bad_batches_and_keeps_data) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, LOG_FSYNC_GROUP);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"max.message.bytes", "120"}};
     REQUIRE_OK(log_topic_create(log, "v", 1, cfg, 1, false, NULL));
     log_partition_t *p = part(log, "v", 0);
@@ -305,7 +291,7 @@ static void append_garbage(const char *path, const void *bytes, size_t n, int64_
 
 TEST(recovery_truncates_torn_and_corrupt_tails) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, LOG_FSYNC_GROUP);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_partition_t *p = part(log, "r", 0);
     for (int i = 0; i < 10; i++) append_n(p, i * 3, 3, LOG_CODEC_NONE, -1);
     log_partition_release(p);
@@ -321,7 +307,7 @@ TEST(recovery_truncates_torn_and_corrupt_tails) {
     one_batch(&w, 3);
     unlink(marker);
     append_garbage(seg, w.buf, w.len / 2, -1);
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     CHECK_EQ_INT(file_size(seg), good);
     p = part(log, "r", 0);
     CHECK_EQ_INT(check_values(p, 0, 1 << 20), 30);
@@ -334,7 +320,7 @@ TEST(recovery_truncates_torn_and_corrupt_tails) {
     store_u64(w.buf, 30);
     w.buf[w.len - 2] ^= 0x55;
     append_garbage(seg, w.buf, w.len, -1);
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     CHECK_EQ_INT(file_size(seg), good);
     log_close(log);
 
@@ -342,7 +328,7 @@ TEST(recovery_truncates_torn_and_corrupt_tails) {
     unlink(marker);
     uint8_t x = 0xee;
     append_garbage(seg, &x, 1, good / 2);
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     CHECK(file_size(seg) < good);
     p = part(log, "r", 0);
     log_partition_state_t st;
@@ -357,7 +343,7 @@ TEST(recovery_truncates_torn_and_corrupt_tails) {
     /* 4. Garbage after a clean shutdown is found by the tail check too. */
     append_garbage(seg, "garbage-garbage-garbage-garbage-garbage-garbage-garbage-garbage-garbage", 70, -1);
     int64_t before = file_size(seg) - 70;
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     CHECK_EQ_INT(file_size(seg), before);
     log_close(log);
     wr_free(&w);
@@ -367,7 +353,7 @@ TEST(recovery_truncates_torn_and_corrupt_tails) {
 
 TEST(segments_roll_and_index_lookups) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, LOG_FSYNC_GROUP);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"segment.bytes", "1500"}, {"index.interval.bytes", "200"}};
     REQUIRE_OK(log_topic_create(log, "s", 1, cfg, 2, false, NULL));
     log_partition_t *p = part(log, "s", 0);
@@ -397,7 +383,7 @@ TEST(segments_roll_and_index_lookups) {
     /* Sealed segments got their index files; everything reads the same after reopening. */
     CHECK(file_size(seg_path(dir, "s", 0, 0, ".index")) > 0);
     CHECK(file_size(seg_path(dir, "s", 0, 0, ".timeindex")) > 0);
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     p = part(log, "s", 0);
     for (int64_t off = 0; off < 400; off += 13) CHECK_EQ_INT(check_values(p, off, 300), 400 - off);
     REQUIRE_OK(log_offset_for_timestamp(p, 1077, &offset, &ts, NULL));
@@ -406,7 +392,7 @@ TEST(segments_roll_and_index_lookups) {
     log_close(log);
     /* Lost index files are rebuilt. */
     unlink(seg_path(dir, "s", 0, 0, ".index"));
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     p = part(log, "s", 0);
     CHECK_EQ_INT(check_values(p, 3, 1 << 20), 397);
     log_partition_release(p);
@@ -415,7 +401,7 @@ TEST(segments_roll_and_index_lookups) {
 
 TEST(retention_by_size_and_time) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, LOG_FSYNC_GROUP);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_config_entry_t cfg[] = {{"segment.bytes", "1000"}, {"retention.bytes", "3000"}};
     REQUIRE_OK(log_topic_create(log, "ret", 1, cfg, 2, false, NULL));
     log_partition_t *p = part(log, "ret", 0);
@@ -442,7 +428,7 @@ TEST(retention_by_size_and_time) {
     CHECK_EQ_INT(append_n(p, 120, 1, LOG_CODEC_NONE, -1), 120);
     log_partition_release(p);
     log_close(log);
-    log = open_log(dir, LOG_FSYNC_GROUP);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     p = part(log, "ret", 0);
     REQUIRE_OK(log_partition_state(p, &st));
     CHECK_EQ_INT(st.log_start_offset, 120);
@@ -468,7 +454,7 @@ static void on_watch(void *arg, int status, int64_t hw) {
 
 TEST(watches_fire_once_and_cancel) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir, LOG_FSYNC_GROUP);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_partition_t *p = part(log, "w", 0);
     watch_seen_t a = {0}, b = {0}, c = {0};
     uint64_t ida, idb, idc;

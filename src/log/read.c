@@ -150,16 +150,9 @@ static int search_segment(log_segment_t *s, int64_t pos, int64_t limit, int64_t 
     while (log_segment_header_at(s, pos, limit, &h) == EDDY_OK) {
         size_t size = log_batch_size(&h);
         if (h.max_timestamp >= target && log_batch_last_offset(&h) >= min_offset) {
-            if (size > cap) {
-                uint8_t *nb = eddy_realloc(buf, size);
-                if (!nb) {
-                    rc = EDDY_ERR_NOMEM;
-                    break;
-                }
-                buf = nb;
-                cap = size;
-            }
-            if (pread(s->fd, buf, size, pos) != (ssize_t)size) {
+            size_t got;
+            if ((rc = log_segment_read(s, pos, size, &buf, &cap, &got)) != EDDY_OK) break;
+            if (got < size) {
                 rc = EDDY_ERR_IO;
                 break;
             }

@@ -289,6 +289,20 @@ int log_segment_header_at(log_segment_t *s, int64_t pos, int64_t limit, log_batc
     return EDDY_OK;
 }
 
+int log_segment_read(log_segment_t *s, int64_t pos, size_t want, uint8_t **buf, size_t *cap,
+                     size_t *got) {
+    if (want > *cap) {
+        uint8_t *nb = eddy_realloc(*buf, want);
+        if (!nb) return EDDY_ERR_NOMEM;
+        *buf = nb;
+        *cap = want;
+    }
+    ssize_t n = pread(s->fd, *buf, *cap, pos);
+    if (n < 0) return EDDY_ERR_IO;
+    *got = (size_t)n;
+    return EDDY_OK;
+}
+
 int log_segment_scan(log_segment_t *s, int64_t pos, bool verify, bool reindex, int64_t interval,
                      log_scan_fn fn, void *arg, int64_t *valid_end, char *why, size_t whylen) {
     if (why && whylen) why[0] = 0;
@@ -337,22 +351,10 @@ int log_segment_scan(log_segment_t *s, int64_t pos, bool verify, bool reindex, i
                          (long long)(file_size - pos));
                 break;
             }
-            if (size > cap) {
-                uint8_t *nb = eddy_realloc(buf, size);
-                if (!nb) {
-                    rc = EDDY_ERR_NOMEM;
-                    break;
-                }
-                buf = nb;
-                cap = size;
-            }
-            ssize_t n = pread(s->fd, buf, cap, pos);
-            if (n < 0) {
-                rc = EDDY_ERR_IO;
-                break;
-            }
+            size_t got;
+            if ((rc = log_segment_read(s, pos, size, &buf, &cap, &got)) != EDDY_OK) break;
             buf_pos = pos;
-            buf_len = (size_t)n;
+            buf_len = got;
             off = 0;
             prc = log_batch_header_parse(buf, buf_len, &h, &e);
         }

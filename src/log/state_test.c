@@ -5,20 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log/log_int.h"
-#include "test.h"
-
-static log_t *open_log(const char *dir) {
-    log_options_t o;
-    log_options_init(&o);
-    o.background = false;
-    log_t *log = NULL;
-    log_err_t e;
-    int rc = log_open(dir, &o, &log, &e);
-    if (rc != EDDY_OK) printf("# log_open: %s\n", e.msg);
-    REQUIRE(rc == EDDY_OK);
-    return log;
-}
+#include "log/log_test_util.h"
 
 /* An idempotent batch of n records from producer pid/epoch starting at sequence seq. */
 static void idem_batch(wr_t *w, int64_t pid, int16_t epoch, int32_t seq, int n) {
@@ -39,7 +26,7 @@ static int append(log_partition_t *p, wr_t *w, log_append_result_t *res, log_err
 
 TEST(idempotent_duplicates_gaps_and_fencing) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_partition_t *p;
     REQUIRE_OK(log_partition_open(log, "idem", 0, LOG_OPEN_AUTO_CREATE, &p, NULL));
     wr_t w;
@@ -109,7 +96,7 @@ TEST(idempotent_duplicates_gaps_and_fencing) {
             snprintf(snap, sizeof snap, "%s/topics/idem/0/%020d.snapshot", dir, 12);
             unlink(snap);
         }
-        log = open_log(dir);
+        log = test_log_open(dir, LOG_FSYNC_GROUP, true);
         REQUIRE_OK(log_partition_open(log, "idem", 0, 0, &p, NULL));
         idem_batch(&w, 7, 1, 5, 1);
         REQUIRE_OK(append(p, &w, &res, &e));
@@ -126,13 +113,13 @@ TEST(idempotent_duplicates_gaps_and_fencing) {
 
 TEST(producer_ids_survive_restarts) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     int64_t a, b, c;
     REQUIRE_OK(log_producer_id_alloc(log, &a, NULL));
     REQUIRE_OK(log_producer_id_alloc(log, &b, NULL));
     CHECK(b > a);
     log_close(log);
-    log = open_log(dir);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     REQUIRE_OK(log_producer_id_alloc(log, &c, NULL));
     CHECK(c > b);
     /* A producer far ahead of the allocator (as after a lost file) is known to a partition. */
@@ -152,7 +139,7 @@ TEST(producer_ids_survive_restarts) {
     REQUIRE(f);
     fputs("garbage garbage", f);
     fclose(f);
-    log = open_log(dir);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     REQUIRE_OK(log_producer_id_alloc(log, &c, NULL));
     CHECK(c > 5000);
     log_close(log);
@@ -162,7 +149,7 @@ static void done_cb(void *arg, int status) { *(int *)arg = status + 100; }
 
 TEST(group_offsets_and_state_are_durable) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_group_offset_t offs[] = {
         {"orders", 1, 42, 3, "meta", 0},
         {"orders", 0, 7, -1, NULL, 0},
@@ -187,7 +174,7 @@ TEST(group_offsets_and_state_are_durable) {
     CHECK_EQ_INT(e.reason, LOG_ERR_INVALID_GROUP);
     log_close(log);
 
-    log = open_log(dir);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_group_offset_t *got;
     size_t n;
     REQUIRE_OK(log_group_fetch_offsets(log, "g1", NULL, &got, &n));
@@ -227,7 +214,7 @@ TEST(group_offsets_and_state_are_durable) {
     REQUIRE_OK(log_group_delete_offsets(log, "g1", &del, 1, NULL, NULL, NULL));
     log_close(log);
 
-    log = open_log(dir);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     REQUIRE_OK(log_group_list(log, &groups, &n));
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_INT(groups[0].offsets, 2);
@@ -238,7 +225,7 @@ TEST(group_offsets_and_state_are_durable) {
 
 TEST(group_offsets_expire_and_file_compacts) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_group_offset_t o = {"t", 0, 0, -1, "some metadata to make records bigger", 0};
     /* Many rewrites of a few offsets: the file grows, then compaction shrinks it. */
     for (int i = 0; i < 40000; i++) {
@@ -269,7 +256,7 @@ TEST(group_offsets_expire_and_file_compacts) {
     CHECK_EQ_INT(groups[0].offsets, 4);
     eddy_free(groups);
     log_close(log);
-    log = open_log(dir);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_group_offset_t *got;
     REQUIRE_OK(log_group_fetch_offsets(log, "busy", "t", &got, &n));
     REQUIRE(n == 4);
@@ -280,7 +267,7 @@ TEST(group_offsets_expire_and_file_compacts) {
 
 TEST(topic_settings_create_alter_describe_delete) {
     const char *dir = test_tmpdir();
-    log_t *log = open_log(dir);
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     log_err_t e;
     log_config_entry_t bad[] = {{"retention.ms", "soon"}};
     CHECK_EQ_INT(log_topic_create(log, "a", 1, bad, 1, false, &e), EDDY_ERR_INVALID);
@@ -304,7 +291,7 @@ TEST(topic_settings_create_alter_describe_delete) {
     REQUIRE_OK(log_topic_alter_config(log, "a", inc, 2, LOG_ALTER_INCREMENTAL, false, NULL));
     log_close(log);
 
-    log = open_log(dir);
+    log = test_log_open(dir, LOG_FSYNC_GROUP, true);
     REQUIRE_OK(log_topic_info(log, "a", &info));
     CHECK_EQ_INT(info.partitions, 5);
     CHECK(info.id[0] || info.id[1]);
