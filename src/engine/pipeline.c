@@ -174,6 +174,10 @@ static void *pipe_main(void *arg) {
             }
             publish(p, pq, eng_txn_counters(pq->run.txn), n, (uint64_t)(time_mono_ns() - t0));
             total += n;
+            if (n && ELOG_ENABLED(ELOG_LEVEL_DEBUG))
+                for (int32_t part = 0; part < pq->nparts; part++)
+                    elog_debug("engine", "%s: applied %s/%d up to offset %lld", pq->q->id, pq->q->stream->topic, (int)part,
+                               (long long)pq->run.next[part] - 1);
         }
         if (failed) {
             backoff = backoff ? EDDY_MIN(backoff * 2, 5000) : 100;
