@@ -9,7 +9,7 @@
 
 CC      ?= cc
 FUZZ_CC ?= clang
-PKGS    := libuv rocksdb rdkafka libzstd liblz4 snappy zlib libcurl openssl gumbo avro-c libedit
+PKGS    := libuv rocksdb rdkafka libzstd liblz4 snappy zlib libcurl openssl gumbo libedit
 EXTRA_LIBS := -lhttp_parser -lm -lpthread -ldl
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wvla
