@@ -43,7 +43,7 @@ HTTP=$(sed -n 's/^eddy: http listening on //p' "$tmp/eddy.log" | head -1)
 CQL=$(sed -n 's/^eddy: cql listening on //p' "$tmp/eddy.log" | head -1)
 KAFKA=$(sed -n 's/^eddy: kafka listening on //p' "$tmp/eddy.log" | head -1)
 $EDDY gen leaves --count "$n" --seed 11 --keyed > "$tmp/leaves.tsv"
-kcat -P -b "$KAFKA" -t leaves -K$'\t' -z none "$tmp/leaves.tsv"
+kcat -P -b "$KAFKA" -t leaves -K$'\t' -z none < "$tmp/leaves.tsv"
 cut -f1 "$tmp/leaves.tsv" > "$tmp/ids"
 for _ in $(seq 1 600); do
   got=$(curl -s "http://$HTTP/api/leaves" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
