@@ -5,6 +5,8 @@ and TAP-style results (the same contract as tests/lib/eddy.sh).
     with Eddy("--default-partitions", "2") as e:
         e.kafka  # "127.0.0.1:PORT"
 """
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EDDY_BIN = os.environ.get("EDDY_BIN", os.path.join(ROOT, "build", "asan", "eddy"))
@@ -51,8 +54,9 @@ def wait_for(fn, seconds=60, step=0.1):
 
 
 class Eddy:
-    def __init__(self, *flags, data=None):
+    def __init__(self, *flags, data=None, keep=False):
         self.flags = list(flags)
+        self.keep = keep  # keep the temporary directory (and the data) after exit
         self.tmp = tempfile.mkdtemp(prefix="eddy-it-")
         self.data = data or os.path.join(self.tmp, "data")
         self.proc = None
@@ -72,9 +76,14 @@ class Eddy:
             raise RuntimeError("eddy up did not become ready")
         text = open(self.log_path, errors="replace").read()
         self.kafka = None
+        self.addr = {}
         for line in text.splitlines():
             if line.startswith("eddy: kafka listening on ") and not self.kafka:
                 self.kafka = line.split()[-1]
+            if line.startswith("eddy: ") and " listening on " in line:
+                proto, hostport = line[6:].split(" listening on ")
+                self.addr.setdefault(proto, hostport.strip())
+        self.http_addr, self.cql_addr = self.addr.get("http"), self.addr.get("cql")
         return self
 
     def stop(self):
@@ -101,7 +110,56 @@ class Eddy:
         if self.proc:
             self.proc.kill()
             self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def expect(name, fn):
+    """Runs fn(); ok when it returns, not ok with the exception (an assert says why)."""
+    try:
+        fn()
+        ok(name)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure is the test's failure
+        not_ok(name, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+        return False
+
+
+class Http:
+    """A kept-alive HTTP/1.1 connection (http.client) to HOST:PORT; call() returns (status, the
+    body parsed as JSON when it is JSON else text, the response)."""
+
+    def __init__(self, hostport):
+        self.host, port = hostport.rsplit(":", 1)
+        self.port = int(port)
+        self.conn = None
+
+    def call(self, method, path, body=None, headers=None):
+        hdrs = dict(headers or {})
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            hdrs.setdefault("Content-Type", "application/json")
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            self.conn.request(method, path, body=body, headers=hdrs)
+            r = self.conn.getresponse()
+            data = r.read()
+        except (http.client.HTTPException, OSError):
+            self.close()
+            raise
+        if (r.getheader("Connection") or "").lower() == "close":
+            self.close()
+        text = data.decode("utf-8", "replace")
+        try:
+            return r.status, json.loads(text) if text else None, r
+        except ValueError:
+            return r.status, text, r
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.conn = None
 
 
 def finish():
