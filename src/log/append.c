@@ -19,7 +19,7 @@ int log_partition_roll(log_partition_t *p, log_err_t *err) {
         p->segs = n;
         p->capsegs = cap;
     }
-    log_segment_t *s = log_segment_open(p->dir, p->leo, true, err);
+    log_segment_t *s = log_segment_open(p->dirfd, p->dir, p->leo, true, err);
     if (!s) return EDDY_ERR_IO;
     size_t len = 0;
     old->snapshot = log_producers_snapshot(&p->producers, p->leo, &len);

@@ -245,8 +245,12 @@ static void lose_unsynced(const char *dir, int64_t acked_end, const durable_t *d
     for (int i = 0; i < n; i++)
         if (bases[i] <= acked_end) hold = i;
     if (hold < 0 || index_is_fresh(pdir, bases[hold], d)) return;
-    log_segment_t *s = log_segment_open(pdir, bases[hold], false, NULL);
-    if (!s) return;
+    int dirfd = open(pdir, O_RDONLY | O_DIRECTORY);
+    log_segment_t *s = dirfd >= 0 ? log_segment_open(dirfd, pdir, bases[hold], false, NULL) : NULL;
+    if (!s) {
+        if (dirfd >= 0) close(dirfd);
+        return;
+    }
     int64_t pos = 0;
     log_batch_header_t h;
     while (log_segment_header_at(s, pos, s->size, &h) == EDDY_OK && h.base_offset < acked_end)
@@ -261,6 +265,7 @@ static void lose_unsynced(const char *dir, int64_t acked_end, const durable_t *d
         }
     }
     log_segment_release(s);
+    close(dirfd);
     if (rand_r(seed) % 2) return;
     for (int i = hold + 1; i < n; i++) {
         if (index_is_fresh(pdir, bases[i], d) || durable_size(d, bases[i]) > 0) break;

@@ -246,7 +246,7 @@ int log_producer_id_alloc(log_t *log, int64_t *producer_id, log_err_t *err) {
         store_u32(buf + 8, crc32c(buf, 8));
         char path[LOG_PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/producer-ids", log->dir);
-        if (log_segment_write_file(path, buf, sizeof buf) != EDDY_OK || log_fsync_dir(log->dir) != EDDY_OK) {
+        if (log_file_write_at(AT_FDCWD, path, buf, sizeof buf) != EDDY_OK || log_fsync_dir(log->dir) != EDDY_OK) {
             pthread_mutex_unlock(&log->pid_lock);
             return log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot reserve producer ids: %s", strerror(errno));
         }

@@ -115,11 +115,18 @@ struct log_segment {
     bool unlinked;          /* its files are deleted; the fd lives until the last release */
     uint8_t *snapshot;      /* producer snapshot taken when rolled, written with the index */
     size_t snapshot_len;
-    char path[];            /* ".../00000000000000000000" without extension */
+    int dirfd;              /* the partition's directory (borrowed): files are opened relative
+                               to it, so a deleted topic's renamed directory is still the one
+                               written to, never a new topic's of the same name */
+    char name[24];          /* "00000000000000000000" */
+    char path[];            /* ".../00000000000000000000" without extension, for messages */
 };
 
-/* Opens or creates segment base in dir. create: O_CREAT|O_EXCL. Returns NULL with err filled. */
-log_segment_t *log_segment_open(const char *dir, int64_t base, bool create, log_err_t *err);
+/* Opens or creates segment base in the directory dirfd (named dir in messages). create:
+ * O_CREAT|O_EXCL. Returns NULL with err filled. dirfd must outlive the segment's file
+ * operations (it does: the partition owns it). */
+log_segment_t *log_segment_open(int dirfd, const char *dir, int64_t base, bool create,
+                                log_err_t *err);
 void log_segment_keep(log_segment_t *s);
 void log_segment_release(log_segment_t *s);
 /* Unlinks the segment's files (the fd stays usable until the last release). */
@@ -159,8 +166,9 @@ int log_segment_scan(log_segment_t *s, int64_t pos, bool verify, bool reindex, i
 /* File names: "%020lld" + ext into out. */
 void log_segment_file(const char *dir, int64_t base, const char *ext, char *out, size_t outlen);
 int log_fsync_dir(const char *dir);
-/* Writes path durably: path.tmp, fdatasync, rename (the caller fsyncs the directory). */
-int log_segment_write_file(const char *path, const uint8_t *buf, size_t len);
+/* Writes name (relative to dirfd, or a path with AT_FDCWD) durably: name.tmp, fdatasync,
+ * rename (the caller fsyncs the directory). */
+int log_file_write_at(int dirfd, const char *name, const uint8_t *buf, size_t len);
 
 /* ---- idempotent producer state (producer.c) ---- */
 
@@ -244,6 +252,7 @@ struct log_partition {
     log_topic_t *topic;         /* holds a reference */
     int32_t index;
     char dir[LOG_PATH_MAX + 300];
+    int dirfd;                  /* dir, open: every file of the partition is reached through it */
     log_config_t cfg;           /* a copy of the topic's, updated under lock */
 
     log_segment_t **segs;       /* oldest first; the last is the active segment */

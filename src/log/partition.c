@@ -29,6 +29,7 @@ static void partition_free(log_partition_t *p) {
     pthread_cond_destroy(&p->watch_cond);
     pthread_cond_destroy(&p->sync_cond);
     if (p->topic) log_topic_release(p->topic);
+    if (p->dirfd >= 0) close(p->dirfd);
     eddy_free(p);
 }
 
@@ -118,18 +119,21 @@ static bool parse_name(const char *name, const char *ext, int64_t *base) {
     return true;
 }
 
-static int list_dir(const char *dir, i64s_t *logs, i64s_t *snaps) {
-    DIR *d = opendir(dir);
-    if (!d) return EDDY_ERR_IO;
+static int list_dir(int dirfd, i64s_t *logs, i64s_t *snaps) {
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return EDDY_ERR_IO;
+    }
+    rewinddir(d);
     struct dirent *e;
     int rc = EDDY_OK;
     while (rc == EDDY_OK && (e = readdir(d))) {
         int64_t base;
         size_t n = strlen(e->d_name);
         if (n > 4 && !strcmp(e->d_name + n - 4, ".tmp")) {
-            char path[LOG_PATH_MAX + 300];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path); /* an interrupted durable write */
+            unlinkat(dirfd, e->d_name, 0); /* an interrupted durable write */
         } else if (parse_name(e->d_name, ".log", &base)) {
             rc = i64s_push(logs, base);
         } else if (parse_name(e->d_name, ".snapshot", &base)) {
@@ -146,13 +150,13 @@ static int list_dir(const char *dir, i64s_t *logs, i64s_t *snaps) {
  * or time index file is missing or not a whole number of entries. Also reads the segment's max
  * timestamp from the time index's last entry. */
 static bool index_files_peek(log_segment_t *s, log_oidx_t *last) {
-    char file[LOG_PATH_MAX + 16];
+    char file[40];
     struct stat so, st;
-    snprintf(file, sizeof file, "%s.index", s->path);
-    if (stat(file, &so) != 0 || so.st_size % 8) return false;
+    snprintf(file, sizeof file, "%s.index", s->name);
+    if (fstatat(s->dirfd, file, &so, 0) != 0 || so.st_size % 8) return false;
     *last = (log_oidx_t){0, 0};
     if (so.st_size >= 8) {
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        int fd = openat(s->dirfd, file, O_RDONLY | O_CLOEXEC);
         uint8_t e[8];
         bool ok = fd >= 0 && pread(fd, e, 8, so.st_size - 8) == 8;
         if (fd >= 0) close(fd);
@@ -160,10 +164,10 @@ static bool index_files_peek(log_segment_t *s, log_oidx_t *last) {
         *last = (log_oidx_t){load_u32(e), load_u32(e + 4)};
         if ((int64_t)last->pos >= s->size) return false;
     }
-    snprintf(file, sizeof file, "%s.timeindex", s->path);
-    if (stat(file, &st) != 0 || st.st_size % 12) return false;
+    snprintf(file, sizeof file, "%s.timeindex", s->name);
+    if (fstatat(s->dirfd, file, &st, 0) != 0 || st.st_size % 12) return false;
     if (st.st_size >= 12) {
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        int fd = openat(s->dirfd, file, O_RDONLY | O_CLOEXEC);
         uint8_t e[12];
         bool ok = fd >= 0 && pread(fd, e, 12, st.st_size - 12) == 12;
         if (fd >= 0) close(fd);
@@ -320,14 +324,14 @@ static void load_producers(log_partition_t *p, const i64s_t *snaps) {
     int64_t from = p->log_start;
     for (size_t k = snaps->n; k-- > 0;) {
         int64_t off = snaps->v[k];
-        char file[LOG_PATH_MAX + 32];
-        snprintf(file, sizeof file, "%s/%020" PRId64 ".snapshot", p->dir, off);
+        char file[40];
+        snprintf(file, sizeof file, "%020" PRId64 ".snapshot", off);
         if (off > p->leo) {
-            unlink(file); /* state past a truncated end */
+            unlinkat(p->dirfd, file, 0); /* state past a truncated end */
             continue;
         }
         size_t len = 0;
-        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        int fd = openat(p->dirfd, file, O_RDONLY | O_CLOEXEC);
         struct stat st;
         uint8_t *buf = NULL;
         if (fd >= 0 && fstat(fd, &st) == 0 && (buf = eddy_malloc((size_t)st.st_size + 1)) &&
@@ -343,7 +347,7 @@ static void load_producers(log_partition_t *p, const i64s_t *snaps) {
         }
         eddy_free(buf);
         log_producers_free(&p->producers);
-        elog_warn("log", "%s-%d: ignoring unreadable producer snapshot %s", p->topic->name, p->index, file);
+        elog_warn("log", "%s-%d: ignoring unreadable producer snapshot %s/%s", p->topic->name, p->index, p->dir, file);
     }
     if (from < p->leo && replay_producers(p, from) != EDDY_OK)
         elog_warn("log", "%s-%d: producer state replay stopped early", p->topic->name, p->index);
@@ -363,6 +367,7 @@ int log_partition_load(log_t *log, log_topic_t *t, int32_t index, bool create, b
     p->index = index;
     p->cfg = t->cfg;
     log_producers_init(&p->producers);
+    p->dirfd = -1;
     snprintf(p->dir, sizeof p->dir, "%s/%d", t->dir, index);
     i64s_t logs = {0}, snaps = {0};
     int rc;
@@ -370,12 +375,13 @@ int log_partition_load(log_t *log, log_topic_t *t, int32_t index, bool create, b
         rc = log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot create %s: %s", p->dir, strerror(errno));
         goto fail;
     }
-    if (list_dir(p->dir, &logs, &snaps) != EDDY_OK) {
+    p->dirfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (p->dirfd < 0 || list_dir(p->dirfd, &logs, &snaps) != EDDY_OK) {
         rc = log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot list %s: %s", p->dir, strerror(errno));
         goto fail;
     }
     for (size_t i = 0; i < logs.n; i++) {
-        log_segment_t *s = log_segment_open(p->dir, logs.v[i], false, err);
+        log_segment_t *s = log_segment_open(p->dirfd, p->dir, logs.v[i], false, err);
         if (!s || push_segment(p, s) != EDDY_OK) {
             log_segment_release(s);
             rc = s ? log_fail(err, EDDY_ERR_NOMEM, LOG_ERR_NOMEM, "out of memory") : EDDY_ERR_IO;
@@ -384,7 +390,7 @@ int log_partition_load(log_t *log, log_topic_t *t, int32_t index, bool create, b
     }
     if ((rc = recover(p, clean, err)) != EDDY_OK) goto fail;
     if (p->nsegs == 0) {
-        log_segment_t *s = log_segment_open(p->dir, 0, true, err);
+        log_segment_t *s = log_segment_open(p->dirfd, p->dir, 0, true, err);
         if (!s) {
             rc = EDDY_ERR_IO;
             goto fail;
@@ -459,12 +465,28 @@ void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
     do {
         p->again = false;
         if (p->closed || p->failed) break;
-        log_segment_t *segs[8];
-        int64_t sizes[8];
-        size_t nsegs = 0;
+        /* Every dirty segment must be synced before the high watermark moves (usually the
+         * active one, and the one before it after a roll). */
+        log_segment_t *stack_segs[8], **segs = stack_segs;
+        int64_t stack_sizes[8], *sizes = stack_sizes;
+        size_t nsegs = 0, ndirty = 0;
+        for (size_t i = 0; i < p->nsegs; i++) ndirty += p->segs[i]->dirty;
+        if (ndirty > EDDY_ARRAY_LEN(stack_segs)) {
+            segs = eddy_malloc(ndirty * sizeof *segs);
+            sizes = eddy_malloc(ndirty * sizeof *sizes);
+            if (!segs || !sizes) {
+                if (segs) eddy_free(segs);
+                if (sizes) eddy_free(sizes);
+                p->again = true; /* try again; nothing was taken */
+                pthread_mutex_unlock(&p->lock);
+                usleep(1000);
+                pthread_mutex_lock(&p->lock);
+                continue;
+            }
+        }
         int64_t target = p->written_leo;
         bool new_file = false;
-        for (size_t i = p->nsegs; i-- > 0 && nsegs < EDDY_ARRAY_LEN(segs);) {
+        for (size_t i = p->nsegs; i-- > 0;) {
             log_segment_t *s = p->segs[i];
             if (!s->dirty) continue;
             s->dirty = false;
@@ -481,7 +503,7 @@ void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
             if (fdatasync(segs[i]->fd) != 0) err = errno;
         atomic_fetch_add_explicit(&p->log->stats.fsyncs, nsegs, memory_order_relaxed);
         atomic_fetch_add_explicit(&p->log->stats.sync_rounds, 1, memory_order_relaxed);
-        if (!err && new_file && log_fsync_dir(p->dir) != EDDY_OK) err = errno ? errno : EIO;
+        if (!err && new_file && fsync(p->dirfd) != 0) err = errno ? errno : EIO;
 
         pthread_mutex_lock(&p->lock);
         size_t nc = 0;
@@ -505,6 +527,10 @@ void log_partition_sync(log_partition_t *p, bool from_queue, bool wait) {
         bool fire = p->firing != NULL;
         pthread_mutex_unlock(&p->lock);
         for (size_t i = 0; i < nsegs; i++) log_segment_release(segs[i]);
+        if (segs != stack_segs) {
+            eddy_free(segs);
+            eddy_free(sizes);
+        }
         log_completions_run(done, nc, err ? EDDY_ERR_IO : EDDY_OK, log_start);
         if (fire) log_partition_fire_watches(p);
         pthread_mutex_lock(&p->lock);
@@ -609,10 +635,10 @@ void log_partition_shutdown(log_partition_t *p, int status) {
 }
 
 static void write_snapshot(log_partition_t *p, int64_t offset, const uint8_t *buf, size_t len) {
-    char file[LOG_PATH_MAX + 32];
-    snprintf(file, sizeof file, "%s/%020" PRId64 ".snapshot", p->dir, offset);
-    if (log_segment_write_file(file, buf, len) != EDDY_OK)
-        elog_warn("log", "%s-%d: cannot write %s: %s", p->topic->name, p->index, file, strerror(errno));
+    char file[40];
+    snprintf(file, sizeof file, "%020" PRId64 ".snapshot", offset);
+    if (log_file_write_at(p->dirfd, file, buf, len) != EDDY_OK)
+        elog_warn("log", "%s-%d: cannot write %s/%s: %s", p->topic->name, p->index, p->dir, file, strerror(errno));
 }
 
 /* Writes a sealed segment's pending index files and producer snapshot (no lock held). */
@@ -623,7 +649,7 @@ static void finish_sealed(log_partition_t *p, log_segment_t *s) {
         return;
     }
     if (s->snapshot) write_snapshot(p, s->next_offset, s->snapshot, s->snapshot_len);
-    log_fsync_dir(p->dir);
+    fsync(p->dirfd);
 }
 
 void log_partition_close_files(log_partition_t *p) {
@@ -642,7 +668,7 @@ void log_partition_close_files(log_partition_t *p) {
         uint8_t *snap = log_producers_snapshot(&p->producers, p->leo, &len);
         if (snap) write_snapshot(p, p->leo, snap, len);
         eddy_free(snap);
-        log_fsync_dir(p->dir);
+        fsync(p->dirfd);
     }
     pthread_mutex_unlock(&p->lock);
 }
@@ -657,12 +683,12 @@ static bool expired(const log_segment_t *s, int64_t now_ms, int64_t retention_ms
 /* Removes producer snapshots below the log start, keeping the newest. */
 static void prune_snapshots(log_partition_t *p, int64_t log_start) {
     i64s_t logs = {0}, snaps = {0};
-    if (list_dir(p->dir, &logs, &snaps) == EDDY_OK) {
+    if (list_dir(p->dirfd, &logs, &snaps) == EDDY_OK) {
         for (size_t i = 0; i + 1 < snaps.n; i++) {
             if (snaps.v[i] >= log_start) break;
-            char file[LOG_PATH_MAX + 32];
-            snprintf(file, sizeof file, "%s/%020" PRId64 ".snapshot", p->dir, snaps.v[i]);
-            unlink(file);
+            char file[40];
+            snprintf(file, sizeof file, "%020" PRId64 ".snapshot", snaps.v[i]);
+            unlinkat(p->dirfd, file, 0);
         }
     }
     eddy_free(logs.v);
@@ -735,7 +761,7 @@ int log_partition_maintain(log_partition_t *p, int64_t now_ms) {
         log_segment_release(gone[i]);
     }
     if (ngone) {
-        log_fsync_dir(p->dir);
+        fsync(p->dirfd);
         prune_snapshots(p, log_start);
     }
     return (int)ngone;

@@ -26,7 +26,13 @@ int log_fsync_dir(const char *dir) {
     return rc;
 }
 
-log_segment_t *log_segment_open(const char *dir, int64_t base, bool create, log_err_t *err) {
+/* name + ext into out (a file name relative to the segment's directory). */
+static void seg_name(const log_segment_t *s, const char *ext, char *out, size_t n) {
+    snprintf(out, n, "%s%s", s->name, ext);
+}
+
+log_segment_t *log_segment_open(int dirfd, const char *dir, int64_t base, bool create,
+                                log_err_t *err) {
     char path[LOG_PATH_MAX];
     log_segment_file(dir, base, "", path, sizeof path);
     size_t plen = strlen(path);
@@ -36,12 +42,14 @@ log_segment_t *log_segment_open(const char *dir, int64_t base, bool create, log_
         return NULL;
     }
     memcpy(s->path, path, plen + 1);
-    char file[LOG_PATH_MAX + 16];
-    snprintf(file, sizeof file, "%s.log", path);
-    s->fd = open(file, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+    s->dirfd = dirfd;
+    snprintf(s->name, sizeof s->name, "%020" PRId64, base);
+    char file[40];
+    seg_name(s, ".log", file, sizeof file);
+    s->fd = openat(dirfd, file, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
     if (s->fd < 0) {
-        log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot %s %s: %s", create ? "create" : "open",
-                 file, strerror(errno));
+        log_fail(err, EDDY_ERR_IO, LOG_ERR_STORAGE, "cannot %s %s.log: %s", create ? "create" : "open",
+                 path, strerror(errno));
         eddy_free(s);
         return NULL;
     }
@@ -78,10 +86,10 @@ void log_segment_release(log_segment_t *s) {
 
 void log_segment_unlink(log_segment_t *s) {
     static const char *const exts[] = {".log", ".index", ".timeindex"};
-    char file[LOG_PATH_MAX + 16];
+    char file[40];
     for (size_t i = 0; i < EDDY_ARRAY_LEN(exts); i++) {
-        snprintf(file, sizeof file, "%s%s", s->path, exts[i]);
-        unlink(file);
+        seg_name(s, exts[i], file, sizeof file);
+        unlinkat(s->dirfd, file, 0);
     }
     s->unlinked = true;
 }
@@ -161,8 +169,8 @@ int64_t log_segment_time_lookup(const log_segment_t *s, int64_t target) {
 
 /* ---- index files ---- */
 
-static uint8_t *read_whole(const char *path, size_t *len) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+static uint8_t *read_whole(int dirfd, const char *name, size_t *len) {
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
     struct stat st;
     uint8_t *buf = NULL;
@@ -181,12 +189,12 @@ static uint8_t *read_whole(const char *path, size_t *len) {
 
 int log_segment_index_load(log_segment_t *s, log_err_t *err) {
     if (s->index_loaded) return EDDY_OK;
-    char file[LOG_PATH_MAX + 16];
+    char file[40];
     size_t olen = 0, tlen = 0;
-    snprintf(file, sizeof file, "%s.index", s->path);
-    uint8_t *ob = read_whole(file, &olen);
-    snprintf(file, sizeof file, "%s.timeindex", s->path);
-    uint8_t *tb = read_whole(file, &tlen);
+    seg_name(s, ".index", file, sizeof file);
+    uint8_t *ob = read_whole(s->dirfd, file, &olen);
+    seg_name(s, ".timeindex", file, sizeof file);
+    uint8_t *tb = read_whole(s->dirfd, file, &tlen);
     int rc = EDDY_OK;
     if (!ob || !tb) {
         rc = log_fail(err, EDDY_ERR_NOT_FOUND, LOG_ERR_STORAGE, "%s: index files missing", s->path);
@@ -227,10 +235,10 @@ out:
     return rc;
 }
 
-static int write_file_durably(const char *path, const uint8_t *buf, size_t len) {
+int log_file_write_at(int dirfd, const char *path, const uint8_t *buf, size_t len) {
     char tmp[LOG_PATH_MAX + 32];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return EDDY_ERR_IO;
     size_t done = 0;
     while (done < len) {
@@ -241,37 +249,33 @@ static int write_file_durably(const char *path, const uint8_t *buf, size_t len) 
     }
     int rc = done == len && fdatasync(fd) == 0 ? EDDY_OK : EDDY_ERR_IO;
     close(fd);
-    if (rc == EDDY_OK && rename(tmp, path) != 0) rc = EDDY_ERR_IO;
-    if (rc != EDDY_OK) unlink(tmp);
+    if (rc == EDDY_OK && renameat(dirfd, tmp, dirfd, path) != 0) rc = EDDY_ERR_IO;
+    if (rc != EDDY_OK) unlinkat(dirfd, tmp, 0);
     return rc;
-}
-
-int log_segment_write_file(const char *path, const uint8_t *buf, size_t len) {
-    return write_file_durably(path, buf, len);
 }
 
 int log_segment_index_write(log_segment_t *s, log_err_t *err) {
     size_t olen = s->noidx * 8, tlen = s->ntidx * 12;
     uint8_t *buf = eddy_malloc(EDDY_MAX(olen, tlen) + 1);
     if (!buf) return log_fail(err, EDDY_ERR_NOMEM, LOG_ERR_NOMEM, "out of memory");
-    char file[LOG_PATH_MAX + 16];
+    char file[40];
     for (size_t i = 0; i < s->noidx; i++) {
         store_u32(buf + i * 8, s->oidx[i].rel);
         store_u32(buf + i * 8 + 4, s->oidx[i].pos);
     }
-    snprintf(file, sizeof file, "%s.index", s->path);
-    int rc = write_file_durably(file, buf, olen);
+    seg_name(s, ".index", file, sizeof file);
+    int rc = log_file_write_at(s->dirfd, file, buf, olen);
     if (rc == EDDY_OK) {
         for (size_t i = 0; i < s->ntidx; i++) {
             store_u64(buf + i * 12, (uint64_t)s->tidx[i].ts);
             store_u32(buf + i * 12 + 8, s->tidx[i].rel);
         }
-        snprintf(file, sizeof file, "%s.timeindex", s->path);
-        rc = write_file_durably(file, buf, tlen);
+        seg_name(s, ".timeindex", file, sizeof file);
+        rc = log_file_write_at(s->dirfd, file, buf, tlen);
     }
     eddy_free(buf);
     if (rc != EDDY_OK)
-        return log_fail(err, rc, LOG_ERR_STORAGE, "cannot write %s: %s", file, strerror(errno));
+        return log_fail(err, rc, LOG_ERR_STORAGE, "cannot write %s/%s: %s", s->path, file, strerror(errno));
     return EDDY_OK;
 }
 

@@ -67,7 +67,7 @@ static int write_topic_file(const log_topic_t *t, const char *dir, int32_t npart
         wr_fmt(&w, "config.%s=%s\n", t->overrides[i].name, t->overrides[i].value);
     char path[LOG_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/topic", dir);
-    int rc = wr_ok(&w) ? log_segment_write_file(path, w.buf, w.len) : EDDY_ERR_NOMEM;
+    int rc = wr_ok(&w) ? log_file_write_at(AT_FDCWD, path, w.buf, w.len) : EDDY_ERR_NOMEM;
     wr_free(&w);
     if (rc == EDDY_OK) rc = log_fsync_dir(dir);
     return rc;
