@@ -270,7 +270,10 @@ static void cmd_step_compute(api_cmd_t *c) {
         cmd_finish(c);
         return;
     }
-    int rc = lv->backend.get ? lv->backend.get(lv->backend.ctx, c->id, current, err, sizeof err) : EDDY_ERR_UNSUPPORTED;
+    /* A create replaces the leaf whatever it was (as processor.js does): no read needed. */
+    int rc = c->kind == API_CMD_CREATE ? EDDY_ERR_NOT_FOUND
+             : lv->backend.get         ? lv->backend.get(lv->backend.ctx, c->id, current, err, sizeof err)
+                                       : EDDY_ERR_UNSUPPORTED;
     if (rc != EDDY_OK && rc != EDDY_ERR_NOT_FOUND) {
         cmd_answer_error(c, rc == EDDY_ERR_UNSUPPORTED ? 503 : 500, "cannot read demo.leaves: %s", err[0] ? err : eddy_strerror(rc));
         api_leaf_free(current);

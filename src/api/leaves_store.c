@@ -38,6 +38,9 @@ typedef struct {
     pthread_mutex_t mu;
     store_iter_t *pool[ITER_POOL]; /* iterators belong to one thread at a time: lend them */
     int npool;
+    uint32_t map_table, map_version; /* the column map below is for this table version */
+    int map[LEAF_NCOLS];
+    bool map_valid;
 } lstore_t;
 
 static store_iter_t *iter_take(lstore_t *ls) {
@@ -58,9 +61,21 @@ static void iter_give(lstore_t *ls, store_iter_t *it) {
 }
 
 /* demo.leaves' columns by leaf column, looked up in this version of the table (-1: absent,
- * e.g. after an ALTER ... DROP). */
-static void column_map(const store_table_t *t, int map[LEAF_NCOLS]) {
+ * e.g. after an ALTER ... DROP); cached per table version. */
+static void column_map(lstore_t *ls, const store_table_t *t, int map[LEAF_NCOLS]) {
+    const store_table_info_t *info = store_table_info(t);
+    pthread_mutex_lock(&ls->mu);
+    bool hit = ls->map_valid && ls->map_table == info->id && ls->map_version == info->version;
+    if (hit) memcpy(map, ls->map, sizeof ls->map);
+    pthread_mutex_unlock(&ls->mu);
+    if (hit) return;
     for (int c = 0; c < LEAF_NCOLS; c++) map[c] = store_table_column(t, api_leaf_columns[c].name, strlen(api_leaf_columns[c].name));
+    pthread_mutex_lock(&ls->mu);
+    memcpy(ls->map, map, sizeof ls->map);
+    ls->map_table = info->id;
+    ls->map_version = info->version;
+    ls->map_valid = true;
+    pthread_mutex_unlock(&ls->mu);
 }
 
 static uint64_t be_u(const uint8_t *p, size_t n) {
@@ -116,7 +131,7 @@ static int ls_get(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t
     int rc = store_table_lookup(ls->st, "demo", "leaves", &t, err, errlen);
     if (rc) return rc == EDDY_ERR_NOT_FOUND ? eddy_err(err, errlen, EDDY_ERR_IO, "table demo.leaves does not exist") : rc;
     int map[LEAF_NCOLS];
-    column_map(t, map);
+    column_map(ls, t, map);
     eddy_view_t key = eddy_view_str(id);
     store_query_t q = {.table = t, .keys = &key, .nkeys = 1, .limit = 1, .no_static_only = true};
     store_iter_t *it = iter_take(ls);
@@ -138,7 +153,7 @@ static int ls_scan(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err
     int rc = store_table_lookup(ls->st, "demo", "leaves", &t, err, errlen);
     if (rc) return rc == EDDY_ERR_NOT_FOUND ? EDDY_OK : rc; /* no table yet: no leaves */
     int map[LEAF_NCOLS];
-    column_map(t, map);
+    column_map(ls, t, map);
     store_query_t q = {.table = t, .limit = limit, .no_static_only = true};
     store_iter_t *it = iter_take(ls);
     api_leaf_t *leaf = api_leaf_new();
