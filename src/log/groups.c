@@ -1,5 +1,5 @@
 /* Consumer-group storage: committed offsets and the coordinator's opaque state per group, in one
- * append-only file DIR/groups.log made durable by the sync thread's group commit, loaded into
+ * append-only file DIR/groups.log made durable by the sync workers' group commit, loaded into
  * memory at open, compacted (rewritten with only the live records) when it has grown to twice
  * what it holds, and with Kafka's offset retention applied by the maintenance pass.
  *

@@ -1,4 +1,4 @@
-/* The log as a whole: options, open (with recovery) and clean close, the sync thread that does
+/* The log as a whole: options, open (with recovery) and clean close, the sync workers that do
  * group commit, the maintenance thread (retention, index files, expiry), flushes, and the
  * producer-id allocator. */
 #include <errno.h>

@@ -6,7 +6,7 @@
  * whole batches as file ranges (fd, position, length) so the broker can sendfile them.
  *
  * Durability: with the default group commit, an append is written to the segment (page cache)
- * on the caller's thread and acknowledged by a dedicated sync thread after fdatasync; concurrent
+ * on the caller's thread and acknowledged by a sync worker thread after fdatasync; concurrent
  * appenders share one fsync. The high watermark is the last durable offset: readers never see
  * data a crash could take back. Interval and none modes acknowledge at once (explicit options).
  *
@@ -14,9 +14,9 @@
  * and the producer-id allocator, and keeps idempotent producers' per-partition state.
  *
  * Threads: every function here is thread-safe unless it says otherwise. Callbacks (append
- * completions, watches, group writes) may run on the log's sync thread, or on the caller's
- * thread before the call returns where the function says so; they must be short and must not
- * call back into the log for the same partition's appends (hand the result to a loop instead).
+ * completions, watches, group writes) may run on one of the log's sync threads, or on the
+ * caller's thread before the call returns where the function says so; they must be short and
+ * should not append to the log themselves (hand the result to a loop or worker instead).
  *
  * Files (DIR is the data directory given to log_open, normally eddy's DIR/log):
  *   DIR/topics/NAME/topic                 topic id, partition count and config overrides
@@ -129,7 +129,7 @@ typedef struct {
     uint64_t records;          /* records appended */
     uint64_t bytes;            /* batch bytes written to segments */
     uint64_t fsyncs;           /* fdatasync calls on segments and the groups file */
-    uint64_t sync_rounds;      /* group-commit rounds of the sync thread */
+    uint64_t sync_rounds;      /* group-commit rounds (one partition's fsync and completions) */
     uint64_t rejected;         /* appends refused (validation, idempotence, size) */
     uint64_t segments_deleted; /* by retention */
 } log_stats_t;
@@ -467,7 +467,8 @@ int log_offset_for_timestamp(log_partition_t *p, int64_t timestamp, int64_t *off
 
 /* Called once when the high watermark passes the watched offset (status EDDY_OK, hw the new high
  * watermark), or with EDDY_ERR_CLOSED when the topic is deleted or the log closes. Runs on the
- * sync thread (or the thread that deletes/closes). */
+ * sync thread, an appending thread in interval/none modes, or the thread that deletes or
+ * closes. */
 typedef void (*log_watch_cb)(void *arg, int status, int64_t high_watermark);
 
 /* Watches for data at offset: when the high watermark is already above offset, returns EDDY_OK
@@ -500,7 +501,7 @@ typedef struct {
     int64_t commit_time_ms; /* filled on reads; ignored on commit (the log stamps it) */
 } log_group_offset_t;
 
-/* Called once when a group write is durable (EDDY_OK) or failed (EDDY_ERR_IO), on the sync
+/* Called once when a group write is durable (EDDY_OK) or failed (EDDY_ERR_IO), on a sync
  * thread, or on the caller's thread before returning in interval/none modes. */
 typedef void (*log_done_cb)(void *arg, int status);
 

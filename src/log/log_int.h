@@ -3,7 +3,7 @@
  * Locks, outermost first (never take an outer one while holding an inner one):
  *   log->topics_lock (rwlock)  the topic table and each topic's partition array
  *   part->lock (mutex)         a partition: segments, offsets, completions, watches, producers
- *   log->sync_lock (mutex)     the sync thread's queue of dirty partitions and flush requests
+ *   log->sync_lock (mutex)     the sync workers' queue of dirty partitions
  *   log->groups.lock (mutex)   group storage (taken alone)
  *   log->pid_lock (mutex)      the producer-id allocator (taken alone) */
 #ifndef EDDY_LOG_INT_H
@@ -385,7 +385,7 @@ struct log {
     } stats;
 };
 
-/* Queues p for the sync thread (group and interval modes). */
+/* Queues p for the sync workers (group and interval modes). */
 void log_sync_enqueue(log_t *log, log_partition_t *p);
 void log_sync_enqueue_groups(log_t *log);
 /* Asks the maintenance thread to run soon (a segment was rolled). */

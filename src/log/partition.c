@@ -1,4 +1,4 @@
-/* A partition's life: loading with crash recovery, the sync thread's group commit (fsync, then
+/* A partition's life: loading with crash recovery, the sync workers' group commit (fsync, then
  * the high watermark, completions and watches), watches, retention and shutdown. Appends are in
  * append.c, reads in read.c. */
 #include <dirent.h>
