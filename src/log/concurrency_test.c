@@ -283,3 +283,68 @@ TEST(dump_prints_batches_records_and_indexes) {
     CHECK_EQ_INT(rc, 2);
     free(text);
 }
+
+/* ---- watch cancellation racing the firing ---- */
+
+typedef struct {
+    atomic_int fired;    /* set by the callback */
+    atomic_int finished; /* set when the callback returns */
+} race_watch_t;
+
+static void on_race_watch(void *arg, int status, int64_t hw) {
+    (void)status;
+    (void)hw;
+    race_watch_t *w = arg;
+    atomic_store(&w->fired, 1);
+    usleep(50); /* widen the window in which a cancel finds the callback running */
+    atomic_store(&w->finished, 1);
+}
+
+typedef struct {
+    log_partition_t *p;
+    atomic_int stop;
+} race_appender_t;
+
+static void *race_appender(void *arg) {
+    race_appender_t *a = arg;
+    log_record_t r = {-1, NULL, -1, "x", 1, NULL, 0};
+    while (!atomic_load(&a->stop)) log_append_records_wait(a->p, &r, 1, LOG_CODEC_NONE, NULL, NULL);
+    return NULL;
+}
+
+TEST(watch_cancel_races_firing) {
+    const char *dir = test_tmpdir();
+    log_t *log = test_log_open(dir, LOG_FSYNC_GROUP, true);
+    log_partition_t *p;
+    REQUIRE_OK(log_partition_open(log, "race", 0, LOG_OPEN_AUTO_CREATE, &p, NULL));
+    race_appender_t a = {p, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, race_appender, &a);
+    enum { N = 2000 };
+    race_watch_t *ws = calloc(N, sizeof *ws);
+    bool *cancelled = calloc(N, sizeof *cancelled);
+    int bad = 0, fired_after_cancel = 0;
+    for (int i = 0; i < N; i++) {
+        log_partition_state_t st;
+        log_partition_state(p, &st);
+        uint64_t id;
+        REQUIRE_OK(log_watch_add(p, st.high_watermark, on_race_watch, &ws[i], &id));
+        if (!id) continue;
+        if (i % 3) usleep((useconds_t)(i % 7) * 100);
+        cancelled[i] = log_watch_cancel(p, id);
+        /* false: the callback ran to its end before cancel returned; true: it never starts. */
+        if (!cancelled[i] && !atomic_load(&ws[i].finished)) bad++;
+        if (cancelled[i] && atomic_load(&ws[i].fired)) bad++;
+    }
+    atomic_store(&a.stop, 1);
+    pthread_join(th, NULL);
+    log_flush(log);
+    for (int i = 0; i < N; i++)
+        if (cancelled[i] && atomic_load(&ws[i].fired)) fired_after_cancel++;
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(fired_after_cancel, 0);
+    free(ws);
+    free(cancelled);
+    log_partition_release(p);
+    log_close(log);
+}
