@@ -257,6 +257,8 @@ TEST(dump_prints_batches_records_and_indexes) {
         REQUIRE_OK(log_append_records_wait(p, &r, 1, (log_codec_t)(i % 5), NULL, NULL));
     }
     log_partition_release(p);
+    log_group_offset_t go = {"d", 0, 5, 2, "m", 0};
+    REQUIRE_OK(log_group_commit_offsets(log, "readers", &go, 1, NULL, NULL, NULL));
     log_close(log);
     char seg[600], out[600];
     snprintf(seg, sizeof seg, "%s/topics/d/0/00000000000000000000.log", dir);
@@ -277,6 +279,13 @@ TEST(dump_prints_batches_records_and_indexes) {
     REQUIRE(text);
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(text, "offset: 1 position: ") != NULL);
+    free(text);
+    snprintf(seg, sizeof seg, "%s/groups.log", dir);
+    char *argv4[] = {"segment", seg, NULL};
+    text = run_dump(2, argv4, out, &rc);
+    REQUIRE(text);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(text, "group: \"readers\" OFFSET d-0 offset: 5 leaderEpoch: 2 metadata: \"m\"") != NULL);
     free(text);
     char *argv3[] = {"segment", "--bogus", NULL};
     text = run_dump(2, argv3, out, &rc);

@@ -1,6 +1,7 @@
 /* `eddy dump segment FILE`: the log's files in readable form, like Kafka's DumpLogSegments:
  * a .log segment's batches (and records, decompressed), a .index or .timeindex file's entries,
- * a producer-state .snapshot. Reads only; never changes a file. */
+ * a producer-state .snapshot, the consumer groups' groups.log. Reads only; never changes a
+ * file. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -183,7 +184,8 @@ int log_dump_main(int argc, char **argv) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: eddy dump segment [--no-records] FILE\n\n"
                    "Prints a log file in readable form: a .log segment's batches and records,\n"
-                   "a .index or .timeindex file's entries, or a producer .snapshot.\n");
+                   "a .index or .timeindex file's entries, a producer .snapshot, or the\n"
+                   "consumer groups' groups.log.\n");
             return 0;
         }
         if (!strcmp(argv[i], "--no-records")) records = false;
@@ -204,5 +206,17 @@ int log_dump_main(int argc, char **argv) {
     if (ends_with(file, ".index")) return dump_index(file, false);
     if (ends_with(file, ".timeindex")) return dump_index(file, true);
     if (ends_with(file, ".snapshot")) return dump_snapshot(file);
+    if (ends_with(file, "groups.log")) {
+        size_t len = 0;
+        uint8_t *b = slurp(file, &len);
+        if (!b) {
+            fprintf(stderr, "eddy dump segment: cannot read %s\n", file);
+            return 1;
+        }
+        printf("Dumping %s\n", file);
+        int rc = log_groups_dump(b, len);
+        eddy_free(b);
+        return rc;
+    }
     return dump_log(file, records);
 }

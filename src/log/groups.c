@@ -196,6 +196,59 @@ static int apply_record(log_groups_t *gs, const uint8_t *p, size_t len) {
     return EDDY_ERR_CORRUPT;
 }
 
+/* Prints every record of a groups.log image (the dump tool); returns 0, or 1 when the file
+ * ends in a torn or corrupt record (reported). */
+int log_groups_dump(const uint8_t *buf, size_t len) {
+    if (len < MAGIC_LEN || memcmp(buf, MAGIC, MAGIC_LEN) != 0) {
+        printf("not a groups file (no %s header)\n", MAGIC);
+        return 1;
+    }
+    size_t pos = MAGIC_LEN, n = 0;
+    while (pos < len) {
+        uint32_t rlen = len - pos >= 8 ? load_u32(buf + pos) : 0;
+        if (len - pos < 8 || rlen > len - pos - 8) {
+            printf("position: %zu: torn record\n", pos);
+            return 1;
+        }
+        const uint8_t *p = buf + pos + 8;
+        if (crc32c(p, rlen) != load_u32(buf + pos + 4)) {
+            printf("position: %zu: CRC mismatch\n", pos);
+            return 1;
+        }
+        rd_t r = rd_init(p, rlen);
+        uint8_t type = rd_u8(&r);
+        eddy_view_t g = rd_view(&r, rd_u16(&r));
+        printf("position: %zu group: \"%.*s\" ", pos, (int)g.len, (const char *)g.ptr);
+        if (type == REC_OFFSET) {
+            eddy_view_t t = rd_view(&r, rd_u16(&r));
+            int32_t part = rd_i32(&r);
+            int64_t off = rd_i64(&r);
+            int32_t epoch = rd_i32(&r);
+            eddy_view_t m = rd_view(&r, rd_u16(&r));
+            int64_t time = rd_i64(&r);
+            printf("OFFSET %.*s-%d offset: %lld leaderEpoch: %d metadata: \"%.*s\" commitTime: %lld\n",
+                   (int)t.len, (const char *)t.ptr, part, (long long)off, epoch, (int)m.len,
+                   (const char *)m.ptr, (long long)time);
+        } else if (type == REC_OFFSET_DELETE) {
+            eddy_view_t t = rd_view(&r, rd_u16(&r));
+            printf("OFFSET_DELETE %.*s-%d\n", (int)t.len, (const char *)t.ptr, rd_i32(&r));
+        } else if (type == REC_STATE) {
+            int64_t time = rd_i64(&r);
+            uint8_t empty = rd_u8(&r);
+            uint32_t blen = rd_u32(&r);
+            printf("STATE time: %lld empty: %s blob: %u bytes\n", (long long)time, empty ? "true" : "false", blen);
+        } else if (type == REC_GROUP_DELETE) {
+            printf("GROUP_DELETE\n");
+        } else {
+            printf("unknown record type %d\n", type);
+        }
+        pos += 8 + rlen;
+        n++;
+    }
+    printf("%zu records, %zu bytes\n", n, len);
+    return 0;
+}
+
 /* ---- record encoding ---- */
 
 static size_t rec_begin(wr_t *w, uint8_t type, const char *group) {

@@ -544,7 +544,8 @@ int log_group_delete_offsets(log_t *log, const char *group, const log_group_offs
 /* ---- tools --------------------------------------------------------------------------------------- */
 
 /* `eddy dump segment FILE`: prints a .log segment's batches and records (or a .index,
- * .timeindex or .snapshot file) in readable form; argv[0] is "segment". Returns an exit code. */
+ * .timeindex, .snapshot or groups.log file) in readable form; argv[0] is "segment". Returns an
+ * exit code. */
 int log_dump_main(int argc, char **argv);
 
 #endif

@@ -401,6 +401,8 @@ int log_groups_open(log_t *log, log_err_t *err);
 void log_groups_close(log_t *log);
 void log_groups_sync(log_t *log);
 void log_groups_maintain(log_t *log, int64_t now_ms);
+/* Prints a groups.log image's records (eddy dump segment). 0, or 1 on a torn/corrupt end. */
+int log_groups_dump(const uint8_t *buf, size_t len);
 
 /* codecs (codec.c): compress appends to w; decompress appends at most max bytes to w. */
 int log_codec_compress(log_codec_t codec, int level, const uint8_t *src, size_t len, wr_t *w,
