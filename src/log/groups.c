@@ -99,26 +99,57 @@ static void group_drop_if_empty(log_groups_t *gs, eddy_view_t name, log_group_t 
     group_free(g);
 }
 
+/* One record's payload, parsed (views into the payload). */
+typedef struct {
+    uint8_t type;
+    eddy_view_t group, topic, meta, blob;
+    int32_t partition, epoch;
+    int64_t offset, time;
+    bool empty;
+} grec_t;
+
+static int grec_parse(const uint8_t *p, size_t len, grec_t *g) {
+    memset(g, 0, sizeof *g);
+    rd_t r = rd_init(p, len);
+    g->type = rd_u8(&r);
+    g->group = rd_view(&r, rd_u16(&r));
+    if (!rd_ok(&r) || g->group.len == 0) return EDDY_ERR_CORRUPT;
+    switch (g->type) {
+    case REC_OFFSET:
+        g->topic = rd_view(&r, rd_u16(&r));
+        g->partition = rd_i32(&r);
+        g->offset = rd_i64(&r);
+        g->epoch = rd_i32(&r);
+        g->meta = rd_view(&r, rd_u16(&r));
+        g->time = rd_i64(&r);
+        break;
+    case REC_OFFSET_DELETE:
+        g->topic = rd_view(&r, rd_u16(&r));
+        g->partition = rd_i32(&r);
+        break;
+    case REC_STATE:
+        g->time = rd_i64(&r);
+        g->empty = rd_u8(&r) != 0;
+        g->blob = rd_view(&r, rd_u32(&r));
+        break;
+    case REC_GROUP_DELETE: break;
+    default: return EDDY_ERR_CORRUPT;
+    }
+    return rd_ok(&r) && !rd_remaining(&r) ? EDDY_OK : EDDY_ERR_CORRUPT;
+}
+
 /* Applies one record's payload to memory. EDDY_ERR_CORRUPT when it does not parse. */
 static int apply_record(log_groups_t *gs, const uint8_t *p, size_t len) {
-    rd_t r = rd_init(p, len);
-    uint8_t type = rd_u8(&r);
-    eddy_view_t name = rd_view(&r, rd_u16(&r));
-    if (!rd_ok(&r) || name.len == 0) return EDDY_ERR_CORRUPT;
-    switch (type) {
+    grec_t rec;
+    if (grec_parse(p, len, &rec) != EDDY_OK) return EDDY_ERR_CORRUPT;
+    eddy_view_t name = rec.group;
+    switch (rec.type) {
     case REC_OFFSET: {
-        eddy_view_t topic = rd_view(&r, rd_u16(&r));
-        int32_t partition = rd_i32(&r);
-        int64_t offset = rd_i64(&r);
-        int32_t epoch = rd_i32(&r);
-        eddy_view_t meta = rd_view(&r, rd_u16(&r));
-        int64_t time = rd_i64(&r);
-        if (!rd_ok(&r) || rd_remaining(&r)) return EDDY_ERR_CORRUPT;
         log_group_t *g = group_get(gs, name, true);
         if (!g) return EDDY_ERR_NOMEM;
         bool found;
-        size_t i = off_find(g, topic, partition, &found);
-        char *m = eddy_strndup((const char *)meta.ptr, meta.len);
+        size_t i = off_find(g, rec.topic, rec.partition, &found);
+        char *m = eddy_strndup((const char *)rec.meta.ptr, rec.meta.len);
         if (!m) return EDDY_ERR_NOMEM;
         if (!found) {
             if (g->n == g->cap) {
@@ -131,7 +162,7 @@ static int apply_record(log_groups_t *gs, const uint8_t *p, size_t len) {
                 g->offs = n;
                 g->cap = cap;
             }
-            char *t = eddy_strndup((const char *)topic.ptr, topic.len);
+            char *t = eddy_strndup((const char *)rec.topic.ptr, rec.topic.len);
             if (!t) {
                 eddy_free(m);
                 return EDDY_ERR_NOMEM;
@@ -139,24 +170,21 @@ static int apply_record(log_groups_t *gs, const uint8_t *p, size_t len) {
             memmove(&g->offs[i + 1], &g->offs[i], (g->n - i) * sizeof *g->offs);
             g->n++;
             g->offs[i].topic = t;
-            g->offs[i].partition = partition;
+            g->offs[i].partition = rec.partition;
             g->offs[i].metadata = NULL;
         }
         goff_t *o = &g->offs[i];
         eddy_free(o->metadata);
         o->metadata = m;
-        o->offset = offset;
-        o->leader_epoch = epoch;
-        o->commit_time = time;
+        o->offset = rec.offset;
+        o->leader_epoch = rec.epoch;
+        o->commit_time = rec.time;
         return EDDY_OK;
     }
     case REC_OFFSET_DELETE: {
-        eddy_view_t topic = rd_view(&r, rd_u16(&r));
-        int32_t partition = rd_i32(&r);
-        if (!rd_ok(&r) || rd_remaining(&r)) return EDDY_ERR_CORRUPT;
         log_group_t *g = group_get(gs, name, false);
         bool found = false;
-        size_t i = g ? off_find(g, topic, partition, &found) : 0;
+        size_t i = g ? off_find(g, rec.topic, rec.partition, &found) : 0;
         if (found) {
             eddy_free(g->offs[i].topic);
             eddy_free(g->offs[i].metadata);
@@ -167,24 +195,19 @@ static int apply_record(log_groups_t *gs, const uint8_t *p, size_t len) {
         return EDDY_OK;
     }
     case REC_STATE: {
-        int64_t time = rd_i64(&r);
-        uint8_t empty = rd_u8(&r);
-        eddy_view_t blob = rd_view(&r, rd_u32(&r));
-        if (!rd_ok(&r) || rd_remaining(&r)) return EDDY_ERR_CORRUPT;
         log_group_t *g = group_get(gs, name, true);
         if (!g) return EDDY_ERR_NOMEM;
-        uint8_t *copy = eddy_memdup(blob.ptr, blob.len);
+        uint8_t *copy = eddy_memdup(rec.blob.ptr, rec.blob.len);
         if (!copy) return EDDY_ERR_NOMEM;
         eddy_free(g->state);
         g->state = copy;
-        g->state_len = blob.len;
+        g->state_len = rec.blob.len;
         g->has_state = true;
-        g->empty = empty != 0;
-        g->state_time = time;
+        g->empty = rec.empty;
+        g->state_time = rec.time;
         return EDDY_OK;
     }
-    case REC_GROUP_DELETE: {
-        if (rd_remaining(&r)) return EDDY_ERR_CORRUPT;
+    default: { /* REC_GROUP_DELETE */
         char key[LOG_GROUP_NAME_MAX + 1];
         memcpy(key, name.ptr, name.len);
         key[name.len] = 0;
@@ -193,7 +216,6 @@ static int apply_record(log_groups_t *gs, const uint8_t *p, size_t len) {
         return EDDY_OK;
     }
     }
-    return EDDY_ERR_CORRUPT;
 }
 
 /* Prints every record of a groups.log image (the dump tool); returns 0, or 1 when the file
@@ -206,42 +228,26 @@ int log_groups_dump(const uint8_t *buf, size_t len) {
     size_t pos = MAGIC_LEN, n = 0;
     while (pos < len) {
         uint32_t rlen = len - pos >= 8 ? load_u32(buf + pos) : 0;
+        grec_t g;
         if (len - pos < 8 || rlen > len - pos - 8) {
             printf("position: %zu: torn record\n", pos);
             return 1;
         }
-        const uint8_t *p = buf + pos + 8;
-        if (crc32c(p, rlen) != load_u32(buf + pos + 4)) {
-            printf("position: %zu: CRC mismatch\n", pos);
+        if (crc32c(buf + pos + 8, rlen) != load_u32(buf + pos + 4) || grec_parse(buf + pos + 8, rlen, &g) != EDDY_OK) {
+            printf("position: %zu: corrupt record\n", pos);
             return 1;
         }
-        rd_t r = rd_init(p, rlen);
-        uint8_t type = rd_u8(&r);
-        eddy_view_t g = rd_view(&r, rd_u16(&r));
-        printf("position: %zu group: \"%.*s\" ", pos, (int)g.len, (const char *)g.ptr);
-        if (type == REC_OFFSET) {
-            eddy_view_t t = rd_view(&r, rd_u16(&r));
-            int32_t part = rd_i32(&r);
-            int64_t off = rd_i64(&r);
-            int32_t epoch = rd_i32(&r);
-            eddy_view_t m = rd_view(&r, rd_u16(&r));
-            int64_t time = rd_i64(&r);
+        printf("position: %zu group: \"%.*s\" ", pos, (int)g.group.len, (const char *)g.group.ptr);
+        if (g.type == REC_OFFSET)
             printf("OFFSET %.*s-%d offset: %lld leaderEpoch: %d metadata: \"%.*s\" commitTime: %lld\n",
-                   (int)t.len, (const char *)t.ptr, part, (long long)off, epoch, (int)m.len,
-                   (const char *)m.ptr, (long long)time);
-        } else if (type == REC_OFFSET_DELETE) {
-            eddy_view_t t = rd_view(&r, rd_u16(&r));
-            printf("OFFSET_DELETE %.*s-%d\n", (int)t.len, (const char *)t.ptr, rd_i32(&r));
-        } else if (type == REC_STATE) {
-            int64_t time = rd_i64(&r);
-            uint8_t empty = rd_u8(&r);
-            uint32_t blen = rd_u32(&r);
-            printf("STATE time: %lld empty: %s blob: %u bytes\n", (long long)time, empty ? "true" : "false", blen);
-        } else if (type == REC_GROUP_DELETE) {
+                   (int)g.topic.len, (const char *)g.topic.ptr, g.partition, (long long)g.offset, g.epoch,
+                   (int)g.meta.len, (const char *)g.meta.ptr, (long long)g.time);
+        else if (g.type == REC_OFFSET_DELETE)
+            printf("OFFSET_DELETE %.*s-%d\n", (int)g.topic.len, (const char *)g.topic.ptr, g.partition);
+        else if (g.type == REC_STATE)
+            printf("STATE time: %lld empty: %s blob: %zu bytes\n", (long long)g.time, g.empty ? "true" : "false", g.blob.len);
+        else
             printf("GROUP_DELETE\n");
-        } else {
-            printf("unknown record type %d\n", type);
-        }
         pos += 8 + rlen;
         n++;
     }
