@@ -137,6 +137,8 @@ static int dec_decimal(kr_t *k, wr_t *out) {
     uint8_t eb[8];
     for (int i = 0; i < 8; i++) eb[i] = kr_u8(k) ^ inv;
     int64_t exp = (int64_t)(load_u64(eb) ^ 0x8000000000000000ULL);
+    /* a 32-bit scale and a bounded digit count keep real exponents far from the extremes */
+    if (exp < -(INT64_C(1) << 40) || exp > (INT64_C(1) << 40)) return EDDY_ERR_CORRUPT;
     wr_t digits;
     wr_init(&digits, 32);
     bool done = false;

@@ -310,6 +310,12 @@ void store_vint_write(wr_t *w, int64_t v) {
     wr_bytes(w, b, (size_t)size);
 }
 
+/* acc += v * mul without overflow; false when it would overflow. */
+static bool acc_add(int64_t *acc, int64_t v, int64_t mul) {
+    int64_t x;
+    return !__builtin_mul_overflow(v, mul, &x) && !__builtin_add_overflow(*acc, x, acc);
+}
+
 /* "1h30m", "-2d", ISO 8601 "P1Y2M3DT4H5M6S", "P2W", "P0001-02-03T04:05:06". */
 int store_parse_duration(const char *s, size_t n, wr_t *w) {
     size_t i = 0;
@@ -329,7 +335,7 @@ int store_parse_duration(const char *s, size_t n, wr_t *w) {
             for (int k = 0; k < 6; k++)
                 if (!all_digits(s + i + pos[k], len[k], false) || !parse_i64(s + i + pos[k], len[k], &f[k]))
                     return EDDY_ERR_INVALID;
-            months = f[0] * 12 + f[1];
+            months = f[0] * 12 + f[1]; /* at most 9999 * 12 + 99: no overflow */
             days = f[2];
             nanos = ((f[3] * 60 + f[4]) * 60 + f[5]) * 1000000000LL;
         } else {
@@ -346,14 +352,16 @@ int store_parse_duration(const char *s, size_t n, wr_t *w) {
                 if (i == st || i >= n || !parse_i64(s + st, i - st, &v)) return EDDY_ERR_INVALID;
                 char u = s[i++];
                 any = true;
-                if (!time && u == 'Y') months += v * 12;
-                else if (!time && u == 'M') months += v;
-                else if (!time && u == 'W') days += v * 7;
-                else if (!time && u == 'D') days += v;
-                else if (time && u == 'H') nanos += v * 3600000000000LL;
-                else if (time && u == 'M') nanos += v * 60000000000LL;
-                else if (time && u == 'S') nanos += v * 1000000000LL;
+                bool ok;
+                if (!time && u == 'Y') ok = acc_add(&months, v, 12);
+                else if (!time && u == 'M') ok = acc_add(&months, v, 1);
+                else if (!time && u == 'W') ok = acc_add(&days, v, 7);
+                else if (!time && u == 'D') ok = acc_add(&days, v, 1);
+                else if (time && u == 'H') ok = acc_add(&nanos, v, 3600000000000LL);
+                else if (time && u == 'M') ok = acc_add(&nanos, v, 60000000000LL);
+                else if (time && u == 'S') ok = acc_add(&nanos, v, 1000000000LL);
                 else return EDDY_ERR_INVALID;
+                if (!ok) return EDDY_ERR_RANGE;
             }
             if (!any) return EDDY_ERR_INVALID;
         }
@@ -372,17 +380,19 @@ int store_parse_duration(const char *s, size_t n, wr_t *w) {
                 if (!(ul == 3 && (unsigned char)s[us] == 0xC2)) return EDDY_ERR_INVALID;
             }
             for (size_t k = 0; k < ul && k < 7; k++) unit[k] = (char)tolower((unsigned char)s[us + k]);
-            if (!strcmp(unit, "y")) months += v * 12;
-            else if (!strcmp(unit, "mo")) months += v;
-            else if (!strcmp(unit, "w")) days += v * 7;
-            else if (!strcmp(unit, "d")) days += v;
-            else if (!strcmp(unit, "h")) nanos += v * 3600000000000LL;
-            else if (!strcmp(unit, "m")) nanos += v * 60000000000LL;
-            else if (!strcmp(unit, "s")) nanos += v * 1000000000LL;
-            else if (!strcmp(unit, "ms")) nanos += v * 1000000LL;
-            else if (!strcmp(unit, "us") || !strcmp(unit, "\xc2\xb5s")) nanos += v * 1000LL;
-            else if (!strcmp(unit, "ns")) nanos += v;
+            bool ok;
+            if (!strcmp(unit, "y")) ok = acc_add(&months, v, 12);
+            else if (!strcmp(unit, "mo")) ok = acc_add(&months, v, 1);
+            else if (!strcmp(unit, "w")) ok = acc_add(&days, v, 7);
+            else if (!strcmp(unit, "d")) ok = acc_add(&days, v, 1);
+            else if (!strcmp(unit, "h")) ok = acc_add(&nanos, v, 3600000000000LL);
+            else if (!strcmp(unit, "m")) ok = acc_add(&nanos, v, 60000000000LL);
+            else if (!strcmp(unit, "s")) ok = acc_add(&nanos, v, 1000000000LL);
+            else if (!strcmp(unit, "ms")) ok = acc_add(&nanos, v, 1000000LL);
+            else if (!strcmp(unit, "us") || !strcmp(unit, "\xc2\xb5s")) ok = acc_add(&nanos, v, 1000LL);
+            else if (!strcmp(unit, "ns")) ok = acc_add(&nanos, v, 1);
             else return EDDY_ERR_INVALID;
+            if (!ok) return EDDY_ERR_RANGE;
             any = true;
         }
         if (!any) return EDDY_ERR_INVALID;
@@ -407,24 +417,24 @@ void store_fmt_duration(const uint8_t *p, size_t n, wr_t *w) {
         wr_str(w, "0s"); /* Java's Duration.toString prints nothing here; 0s reads back */
         return;
     }
-    if (months < 0 || days < 0 || nanos < 0) {
-        wr_u8(w, '-');
-        months = -months;
-        days = -days;
-        nanos = -nanos;
-    }
-    if (months / 12) wr_fmt(w, "%lldy", (long long)(months / 12));
-    if (months % 12) wr_fmt(w, "%lldmo", (long long)(months % 12));
-    if (days) wr_fmt(w, "%lldd", (long long)days);
+    bool neg = months < 0 || days < 0 || nanos < 0;
+    if (neg) wr_u8(w, '-');
+    /* magnitudes as unsigned: -INT64_MIN does not fit a signed value */
+    uint64_t mo = neg ? 0 - (uint64_t)months : (uint64_t)months;
+    uint64_t d = neg ? 0 - (uint64_t)days : (uint64_t)days;
+    uint64_t ns = neg ? 0 - (uint64_t)nanos : (uint64_t)nanos;
+    if (mo / 12) wr_fmt(w, "%lluy", (unsigned long long)(mo / 12));
+    if (mo % 12) wr_fmt(w, "%llumo", (unsigned long long)(mo % 12));
+    if (d) wr_fmt(w, "%llud", (unsigned long long)d);
     static const struct {
-        int64_t div;
+        uint64_t div;
         const char *unit;
-    } units[] = {{3600000000000LL, "h"}, {60000000000LL, "m"}, {1000000000LL, "s"},
-                 {1000000LL, "ms"},      {1000LL, "us"},         {1LL, "ns"}};
+    } units[] = {{3600000000000ULL, "h"}, {60000000000ULL, "m"}, {1000000000ULL, "s"},
+                 {1000000ULL, "ms"},      {1000ULL, "us"},         {1ULL, "ns"}};
     for (size_t i = 0; i < EDDY_ARRAY_LEN(units); i++) {
-        if (nanos >= units[i].div) {
-            wr_fmt(w, "%lld%s", (long long)(nanos / units[i].div), units[i].unit);
-            nanos %= units[i].div;
+        if (ns >= units[i].div) {
+            wr_fmt(w, "%llu%s", (unsigned long long)(ns / units[i].div), units[i].unit);
+            ns %= units[i].div;
         }
     }
 }
@@ -516,21 +526,19 @@ static int parse_hex(const char *s, size_t n, wr_t *w) {
 
 /* ---- dates as text ---- */
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-
 void store_fmt_timestamp(int64_t ms, bool json_style, wr_t *w) {
-    if (!json_style) {
-        char buf[48];
-        wr_bytes(w, buf, time_format_iso8601(ms, buf, sizeof buf));
-        return;
+    /* days and remainder without overflow, for every long (base's formatter overflows at the extremes) */
+    int64_t rem = ms % 86400000;
+    int64_t days = ms / 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days--;
     }
-    int64_t days = floor_div(ms, 86400000);
-    int64_t rem = ms - days * 86400000;
     int64_t y;
     unsigned mo, d;
     time_civil_from_days(days, &y, &mo, &d);
-    wr_fmt(w, "%04lld-%02u-%02u %02d:%02d:%02d.%03dZ", (long long)y, mo, d, (int)(rem / 3600000),
-           (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
+    wr_fmt(w, json_style ? "%04lld-%02u-%02u %02d:%02d:%02d.%03dZ" : "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+           (long long)y, mo, d, (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }
 
 void store_fmt_date(uint32_t days, wr_t *w) {
