@@ -297,7 +297,6 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     pthread_cond_init(&st->sync_cond, NULL);
     st->sync_tail = &st->sync_head;
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_init(&st->cas_locks[i], NULL);
-    pthread_mutex_init(&st->list_lock, NULL);
 
     st->cache = rocksdb_cache_create_lru(st->opts.block_cache_bytes);
 
@@ -331,6 +330,22 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     rocksdb_writeoptions_set_sync(st->wopts_sync, 1);
     st->ropts = rocksdb_readoptions_create();
     if ((rc = store_catalog_load(st, errstr, errlen))) goto fail;
+    /* which tables have partition headers: one seek per such table */
+    {
+        rocksdb_iterator_t *pi = rocksdb_create_iterator_cf(st->db, st->ropts, st->cf[CF_PART]);
+        for (rocksdb_iter_seek_to_first(pi); rocksdb_iter_valid(pi);) {
+            size_t kl;
+            const uint8_t *k = (const uint8_t *)rocksdb_iter_key(pi, &kl);
+            if (kl < 4) break;
+            uint32_t id = load_u32(k);
+            store_headers_note(st, id);
+            if (id == UINT32_MAX) break;
+            uint8_t next[4];
+            store_u32(next, id + 1);
+            rocksdb_iter_seek(pi, (const char *)next, 4);
+        }
+        rocksdb_iter_destroy(pi);
+    }
     st->list_seq = (uint64_t)store_now_us(st) << 8;
     if (pthread_create(&st->sync_thread, NULL, sync_main, st) != 0) {
         rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "cannot start the store's sync thread");
@@ -373,7 +388,6 @@ void store_close(store_t *st) {
     pthread_mutex_destroy(&st->sync_lock);
     pthread_cond_destroy(&st->sync_cond);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_destroy(&st->cas_locks[i]);
-    pthread_mutex_destroy(&st->list_lock);
     eddy_free(st->dir);
     eddy_free(st);
 }
@@ -409,14 +423,14 @@ int store_db_write(store_t *st, rocksdb_writebatch_t *b, bool sync, char *errstr
 }
 
 uint64_t store_list_path_next(store_t *st, uint32_t n) {
-    /* time-based so that appends after a restart still sort after earlier ones */
-    pthread_mutex_lock(&st->list_lock);
+    /* time-based so that appends after a restart still sort after earlier ones; lock-free */
     uint64_t now = (uint64_t)store_now_us(st) << 8;
-    if (now > st->list_seq) st->list_seq = now;
-    uint64_t v = st->list_seq;
-    st->list_seq += n;
-    pthread_mutex_unlock(&st->list_lock);
-    return v;
+    uint64_t cur = __atomic_load_n(&st->list_seq, __ATOMIC_RELAXED);
+    for (;;) {
+        uint64_t base = cur > now ? cur : now;
+        if (__atomic_compare_exchange_n(&st->list_seq, &cur, base + n, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return base;
+    }
 }
 
 int store_compact(store_t *st, char *errstr, size_t errlen) {

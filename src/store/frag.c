@@ -12,15 +12,15 @@
  *   columns by increasing id:
  *     uv col_id, u8 cflags
  *     simple:   zz ts, [uv ttl, uv ldt if EXPIRING], [uv ldt if TOMB], [uv len, value unless TOMB]
- *     complex:  [zz ts, uv ldt if CDEL], elements by increasing path: uv (pathlen + 1), path,
- *               u8 eflags, then as a simple cell; a 0 ends the elements.
+ *     complex:  [zz ts, uv ldt if CDEL], uv byte length of the elements, then the elements by
+ *               increasing path: uv path length, path, u8 eflags, then as a simple cell.
  * ldt is the local deletion time in seconds: when a tombstone was written or an expiring cell
  * expires. */
 #include "store/store_int.h"
 
 /* ---- decoding ---- */
 
-static inline int64_t rd_zz_ts(rd_t *r, int64_t base) { return (int64_t)((uint64_t)base + (uint64_t)rd_varint64(r)); }
+static inline int64_t rd_zz_ts(rd_t *r, int64_t base) { return (int64_t)((uint64_t)base + (uint64_t)frd_zz64(r)); }
 
 int frag_open(frag_t *f, const uint8_t *p, size_t n) {
     memset(f, 0, sizeof *f);
@@ -31,25 +31,25 @@ int frag_open(frag_t *f, const uint8_t *p, size_t n) {
         f->cols = r;
         return EDDY_OK;
     }
-    f->flags = rd_u8(&r);
-    f->base_ts = rd_varint64(&r);
+    f->flags = frd_u8(&r);
+    f->base_ts = frd_zz64(&r);
     if (f->flags & FRAG_HAS_LIVENESS) {
         f->live.ts = rd_zz_ts(&r, f->base_ts);
-        f->live.ttl = rd_uvarint32(&r);
-        if (f->live.ttl) f->live.ldt = (int64_t)rd_uvarint64(&r);
+        f->live.ttl = frd_uv32(&r);
+        if (f->live.ttl) f->live.ldt = (int64_t)frd_uv64(&r);
     }
     if (f->flags & FRAG_HAS_DELETION) {
         f->del.ts = rd_zz_ts(&r, f->base_ts);
-        f->del.ldt = (int64_t)rd_uvarint64(&r);
+        f->del.ldt = (int64_t)frd_uv64(&r);
     }
     if (f->flags & FRAG_HAS_RANGES) {
-        f->nranges = rd_uvarint32(&r);
+        f->nranges = frd_uv32(&r);
         f->ranges = r;
         for (uint32_t i = 0; i < f->nranges && rd_ok(&r); i++) {
-            rd_skip(&r, rd_uvarint32(&r));
-            rd_skip(&r, rd_uvarint32(&r));
-            rd_varint64(&r);
-            rd_uvarint64(&r);
+            frd_view(&r, frd_uv32(&r));
+            frd_view(&r, frd_uv32(&r));
+            frd_zz64(&r);
+            frd_uv64(&r);
         }
     }
     if (!rd_ok(&r) || (f->flags & ~7u)) return EDDY_ERR_CORRUPT;
@@ -60,12 +60,12 @@ int frag_open(frag_t *f, const uint8_t *p, size_t n) {
 int frag_range_next(frag_t *f, frag_range_t *out) {
     if (f->nranges == 0) return 0;
     rd_t *r = &f->ranges;
-    uint32_t l = rd_uvarint32(r);
-    out->lo = rd_view(r, l);
-    l = rd_uvarint32(r);
-    out->hi = rd_view(r, l);
+    uint32_t l = frd_uv32(r);
+    out->lo = frd_view(r, l);
+    l = frd_uv32(r);
+    out->hi = frd_view(r, l);
     out->del.ts = rd_zz_ts(r, f->base_ts);
-    out->del.ldt = (int64_t)rd_uvarint64(r);
+    out->del.ldt = (int64_t)frd_uv64(r);
     f->nranges--;
     return rd_ok(r) ? 1 : EDDY_ERR_CORRUPT;
 }
@@ -75,50 +75,47 @@ static void read_cell_body(rd_t *r, int64_t base, frag_cell_t *c) {
     c->ttl = 0;
     c->ldt = 0;
     if (c->flags & FRAG_CELL_EXPIRING) {
-        c->ttl = rd_uvarint32(r);
-        c->ldt = (int64_t)rd_uvarint64(r);
+        c->ttl = frd_uv32(r);
+        c->ldt = (int64_t)frd_uv64(r);
     }
     if (c->flags & FRAG_CELL_TOMB) {
-        c->ldt = (int64_t)rd_uvarint64(r);
+        c->ldt = (int64_t)frd_uv64(r);
         c->value = eddy_view(NULL, 0);
     } else {
-        uint32_t vl = rd_uvarint32(r);
-        c->value = rd_view(r, vl);
+        uint32_t vl = frd_uv32(r);
+        c->value = frd_view(r, vl);
     }
 }
 
 int frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e) {
     rd_t *r = &c->elems;
-    uint32_t pl = rd_uvarint32(r);
-    if (!rd_ok(r)) return EDDY_ERR_CORRUPT;
-    if (pl == 0) return 0;
-    e->path = rd_view(r, pl - 1);
-    e->flags = rd_u8(r);
+    if (r->err) return EDDY_ERR_CORRUPT;
+    if (r->pos >= r->len) return 0;
+    uint32_t pl = frd_uv32(r);
+    e->path = frd_view(r, pl);
+    e->flags = frd_u8(r);
     read_cell_body(r, f->base_ts, e);
-    return rd_ok(r) ? 1 : EDDY_ERR_CORRUPT;
+    return r->err ? EDDY_ERR_CORRUPT : 1;
 }
 
 int frag_col_next(frag_t *f, frag_col_t *c) {
     rd_t *r = &f->cols;
     if (!rd_ok(r)) return EDDY_ERR_CORRUPT;
     if (rd_remaining(r) == 0) return 0;
-    c->col_id = rd_uvarint32(r);
-    c->flags = rd_u8(r);
+    c->col_id = frd_uv32(r);
+    c->flags = frd_u8(r);
     c->cdel.ts = STORE_NO_TS;
     c->cdel.ldt = 0;
     if (c->flags & FRAG_CELL_COMPLEX) {
         if (c->flags & FRAG_CELL_CDEL) {
             c->cdel.ts = rd_zz_ts(r, f->base_ts);
-            c->cdel.ldt = (int64_t)rd_uvarint64(r);
+            c->cdel.ldt = (int64_t)frd_uv64(r);
         }
-        c->elems = *r;
-        /* skip the elements to reach the next column */
-        frag_col_t tmp = *c;
-        frag_cell_t e;
-        int rc;
-        while ((rc = frag_elem_next(f, &tmp, &e)) == 1) {}
-        if (rc < 0) return rc;
-        *r = tmp.elems;
+        /* the elements' block: a reader of its own, skipped here in one step */
+        uint32_t bl = frd_uv32(r);
+        eddy_view_t block = frd_view(r, bl);
+        c->elems = rd_init(block.ptr, block.len);
+        if (r->err) c->elems.err = EDDY_ERR_CORRUPT;
     } else {
         c->cell.flags = c->flags;
         c->cell.path = eddy_view(NULL, 0);
@@ -201,16 +198,28 @@ void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_
         wr_zz_ts(e->w, cdel->ts, e->base_ts);
         wr_uvarint(e->w, (uint64_t)cdel->ldt);
     }
+    e->nelems_at = e->w->len; /* the block's length goes here once known */
 }
 
 void frag_enc_elem(frag_enc_t *e, const frag_cell_t *c) {
-    wr_uvarint(e->w, c->path.len + 1);
+    wr_uvarint(e->w, c->path.len);
     wr_bytes(e->w, c->path.ptr, c->path.len);
     wr_u8(e->w, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER));
     write_cell_body(e, c);
 }
 
-void frag_enc_complex_end(frag_enc_t *e) { wr_uvarint(e->w, 0); }
+void frag_enc_complex_end(frag_enc_t *e) {
+    wr_t *w = e->w;
+    if (!wr_ok(w)) return;
+    size_t len = w->len - e->nelems_at;
+    size_t vs = varint_size_unsigned(len);
+    if (!wr_reserve(w, vs)) return;
+    memmove(w->buf + e->nelems_at + vs, w->buf + e->nelems_at, len);
+    size_t end = w->len + vs;
+    w->len = e->nelems_at;
+    wr_uvarint(w, len);
+    w->len = end;
+}
 
 /* ---- reconciliation ---- */
 
@@ -316,8 +325,7 @@ static int merge_complex(frag_enc_t *enc, frag_t *fa, frag_col_t *ca, frag_t *fb
 /* Writes one side's complex column alone (filtered by the row deletion). */
 static int copy_complex(frag_enc_t *enc, frag_t *f, frag_col_t *c, const frag_deletion_t *rowdel) {
     frag_col_t none = {.col_id = c->col_id, .cdel = {STORE_NO_TS, 0}};
-    uint8_t zero = 0;
-    none.elems = rd_init(&zero, 1);
+    none.elems = rd_init(NULL, 0);
     frag_t nf = {0};
     return merge_complex(enc, f, c, &nf, &none, rowdel);
 }

@@ -73,14 +73,27 @@ static int key_build(const store_table_t *t, const eddy_view_t *key, size_t nkey
         if (rc) return rc;
     }
     size_t start = w->len;
-    wr_t pkw;
-    size_t need = 0;
-    for (size_t i = 0; i < in->npartition; i++) need += key[i].len + 3;
-    wr_init(&pkw, need);
-    store_partition_key_serialize(t, key, &pkw);
-    *token = murmur3_token(pkw.buf, pkw.len);
-    store_key_partition(t, *token, pkw.buf, pkw.len, w);
-    wr_free(&pkw);
+    if (in->npartition == 1) {
+        /* the common case: hash and escape the value in place */
+        *token = murmur3_token(key[0].ptr, key[0].len);
+        store_key_partition(t, *token, key[0].ptr, key[0].len, w);
+    } else {
+        uint8_t stack[1024];
+        size_t need = 0;
+        for (size_t i = 0; i < in->npartition; i++) need += key[i].len + 3;
+        uint8_t *buf = need <= sizeof stack ? stack : eddy_malloc(need);
+        if (!buf) return EDDY_ERR_NOMEM;
+        size_t o = 0;
+        for (size_t i = 0; i < in->npartition; i++) {
+            store_u16(buf + o, (uint16_t)key[i].len);
+            if (key[i].len) memcpy(buf + o + 2, key[i].ptr, key[i].len);
+            buf[o + 2 + key[i].len] = 0;
+            o += key[i].len + 3;
+        }
+        *token = murmur3_token(buf, o);
+        store_key_partition(t, *token, buf, o, w);
+        if (buf != stack) eddy_free(buf);
+    }
     *pklen = w->len - start;
     for (size_t i = in->npartition; i < nkey; i++) {
         const store_column_t *c = &in->columns[i];

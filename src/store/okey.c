@@ -52,16 +52,28 @@ typedef struct {
 
 static inline uint8_t kr_u8(kr_t *k) { return rd_u8(k->r) ^ k->mask; }
 
+/* Escaped bytes back: runs between escapes are found with memchr and copied in bulk (inverted
+ * for DESC, where the escape byte reads as FF). */
 static int esc_decode(kr_t *k, wr_t *out) {
+    rd_t *r = k->r;
+    uint8_t zero = k->mask; /* an encoded 00 as stored */
     for (;;) {
-        if (!rd_remaining(k->r)) return EDDY_ERR_CORRUPT;
-        uint8_t b = kr_u8(k);
-        if (b != 0x00) {
-            if (out) wr_u8(out, b);
-            continue;
+        if (r->err || r->pos >= r->len) return EDDY_ERR_CORRUPT;
+        const uint8_t *p = r->ptr + r->pos;
+        size_t n = r->len - r->pos;
+        const uint8_t *z = memchr(p, zero, n);
+        if (!z || (size_t)(z - p) + 1 >= n) return EDDY_ERR_CORRUPT;
+        size_t run = (size_t)(z - p);
+        if (out && run) {
+            uint8_t *o = wr_reserve(out, run);
+            if (!o) return out->err;
+            if (!k->mask) memcpy(o, p, run);
+            else
+                for (size_t i = 0; i < run; i++) o[i] = (uint8_t)~p[i];
+            wr_advance(out, run);
         }
-        uint8_t e = kr_u8(k);
-        if (!rd_ok(k->r)) return EDDY_ERR_CORRUPT;
+        uint8_t e = z[1] ^ k->mask;
+        r->pos += run + 2;
         if (e == 0x01) return EDDY_OK;
         if (e != 0xFF) return EDDY_ERR_CORRUPT;
         if (out) wr_u8(out, 0x00);

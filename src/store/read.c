@@ -46,6 +46,8 @@ struct store_iter {
     /* last examined position: a row key or a finished partition, without the table id */
     wr_t last;
     bool last_part_done;
+    uint64_t nreads;            /* rows returned, added to the store's count now and then */
+    rocksdb_pinnableslice_t *pinned; /* point reads: the value the row's cells point into */
     /* output */
     store_rowmat_t m;
     store_row_t row;
@@ -62,6 +64,12 @@ store_iter_t *store_iter_new(store_t *st) {
 }
 
 static void iter_close_rocks(store_iter_t *it) {
+    if (it->nreads) {
+        __atomic_fetch_add(&it->st->n_reads, it->nreads, __ATOMIC_RELAXED);
+        it->nreads = 0;
+    }
+    if (it->pinned) rocksdb_pinnableslice_destroy(it->pinned);
+    it->pinned = NULL;
     if (it->dit) rocksdb_iter_destroy(it->dit);
     if (it->pit) rocksdb_iter_destroy(it->pit);
     it->dit = it->pit = NULL;
@@ -219,9 +227,11 @@ static int setup_scan(store_iter_t *it, const uint8_t *resume_seek, size_t resum
 int store_iter_start(store_iter_t *it, const store_query_t *q, char *errstr, size_t errlen) {
     iter_close_rocks(it);
     rocksdb_readoptions_set_iterate_upper_bound(it->ropts, NULL, 0);
-    if (it->t) store_table_release(it->t);
+    if (it->t != q->table) {
+        if (it->t) store_table_release(it->t);
+        it->t = store_table_keep(q->table);
+    }
     it->q = *q;
-    it->t = store_table_keep(q->table);
     it->now_s = store_now_s(it->st);
     it->started = true;
     it->done = it->has_more = it->in_part = it->has_resume = false;
@@ -235,9 +245,12 @@ int store_iter_start(store_iter_t *it, const store_query_t *q, char *errstr, siz
     store_part_clear(&it->part);
     it->point = is_point(q);
     if (q->keys && q->nkeys == 0) it->done = true;
-    int rc = store_slices_build(q->table, q->ranges, q->nranges, &it->slices, errstr, errlen);
-    if (rc) return rc;
-    if (it->slices.n == 0) it->done = true; /* contradictory restrictions: nothing matches */
+    int rc = EDDY_OK;
+    if (!it->point) {
+        /* point reads go straight to their keys; others iterate slices */
+        if ((rc = store_slices_build(q->table, q->ranges, q->nranges, &it->slices, errstr, errlen))) return rc;
+        if (it->slices.n == 0) it->done = true; /* contradictory restrictions: nothing matches */
+    }
     const uint8_t *seek = NULL;
     size_t seeklen = 0;
     if (q->paging_state && q->paging_state_len) {
@@ -290,7 +303,7 @@ static int enter_partition(store_iter_t *it, char *errstr, size_t errlen) {
         int rc = store_key_build(it->t, q->keys + it->key_index * in->npartition, in->npartition, &it->pkey, &pklen,
                                  &token, errstr, errlen);
         if (rc) return rc;
-        if (in->nclustering) {
+        if (in->nclustering && store_headers_maybe(it->st, in->id)) {
             wr_reset(&it->tmp);
             rc = store_db_get(it->st, CF_PART, it->pkey.buf, it->pkey.len, &it->tmp, errstr, errlen);
             if (rc == EDDY_OK) rc = store_part_load(&it->part, it->tmp.buf, it->tmp.len);
@@ -362,13 +375,29 @@ static void end_partition(store_iter_t *it) {
 
 /* ---- rows ---- */
 
-/* Materializes the row at key k (value v) into it->row; *live when it exists. */
-static int make_row(store_iter_t *it, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, bool *live) {
+/* Materializes the row at key k (value v) into it->row; *live when it exists. keyvals, when
+ * given, are the key's values (point reads: the query's own, no decoding needed). */
+static int make_row_keys(store_iter_t *it, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, bool *live,
+                         const eddy_view_t *pkvals, const eddy_view_t *ckvals) {
     const store_table_t *t = it->t;
     int rc = store_rowmat_reset(&it->m, t->info.ncolumns);
     if (rc) return rc;
     int64_t token;
-    if ((rc = store_rowmat_keys(&it->m, t, k, kl, &token))) return rc;
+    if (pkvals) {
+        for (size_t i = 0; i < t->info.npartition; i++) {
+            it->m.cells[i].ptr = pkvals[i].ptr;
+            it->m.cells[i].len = pkvals[i].len;
+            it->m.set[i] = 2;
+        }
+        for (size_t i = 0; i < t->info.nclustering; i++) {
+            it->m.cells[t->info.npartition + i].ptr = ckvals[i].ptr;
+            it->m.cells[t->info.npartition + i].len = ckvals[i].len;
+            it->m.set[t->info.npartition + i] = 2;
+        }
+        token = store_token_from_bytes(k + 4);
+    } else if ((rc = store_rowmat_keys(&it->m, t, k, kl, &token))) {
+        return rc;
+    }
     frag_deletion_t del = store_part_row_deletion(&it->part, k + it->pkey.len, kl - it->pkey.len);
     if ((rc = store_rowmat_frag(&it->m, t, v, vl, &del, it->now_s, live))) return rc;
     if (*live && it->part.present && t->info.nstatic) {
@@ -383,6 +412,10 @@ static int make_row(store_iter_t *it, const uint8_t *k, size_t kl, const uint8_t
     it->row.token = token;
     it->row.static_only = false;
     return EDDY_OK;
+}
+
+static int make_row(store_iter_t *it, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, bool *live) {
+    return make_row_keys(it, k, kl, v, vl, live, NULL, NULL);
 }
 
 /* The partition's static row (partition key and static cells): *live when a static cell lives. */
@@ -417,7 +450,10 @@ static int accept_row(store_iter_t *it, char *errstr, size_t errlen) {
     it->page_count++;
     if (it->remaining > 0) it->remaining--;
     if (it->q.per_partition_limit && it->part_count >= it->q.per_partition_limit) it->part_over = true;
-    __atomic_fetch_add(&it->st->n_reads, 1, __ATOMIC_RELAXED);
+    if (++it->nreads >= 1024) {
+        __atomic_fetch_add(&it->st->n_reads, it->nreads, __ATOMIC_RELAXED);
+        it->nreads = 0;
+    }
     return 1;
 }
 
@@ -453,9 +489,14 @@ static int point_read(store_iter_t *it, char *errstr, size_t errlen) {
     size_t vl;
     const char *v = rocksdb_pinnableslice_value(ps, &vl);
     bool live;
-    /* the key lives in tmp; make_row copies what it needs */
-    int rc = make_row(it, it->tmp.buf, it->tmp.len, (const uint8_t *)v, vl, &live);
-    rocksdb_pinnableslice_destroy(ps);
+    /* cells may point into the pinned value: it lives until the next call */
+    if (it->pinned) rocksdb_pinnableslice_destroy(it->pinned);
+    it->pinned = ps;
+    it->m.zero_copy = true;
+    const eddy_view_t *pk = it->q.keys + it->key_index * in->npartition;
+    int rc = make_row_keys(it, it->tmp.buf, it->tmp.len, (const uint8_t *)v, vl, &live, pk,
+                           in->nclustering ? it->q.ranges[0].lo.values : NULL);
+    it->m.zero_copy = false;
     if (rc) return rc;
     note_last_row(it, it->tmp.buf, it->tmp.len);
     if (!live) return 0;
@@ -597,10 +638,9 @@ int store_iter_next(store_iter_t *it, const store_row_t **row, char *errstr, siz
 
 int store_read_raw_row(store_t *st, const store_table_t *t, const uint8_t *rowkey, size_t rowklen, size_t partklen,
                        wr_t *data, wr_t *part, char *errstr, size_t errlen) {
-    (void)t;
     int rc = store_db_get(st, CF_DATA, rowkey, rowklen, data, errstr, errlen);
     if (rc && rc != EDDY_ERR_NOT_FOUND) return rc;
-    if (part && t->info.nclustering) {
+    if (part && t->info.nclustering && store_headers_maybe(st, t->info.id)) {
         rc = store_db_get(st, CF_PART, rowkey, partklen, part, errstr, errlen);
         if (rc && rc != EDDY_ERR_NOT_FOUND) return rc;
     }

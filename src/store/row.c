@@ -70,7 +70,7 @@ int store_rowmat_reset(store_rowmat_t *m, size_t ncols) {
         if (o) m->off = o;
         store_cell_t *c = eddy_realloc(m->cells, ncols * sizeof *c);
         if (c) m->cells = c;
-        bool *s = eddy_realloc(m->set, ncols * sizeof *s);
+        uint8_t *s = eddy_realloc(m->set, ncols * sizeof *s);
         if (s) m->set = s;
         if (!o || !c || !s) return EDDY_ERR_NOMEM;
         m->cap = ncols;
@@ -82,7 +82,7 @@ int store_rowmat_reset(store_rowmat_t *m, size_t ncols) {
         m->cells[i].len = 0;
         m->cells[i].writetime = INT64_MIN;
         m->cells[i].ttl = 0;
-        m->set[i] = false;
+        m->set[i] = 0;
     }
     return EDDY_OK;
 }
@@ -96,7 +96,7 @@ int store_rowmat_keys(store_rowmat_t *m, const store_table_t *t, const uint8_t *
     for (size_t i = 0; i < n; i++) {
         m->off[i] = offs[i];
         m->cells[i].len = lens[i];
-        m->set[i] = true;
+        m->set[i] = 1;
     }
     return EDDY_OK;
 }
@@ -140,7 +140,11 @@ static int assemble(store_rowmat_t *m, const store_type_t *t, frag_t *f, frag_co
     while ((rc = frag_elem_next(f, c, &e)) == 1) {
         if (!cell_live(&e, &eff, now_s)) continue;
         if (t->kind == STORE_T_LIST) {
-            store_wr_value(&m->buf, e.value.ptr ? e.value.ptr : (const uint8_t *)"", e.value.len);
+            uint8_t *o = wr_reserve(&m->buf, 4 + e.value.len);
+            if (!o) return m->buf.err;
+            store_u32(o, (uint32_t)e.value.len);
+            if (e.value.len) memcpy(o + 4, e.value.ptr, e.value.len);
+            wr_advance(&m->buf, 4 + e.value.len);
         } else {
             size_t len_at = m->buf.len;
             wr_u32(&m->buf, 0);
@@ -189,18 +193,23 @@ int store_rowmat_frag(store_rowmat_t *m, const store_table_t *t, const uint8_t *
                 m->off[idx] = at;
                 cell->len = m->buf.len - at;
                 cell->writetime = INT64_MIN;
-                m->set[idx] = true;
+                m->set[idx] = 1;
                 *live = true;
             }
             continue;
         }
         if (!cell_live(&c.cell, &eff, now_s)) continue;
-        m->off[idx] = m->buf.len;
-        wr_bytes(&m->buf, c.cell.value.ptr, c.cell.value.len);
+        if (m->zero_copy) {
+            cell->ptr = c.cell.value.ptr ? c.cell.value.ptr : (const uint8_t *)"";
+            m->set[idx] = 2;
+        } else {
+            m->off[idx] = m->buf.len;
+            wr_bytes(&m->buf, c.cell.value.ptr, c.cell.value.len);
+            m->set[idx] = 1;
+        }
         cell->len = c.cell.value.len;
         cell->writetime = c.cell.ts;
         cell->ttl = (c.cell.flags & FRAG_CELL_EXPIRING) ? (int32_t)(c.cell.ldt - now_s) : 0;
-        m->set[idx] = true;
         *live = true;
     }
     if (rc < 0) return rc;
@@ -209,8 +218,8 @@ int store_rowmat_frag(store_rowmat_t *m, const store_table_t *t, const uint8_t *
 
 void store_rowmat_finish(store_rowmat_t *m) {
     for (size_t i = 0; i < m->ncols; i++) {
-        if (m->set[i]) m->cells[i].ptr = m->buf.buf ? m->buf.buf + m->off[i] : (const uint8_t *)"";
-        else {
+        if (m->set[i] == 1) m->cells[i].ptr = m->buf.buf ? m->buf.buf + m->off[i] : (const uint8_t *)"";
+        else if (m->set[i] == 0) {
             m->cells[i].ptr = NULL;
             m->cells[i].len = 0;
             m->cells[i].writetime = INT64_MIN;

@@ -44,6 +44,51 @@ static inline int store_bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *
     return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
+/* Inline readers for the hot decoders (fragments): same sticky-error contract as rd_*, without
+ * a function call per byte. */
+static inline uint8_t frd_u8(rd_t *r) {
+    if (r->err || r->pos >= r->len) {
+        if (!r->err) r->err = EDDY_ERR_NEED_MORE;
+        return 0;
+    }
+    return r->ptr[r->pos++];
+}
+static inline uint64_t frd_uv64(rd_t *r) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->err || r->pos >= r->len) {
+            if (!r->err) r->err = EDDY_ERR_NEED_MORE;
+            return 0;
+        }
+        uint8_t b = r->ptr[r->pos++];
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) return v;
+    }
+    r->err = EDDY_ERR_CORRUPT;
+    return 0;
+}
+static inline uint32_t frd_uv32(rd_t *r) {
+    uint64_t v = frd_uv64(r);
+    if (v > UINT32_MAX) {
+        if (!r->err) r->err = EDDY_ERR_CORRUPT;
+        return 0;
+    }
+    return (uint32_t)v;
+}
+static inline int64_t frd_zz64(rd_t *r) {
+    uint64_t u = frd_uv64(r);
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+static inline eddy_view_t frd_view(rd_t *r, size_t n) {
+    if (r->err || n > r->len - r->pos) {
+        if (!r->err) r->err = EDDY_ERR_NEED_MORE;
+        return eddy_view(NULL, 0);
+    }
+    eddy_view_t v = eddy_view(r->ptr + r->pos, n);
+    r->pos += n;
+    return v;
+}
+
 /* Writes a native protocol [bytes]-style int32 length then bytes; len -1 (NULL p) = null. */
 void store_wr_value(wr_t *w, const uint8_t *p, size_t n);
 
@@ -441,8 +486,12 @@ struct store {
     /* conditional writes are serialized per partition through striped locks */
     pthread_mutex_t cas_locks[64];
 
-    /* list element paths: a monotonic counter seeded from the clock */
-    pthread_mutex_t list_lock;
+    /* Tables (by id) that may have partition headers (static rows, partition or range
+     * deletions): reads of the others skip the header lookup. Set before any header is written,
+     * never cleared; ids beyond the array always look. */
+    uint8_t maybe_headers[4096];
+
+    /* list element paths: a monotonic counter seeded from the clock (atomic) */
     uint64_t list_seq;
 
     /* statistics (atomics) */
@@ -465,6 +514,13 @@ int store_db_get(store_t *st, int cf, const uint8_t *key, size_t klen, wr_t *out
 /* Applies a RocksDB write batch (sync = fsync before returning). */
 int store_db_write(store_t *st, rocksdb_writebatch_t *b, bool sync, char *errstr, size_t errlen);
 int64_t store_now_s(store_t *st);
+/* Whether table id may have partition headers; store_headers_note marks that it may. */
+static inline bool store_headers_maybe(store_t *st, uint32_t id) {
+    return id >= sizeof st->maybe_headers || __atomic_load_n(&st->maybe_headers[id], __ATOMIC_ACQUIRE);
+}
+static inline void store_headers_note(store_t *st, uint32_t id) {
+    if (id < sizeof st->maybe_headers) __atomic_store_n(&st->maybe_headers[id], 1, __ATOMIC_RELEASE);
+}
 uint64_t store_list_path_next(store_t *st, uint32_t n);
 
 /* ---- keys.c ---- */
@@ -512,6 +568,7 @@ typedef struct {
     size_t poff, plen;   /* element path */
     size_t voff, vlen;   /* value */
     size_t seq;          /* call order */
+    uint64_t skey;       /* static-ness, column id and kind packed: the sort key before the path */
 } pcell_t;
 
 /* A condition of a conditional write (cas.c). */
@@ -585,7 +642,8 @@ typedef struct {
     size_t ncols, cap;
     size_t *off;
     store_cell_t *cells;
-    bool *set;
+    uint8_t *set;        /* 0 null, 1 value at buf + off, 2 value pointed to directly (cells[i].ptr) */
+    bool zero_copy;      /* simple cells may point into the fragment (kept alive by the caller) */
 } store_rowmat_t;
 
 void store_rowmat_init(store_rowmat_t *m);

@@ -50,6 +50,14 @@ int store_coll_next(store_coll_rd_t *c, eddy_view_t *e) {
 static bool utf8_valid(const uint8_t *p, size_t n) {
     size_t i = 0;
     while (i < n) {
+        /* ASCII runs 8 bytes at a time: most text is ASCII */
+        while (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if (x & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
         uint8_t c = p[i];
         if (c < 0x80) {
             i++;

@@ -16,7 +16,8 @@ static size_t keep_bytes(store_write_t *w, const void *p, size_t n) {
     return off;
 }
 
-static int add_cell(store_write_t *w, const pcell_t *c) {
+static int add_cell(store_write_t *w, pcell_t *c) {
+    c->skey = (uint64_t)c->is_static << 63 | (uint64_t)c->col_id << 8 | c->kind;
     if (w->ncells == w->cellcap) {
         size_t cap = w->cellcap ? w->cellcap * 2 : 32;
         pcell_t *a = eddy_realloc(w->cells, cap * sizeof *a);
@@ -81,10 +82,8 @@ size_t store_write_bytes(const store_write_t *w) {
 /* ---- encoding a row ---- */
 
 /* Cells sort by static-ness, column id, kind (deletions first), element path, call order. */
-static int pcell_cmp_ctx(const store_write_t *w, const pcell_t *a, const pcell_t *b) {
-    if (a->is_static != b->is_static) return a->is_static < b->is_static ? -1 : 1;
-    if (a->col_id != b->col_id) return a->col_id < b->col_id ? -1 : 1;
-    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+static inline int pcell_cmp_ctx(const store_write_t *w, const pcell_t *a, const pcell_t *b) {
+    if (a->skey != b->skey) return a->skey < b->skey ? -1 : 1;
     if (a->kind == PC_ELEM) {
         int c = store_bytes_cmp(w->data.buf + a->poff, a->plen, w->data.buf + b->poff, b->plen);
         if (c) return c;
@@ -180,6 +179,7 @@ int store_write_flush_row(store_write_t *w) {
                                     (const char *)w->frag.buf, w->frag.len);
     }
     if (nstatic_from < w->ncells) {
+        store_headers_note(st, w->t->info.id); /* before the batch is visible */
         wr_reset(&w->frag);
         frag_enc_t enc;
         frag_enc_start(&enc, &w->frag, w->ts);
@@ -559,6 +559,7 @@ static int header_fragment(store_write_t *w, const store_table_t *t, const eddy_
     if (pdel) frag_enc_deletion(&enc, pdel);
     frag_enc_ranges(&enc, ranges, nranges);
     if (!wr_ok(&w->frag)) return w->frag.err;
+    store_headers_note(w->st, t->info.id);
     rocksdb_writebatch_merge_cf(w->batch, w->st->cf[CF_PART], (const char *)w->key.buf + mark, pklen,
                                 (const char *)w->frag.buf, w->frag.len);
     w->count++;

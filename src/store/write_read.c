@@ -141,6 +141,7 @@ static int index_op(store_write_t *w, int col, int32_t index, const uint8_t *p, 
             w->cells = a;
             w->cellcap = cap;
         }
+        pc.skey = (uint64_t)pc.is_static << 63 | (uint64_t)pc.col_id << 8 | pc.kind;
         w->cells[w->ncells++] = pc;
         rc = wr_ok(&w->data) ? EDDY_OK : w->data.err;
     }
@@ -201,6 +202,7 @@ int store_write_list_remove(store_write_t *w, int col, const uint8_t *list, size
             w->cells = a;
             w->cellcap = cap;
         }
+        pc.skey = (uint64_t)pc.is_static << 63 | (uint64_t)pc.col_id << 8 | pc.kind;
         w->cells[w->ncells++] = pc;
     }
     rc = wr_ok(&w->data) ? EDDY_OK : w->data.err;
