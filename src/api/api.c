@@ -1,6 +1,7 @@
 /* The api part in `eddy up`: its lifecycle (registry replay, topic leaves, the Leaves API's
  * table and projection), and the front door every request goes through (which API serves a
  * path, and the metrics around each answer). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -56,6 +57,9 @@ void api_handle(api_t *api, const api_request_t *req, const api_responder_t *rep
     }
 }
 
+void api_hold(api_t *api) { atomic_fetch_add(&api->inflight, 1); }
+void api_unhold(api_t *api) { atomic_fetch_sub(&api->inflight, 1); }
+
 /* ---- lifecycle --------------------------------------------------------------------------------- */
 
 /* Topic leaves is the system of record: kept forever. */
@@ -100,10 +104,23 @@ err:
     return rc;
 }
 
+void api_quiesce(api_t *api) {
+    if (api && api->proxy) api_proxy_stop(api);
+}
+
 void api_free(api_t *api) {
     if (!api) return;
-    /* Workers first: queued jobs finish (answers go out) while everything they use exists. */
+    /* Nothing new starts; long-polled reads answer now; then every operation still waiting on
+     * the log or the engine (which close after the api) finishes while the workers run. */
     api_leaves_stop(api->leaves);
+    if (api->proxy) api_proxy_stop(api);
+    int64_t deadline = time_mono_ms() + 2 * api->cfg.command_timeout_ms + 5000;
+    while (atomic_load(&api->inflight) > 0 && time_mono_ms() < deadline) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&api->inflight) > 0) elog_warn("api", "stopping with %d operations unfinished", atomic_load(&api->inflight));
+    if (api->reg) api_registry_drain(api->reg, 5000);
     api_work_free(api->work);
     api_leaves_free(api->leaves);
     api_proxy_free(api->proxy);

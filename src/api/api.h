@@ -32,8 +32,12 @@ typedef struct {
  * projection of leaves into demo.leaves is started. Returns EDDY_OK with *out, or an error with
  * errstr. */
 int api_new(const api_config_t *cfg, api_t **out, char *errstr, size_t errlen);
-/* Stops the workers (pending answers are sent), frees everything. Call after the HTTP server
- * stopped and before the engine, store and log close. */
+/* Before the HTTP server stops: requests the api keeps waiting (long-polled REST proxy reads)
+ * are answered now, and new reads no longer wait; commands in flight still finish. */
+void api_quiesce(api_t *api);
+/* Waits for the operations in flight (commands waiting for their event, appends, commits),
+ * stops the workers, frees everything. Call after the HTTP server stopped and before the engine,
+ * store and log close. */
 void api_free(api_t *api);
 
 /* ---- requests ---------------------------------------------------------------------------------- */

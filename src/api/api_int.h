@@ -348,6 +348,8 @@ typedef struct {
  * Feed it the topic's existing records with api_registry_apply_record before serving. */
 api_registry_t *api_registry_new(const api_registry_store_t *store);
 void api_registry_free(api_registry_t *reg);
+/* Waits (up to timeout_ms) until no mutation is queued or in flight. */
+void api_registry_drain(api_registry_t *reg, int64_t timeout_ms);
 /* Replays one record of the _schemas topic. EDDY_OK, or EDDY_ERR_CORRUPT for a malformed
  * record (the caller logs and skips it), EDDY_ERR_NOMEM. */
 int api_registry_apply_record(api_registry_t *reg, const void *key, size_t klen, const void *val, size_t vlen,
@@ -374,6 +376,7 @@ typedef struct api_metrics api_metrics_t;
 
 struct api {
     api_config_t cfg;
+    _Atomic int inflight;   /* operations that will call back into the api (see api_hold) */
     log_t *log;
     api_work_t *work;
     api_registry_t *reg;
@@ -385,11 +388,18 @@ struct api {
 
 static inline api_registry_t *api_registry_of(api_t *api) { return api->reg; }
 
+/* An operation that registered a callback with the log, the engine or a timer holds the api
+ * until it has finished, so that api_free waits for it (the parts below close after the api). */
+void api_hold(api_t *api);
+void api_unhold(api_t *api);
+
 /* The REST proxy (proxy.c, proxy_consumer.c). */
 int api_proxy_new(api_proxy_t **out);
 void api_proxy_free(api_proxy_t *px);
 void api_proxy_http(api_t *api, const api_request_t *req, const api_responder_t *reply);
 void api_consumer_http(api_t *api, const api_request_t *req, const api_responder_t *reply);
+/* Shutdown: reads waiting for data answer now with what there is. */
+void api_proxy_stop(api_t *api);
 void api_base64_encode(wr_t *w, const uint8_t *p, size_t n);
 long api_base64_decode(const char *s, size_t n, uint8_t *out);
 /* Kafka's default partitioner: murmur2 of the key, positive, modulo partitions. */

@@ -161,7 +161,9 @@ static void cmd_answer_error(api_cmd_t *c, int status, const char *fmt, ...) {
 
 void api_cmd_submit(api_cmd_t *c) {
     api_leaves_t *lv = c->lv;
+    api_hold(lv->api); /* released at the end of cmd_finish */
     if (atomic_load(&lv->stopping)) {
+        api_unhold(lv->api);
         cmd_answer_error(c, 503, "eddy is shutting down");
         if (c->has_reply) api_send(&c->reply, c->status, API_CTYPE_JSON, &c->body);
         api_cmd_free(c);
@@ -174,6 +176,7 @@ void api_cmd_submit(api_cmd_t *c) {
         cmd_answer_error(c, 500, "out of memory");
         if (c->has_reply) api_send(&c->reply, c->status, API_CTYPE_JSON, &c->body);
         api_cmd_free(c);
+        api_unhold(lv->api);
         return;
     }
     if (q->tail) q->tail->next = c;
@@ -220,10 +223,12 @@ static void cmd_finish(api_cmd_t *c) {
     }
     pthread_mutex_unlock(&lv->mu);
     api_cmd_free(c);
-    if (next && api_work_post(lv->api->work, cmd_step_start, next) != EDDY_OK) {
+    api_t *api = lv->api;
+    if (next && api_work_post(api->work, cmd_step_start, next) != EDDY_OK) {
         cmd_answer_error(next, 503, "eddy is shutting down");
         cmd_finish(next);
     }
+    api_unhold(api);
 }
 
 /* Posts the finish to a worker (callbacks from the log and the engine must stay short). */

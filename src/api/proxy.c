@@ -109,6 +109,7 @@ typedef struct {
 } produce_t;
 
 static void produce_free(produce_t *pr) {
+    if (pr->api) api_unhold(pr->api);
     json_doc_free(&pr->doc);
     eddy_free(pr->body);
     eddy_free(pr->res);
@@ -413,6 +414,7 @@ static void produce(api_t *api, const api_request_t *req, const char *topic, int
         return;
     }
     pr->api = api;
+    api_hold(api); /* released by produce_free */
     pr->reply = *reply;
     pr->fmt = fmt;
     pr->fixed_partition = partition;

@@ -50,10 +50,14 @@ typedef struct consumer {
     int npos;
 } consumer_t;
 
+struct read_wait;
+
 struct api_proxy {
     pthread_mutex_t mu;
     consumer_t *list;
     uint64_t next_id;
+    struct read_wait *waits; /* reads waiting for data (answered early at shutdown) */
+    bool stopping;
 };
 
 int api_proxy_new(api_proxy_t **out) {
@@ -518,6 +522,7 @@ static void h_seek_end(api_t *api, const api_request_t *req, const api_params_t 
 /* ---- offsets ------------------------------------------------------------------------------------ */
 
 typedef struct {
+    api_t *api;
     api_responder_t reply;
     bool silent;
 } commit_wait_t;
@@ -528,6 +533,7 @@ static void committed(void *arg, int status) {
         if (status == EDDY_OK) cw->reply.send(cw->reply.ctx, 200, CT, "", 0);
         else api_send_error(&cw->reply, 500, 50002, CT, "Kafka error: %s", eddy_strerror(status));
     }
+    api_unhold(cw->api);
     eddy_free(cw);
 }
 
@@ -541,6 +547,8 @@ static void commit(api_t *api, consumer_t *c, const log_group_offset_t *offs, si
     }
     if (reply) cw->reply = *reply;
     cw->silent = reply == NULL;
+    cw->api = api;
+    api_hold(api);
     if (n == 0) {
         committed(cw, EDDY_OK);
         return;
@@ -548,6 +556,7 @@ static void commit(api_t *api, consumer_t *c, const log_group_offset_t *offs, si
     int rc = log_group_commit_offsets(api->log, c->group, offs, n, committed, cw, &err);
     if (rc != EDDY_OK) {
         if (reply) api_send_error(reply, 422, 422, CT, "cannot commit: %s", err.msg);
+        api_unhold(api);
         eddy_free(cw);
     }
 }
@@ -723,7 +732,9 @@ static int read_records(api_t *api, consumer_t *c, int fmt, size_t max_bytes, wr
 /* A read waiting for data: woken by a log watch or its deadline, whichever comes first.
  * state bit 0: fired; bit 1: set up. The finishing job is posted once both are set. refs: the
  * setup, the timer and each registered watch hold one; the finishing job takes one. */
-typedef struct {
+typedef struct read_wait {
+    struct read_wait *next, *prev; /* the proxy's list of waiting reads */
+    bool listed;
     api_t *api;
     consumer_t *c;
     api_responder_t reply;
@@ -738,10 +749,25 @@ typedef struct {
     uint64_t timer;
 } read_wait_t;
 
+static void read_wait_unlist(read_wait_t *rw) {
+    api_proxy_t *px = rw->api->proxy;
+    pthread_mutex_lock(&px->mu);
+    if (rw->listed) {
+        if (rw->prev) rw->prev->next = rw->next;
+        else px->waits = rw->next;
+        if (rw->next) rw->next->prev = rw->prev;
+        rw->listed = false;
+    }
+    pthread_mutex_unlock(&px->mu);
+}
+
 static void read_wait_release(read_wait_t *rw) {
     if (atomic_fetch_sub(&rw->refs, 1) != 1) return;
+    read_wait_unlist(rw);
+    api_t *api = rw->api;
     consumer_release(rw->c);
     eddy_free(rw);
+    api_unhold(api);
 }
 
 static void answer_records(api_t *api, consumer_t *c, int fmt, size_t max_bytes, const api_responder_t *reply) {
@@ -841,6 +867,7 @@ static void h_records(api_t *api, const api_request_t *req, const api_params_t *
         *rw = (read_wait_t){.api = api, .c = c, .reply = *reply, .fmt = fmt, .max_bytes = (size_t)max_bytes};
         atomic_init(&rw->refs, 0);
         atomic_init(&rw->state, 3);
+        api_hold(api); /* released with the last reference */
         read_wait_post(rw);
         return;
     }
@@ -850,7 +877,16 @@ static void h_records(api_t *api, const api_request_t *req, const api_params_t *
     rw->fmt = fmt;
     rw->max_bytes = (size_t)max_bytes;
     atomic_init(&rw->refs, 1);
+    api_hold(api); /* released with the last reference */
     bool immediate = false;
+    /* Listed, so that a shutdown can answer it early. */
+    pthread_mutex_lock(&api->proxy->mu);
+    if (api->proxy->stopping) immediate = true;
+    rw->next = api->proxy->waits;
+    if (rw->next) rw->next->prev = rw;
+    api->proxy->waits = rw;
+    rw->listed = true;
+    pthread_mutex_unlock(&api->proxy->mu);
     for (int k = 0; k < c->npos; k++) {
         log_err_t err;
         uint64_t id = 0;
@@ -876,6 +912,22 @@ static void h_records(api_t *api, const api_request_t *req, const api_params_t *
     if (prev & 1) read_wait_post(rw);
     else if (immediate) read_wait_fire(rw);
     read_wait_release(rw);
+}
+
+void api_proxy_stop(api_t *api) {
+    api_proxy_t *px = api->proxy;
+    for (;;) {
+        pthread_mutex_lock(&px->mu);
+        px->stopping = true;
+        read_wait_t *rw = px->waits;
+        /* fire the first one not fired yet; firing posts its finish (which unlists it) */
+        while (rw && (atomic_load(&rw->state) & 1)) rw = rw->next;
+        if (rw) atomic_fetch_add(&rw->refs, 1);
+        pthread_mutex_unlock(&px->mu);
+        if (!rw) return;
+        read_wait_fire(rw);
+        read_wait_release(rw);
+    }
 }
 
 static const api_route_t consumer_routes[] = {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/api_int.h"
 
@@ -421,6 +422,18 @@ void api_registry_free(api_registry_t *reg) {
     eddy_free(reg->subjects);
     pthread_mutex_destroy(&reg->mu);
     eddy_free(reg);
+}
+
+void api_registry_drain(api_registry_t *reg, int64_t timeout_ms) {
+    int64_t deadline = time_mono_ms() + timeout_ms;
+    for (;;) {
+        pthread_mutex_lock(&reg->mu);
+        bool idle = !reg->busy && !reg->queue_head;
+        pthread_mutex_unlock(&reg->mu);
+        if (idle || time_mono_ms() >= deadline) return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 const api_avro_schema_t *api_registry_schema(api_registry_t *reg, uint32_t id) {

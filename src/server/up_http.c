@@ -117,4 +117,9 @@ int server_http_start(server_t *srv, char *errstr, size_t errlen) {
     return EDDY_OK;
 }
 
-void server_http_stop(server_t *srv) { http_server_stop(srv->http, 5000); }
+void server_http_stop(server_t *srv) {
+    /* The api first answers what it keeps waiting (long-polled REST proxy reads): the HTTP
+     * server's stop waits for every request in flight to be answered. */
+    if (srv->api) api_quiesce(srv->api);
+    http_server_stop(srv->http, 5000);
+}

@@ -115,7 +115,40 @@ def main():
                 st, got, _ = h.call(method, path, body, hdrs)
                 assert st == status and isinstance(got, dict) and got.get("error_code") == code, (method, path, st, got)
         expect("errors are Confluent's bodies with their codes", t_errors)
-        check("eddy up stops cleanly", e.stop() == 0)
+        def t_shutdown():
+            # A read waiting for data and a burst of produces in flight when SIGTERM comes:
+            # the read is answered at once, the produces are answered, eddy exits cleanly.
+            import threading
+            st, _, _ = h.call("POST", "/consumers/late", json.dumps({"name": "w", "format": "binary"}), V2)
+            st, _, _ = h.call("POST", "/consumers/late/instances/w/subscription", json.dumps({"topics": ["bintest"]}), V2)
+            got = {}
+
+            def waiting_read():
+                got["r"] = Http(e.http_addr).call("GET", "/consumers/late/instances/w/records?timeout=60000",
+                                                  headers={"Accept": "application/vnd.kafka.binary.v2+json"})
+
+            def produce_burst():
+                c = Http(e.http_addr)
+                got["p"] = []
+                try:
+                    for _ in range(200):
+                        got["p"].append(c.call("POST", "/topics/burst", json.dumps({"records": [{"value": "eA=="}]}), B)[0])
+                except OSError:
+                    pass  # the server went away: answers stop, nothing hangs
+
+            readers = [threading.Thread(target=waiting_read), threading.Thread(target=produce_burst)]
+            for t in readers:
+                t.start()
+            time.sleep(0.5)
+            t0 = time.time()
+            rc = e.stop()
+            for t in readers:
+                t.join(30)
+            assert rc == 0, rc
+            assert time.time() - t0 < 20, "shutdown took too long"
+            assert got.get("r") and got["r"][0] == 200 and got["r"][1] == [], got.get("r")
+            assert all(s == 200 for s in got.get("p", [])), got.get("p")
+        expect("SIGTERM with a long-polled read and produces in flight: answered, clean exit", t_shutdown)
 
 
 main()
