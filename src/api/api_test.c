@@ -409,19 +409,24 @@ TEST(api_leaves_commands_follow_the_workshop_contract) {
 
 /* The store without the engine: demo.leaves is created, rows written straight into it are
  * served at once; commands are answered once their event is durable. */
-TEST(api_leaves_reads_the_store) {
-    char dir[512];
+/* A log and a store in the test's directory. */
+static void open_log_store(log_t **log, store_t **st) {
+    char dir[512], err[512];
     snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
     log_options_t o;
     log_options_init(&o);
     o.background = false;
-    log_t *log = NULL;
     log_err_t lerr;
-    REQUIRE_OK(log_open(dir, &o, &log, &lerr));
+    REQUIRE_OK(log_open(dir, &o, log, &lerr));
     snprintf(dir, sizeof dir, "%s/store", test_tmpdir());
+    REQUIRE_OK(store_open(dir, NULL, st, err, sizeof err));
+}
+
+TEST(api_leaves_reads_the_store) {
+    log_t *log = NULL;
     store_t *st = NULL;
     char err[512];
-    REQUIRE_OK(store_open(dir, NULL, &st, err, sizeof err));
+    open_log_store(&log, &st);
     api_config_t cfg = {.log = log, .store = st, .command_timeout_ms = 5000};
     api_t *api = NULL;
     if (api_new(&cfg, &api, err, sizeof err) != EDDY_OK) test_fail(__FILE__, __LINE__, "%s", err);
@@ -475,18 +480,10 @@ TEST(api_leaves_reads_the_store) {
 /* The whole read-your-writes path: the engine's projection keeps demo.leaves, commands answer
  * once their event is applied, and rows written straight into the table show at once. */
 TEST(api_leaves_with_the_engine_projection) {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
-    log_options_t o;
-    log_options_init(&o);
-    o.background = false;
     log_t *log = NULL;
-    log_err_t lerr;
-    REQUIRE_OK(log_open(dir, &o, &log, &lerr));
-    snprintf(dir, sizeof dir, "%s/store", test_tmpdir());
     store_t *st = NULL;
     char err[512];
-    REQUIRE_OK(store_open(dir, NULL, &st, err, sizeof err));
+    open_log_store(&log, &st);
     engine_t *eng = NULL;
     engine_config_t ecfg = {.log = log, .store = st, .progress_interval_ms = -1};
     REQUIRE_OK(engine_new(&ecfg, &eng, err, sizeof err));

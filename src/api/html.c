@@ -24,43 +24,31 @@ static bool html_inline(GumboTag t) {
     }
 }
 
-/* Appends the text under node, whitespace collapsed (block elements separate words), skipping
- * script-like elements. */
-static void html_text(const GumboNode *root, wr_t *w, size_t max) {
+/* What a visitor wants after seeing a node: its children, not them, or nothing more. */
+typedef enum { WALK_DESCEND, WALK_SKIP, WALK_STOP } html_walk_t;
+
+/* Visits root and the nodes under it depth-first, in document order, without recursion (pages
+ * come from the network: depth is capped at HTML_MAX_DEPTH). */
+static void html_walk(const GumboNode *root, html_walk_t (*visit)(const GumboNode *n, void *arg), void *arg) {
     const GumboNode *stack[HTML_MAX_DEPTH];
     size_t idx[HTML_MAX_DEPTH];
     int top = 0;
     stack[0] = root;
     idx[0] = 0;
-    while (top >= 0 && w->len < max) {
+    while (top >= 0) {
         const GumboNode *n = stack[top];
-        if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA) {
-            const char *t = n->v.text.text;
-            for (; *t && w->len < max; t++) {
-                if (isspace((unsigned char)*t)) {
-                    if (w->len && w->buf[w->len - 1] != ' ') wr_u8(w, ' ');
-                } else {
-                    wr_u8(w, (uint8_t)*t);
-                }
-            }
-            top--;
-            continue;
-        }
-        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_DOCUMENT) {
-            top--;
-            continue;
-        }
-        if (n->type == GUMBO_NODE_ELEMENT) {
-            GumboTag tag = n->v.element.tag;
-            if (tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NOSCRIPT ||
-                tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_HEAD || tag == GUMBO_TAG_SVG) {
+        if (idx[top] == 0) {
+            html_walk_t w = visit(n, arg);
+            if (w == WALK_STOP) return;
+            if (w == WALK_SKIP) {
                 top--;
                 continue;
             }
-            if (idx[top] == 0 && !html_inline(tag) && w->len && w->buf[w->len - 1] != ' ') wr_u8(w, ' ');
         }
-        const GumboVector *kids = n->type == GUMBO_NODE_ELEMENT ? &n->v.element.children : &n->v.document.children;
-        if (idx[top] >= kids->length || top + 1 >= HTML_MAX_DEPTH) {
+        const GumboVector *kids = n->type == GUMBO_NODE_ELEMENT    ? &n->v.element.children
+                                  : n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children
+                                                                   : NULL;
+        if (!kids || idx[top] >= kids->length || top + 1 >= HTML_MAX_DEPTH) {
             top--;
             continue;
         }
@@ -70,30 +58,61 @@ static void html_text(const GumboNode *root, wr_t *w, size_t max) {
     }
 }
 
-/* Depth-first search for the first element satisfying pred. */
-static const GumboNode *html_find(const GumboNode *root, bool (*pred)(const GumboNode *, void *), void *arg) {
-    const GumboNode *stack[HTML_MAX_DEPTH];
-    size_t idx[HTML_MAX_DEPTH];
-    int top = 0;
-    stack[0] = root;
-    idx[0] = 0;
-    while (top >= 0) {
-        const GumboNode *n = stack[top];
-        if (n->type == GUMBO_NODE_ELEMENT && idx[top] == 0 && pred(n, arg)) return n;
-        if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_DOCUMENT) {
-            top--;
-            continue;
+typedef struct {
+    wr_t *w;
+    size_t max;
+} text_walk_t;
+
+static html_walk_t text_visit(const GumboNode *n, void *arg) {
+    text_walk_t *t = arg;
+    wr_t *w = t->w;
+    if (w->len >= t->max) return WALK_STOP;
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA) {
+        for (const char *c = n->v.text.text; *c && w->len < t->max; c++) {
+            if (!isspace((unsigned char)*c)) wr_u8(w, (uint8_t)*c);
+            else if (w->len && w->buf[w->len - 1] != ' ') wr_u8(w, ' ');
         }
-        const GumboVector *kids = n->type == GUMBO_NODE_ELEMENT ? &n->v.element.children : &n->v.document.children;
-        if (idx[top] >= kids->length || top + 1 >= HTML_MAX_DEPTH) {
-            top--;
-            continue;
-        }
-        stack[top + 1] = kids->data[idx[top]++];
-        idx[top + 1] = 0;
-        top++;
+        return WALK_SKIP;
     }
-    return NULL;
+    if (n->type == GUMBO_NODE_DOCUMENT) return WALK_DESCEND;
+    if (n->type != GUMBO_NODE_ELEMENT) return WALK_SKIP;
+    GumboTag tag = n->v.element.tag;
+    if (tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NOSCRIPT || tag == GUMBO_TAG_TEMPLATE ||
+        tag == GUMBO_TAG_HEAD || tag == GUMBO_TAG_SVG)
+        return WALK_SKIP;
+    if (!html_inline(tag) && w->len && w->buf[w->len - 1] != ' ') wr_u8(w, ' ');
+    return WALK_DESCEND;
+}
+
+/* Appends the text under node, whitespace collapsed (block elements separate words), skipping
+ * script-like elements. */
+static void html_text(const GumboNode *root, wr_t *w, size_t max) {
+    text_walk_t t = {w, max};
+    html_walk(root, text_visit, &t);
+}
+
+typedef struct {
+    bool (*pred)(const GumboNode *, void *);
+    void *arg;
+    const GumboNode *found;
+} find_walk_t;
+
+static html_walk_t find_visit(const GumboNode *n, void *arg) {
+    find_walk_t *f = arg;
+    if (n->type == GUMBO_NODE_DOCUMENT) return WALK_DESCEND;
+    if (n->type != GUMBO_NODE_ELEMENT) return WALK_SKIP;
+    if (f->pred(n, f->arg)) {
+        f->found = n;
+        return WALK_STOP;
+    }
+    return WALK_DESCEND;
+}
+
+/* The first element (document order) satisfying pred, or NULL. */
+static const GumboNode *html_find(const GumboNode *root, bool (*pred)(const GumboNode *, void *), void *arg) {
+    find_walk_t f = {pred, arg, NULL};
+    html_walk(root, find_visit, &f);
+    return f.found;
 }
 
 static bool is_tag(const GumboNode *n, void *arg) { return n->v.element.tag == *(GumboTag *)arg; }
@@ -142,60 +161,49 @@ static void html_absolute(const char *src, const char *base, wr_t *w) {
     }
 }
 
-/* Paragraph-like elements of the readable part become <p>text</p>. */
-static void html_content(const GumboNode *root, wr_t *html, size_t max) {
-    const GumboNode *stack[HTML_MAX_DEPTH];
-    size_t idx[HTML_MAX_DEPTH];
-    int top = 0;
-    stack[0] = root;
-    idx[0] = 0;
-    wr_t text;
-    wr_init(&text, 1024);
-    while (top >= 0 && html->len < max) {
-        const GumboNode *n = stack[top];
-        if (n->type != GUMBO_NODE_ELEMENT) {
-            top--;
-            continue;
+typedef struct {
+    wr_t *html, text;
+    size_t max;
+} content_walk_t;
+
+static html_walk_t content_visit(const GumboNode *n, void *arg) {
+    content_walk_t *cw = arg;
+    if (cw->html->len >= cw->max) return WALK_STOP;
+    if (n->type != GUMBO_NODE_ELEMENT) return WALK_SKIP;
+    GumboTag tag = n->v.element.tag;
+    if (tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NAV || tag == GUMBO_TAG_FOOTER ||
+        tag == GUMBO_TAG_HEADER || tag == GUMBO_TAG_ASIDE || tag == GUMBO_TAG_FORM)
+        return WALK_SKIP;
+    const char *t = tag == GUMBO_TAG_P || tag == GUMBO_TAG_LI || tag == GUMBO_TAG_BLOCKQUOTE ? "p"
+                    : tag == GUMBO_TAG_PRE                                                  ? "pre"
+                    : tag == GUMBO_TAG_H1 || tag == GUMBO_TAG_H2 || tag == GUMBO_TAG_H3    ? "h2"
+                                                                                            : NULL;
+    if (!t) return WALK_DESCEND;
+    wr_reset(&cw->text);
+    html_text(n, &cw->text, cw->max);
+    size_t s = 0, e = cw->text.len;
+    while (s < e && cw->text.buf[s] == ' ') s++;
+    while (e > s && cw->text.buf[e - 1] == ' ') e--;
+    if (e > s) {
+        wr_fmt(cw->html, "<%s>", t);
+        for (size_t i = s; i < e; i++) { /* escape what HTML needs */
+            uint8_t c = cw->text.buf[i];
+            if (c == '<') wr_str(cw->html, "&lt;");
+            else if (c == '>') wr_str(cw->html, "&gt;");
+            else if (c == '&') wr_str(cw->html, "&amp;");
+            else wr_u8(cw->html, c);
         }
-        GumboTag tag = n->v.element.tag;
-        if (idx[top] == 0 && (tag == GUMBO_TAG_P || tag == GUMBO_TAG_H1 || tag == GUMBO_TAG_H2 || tag == GUMBO_TAG_H3 ||
-                              tag == GUMBO_TAG_LI || tag == GUMBO_TAG_PRE || tag == GUMBO_TAG_BLOCKQUOTE)) {
-            wr_reset(&text);
-            html_text(n, &text, max);
-            size_t s = 0, e = text.len;
-            while (s < e && text.buf[s] == ' ') s++;
-            while (e > s && text.buf[e - 1] == ' ') e--;
-            if (e > s) {
-                const char *t = tag == GUMBO_TAG_P || tag == GUMBO_TAG_LI || tag == GUMBO_TAG_BLOCKQUOTE ? "p"
-                                : tag == GUMBO_TAG_PRE ? "pre" : "h2";
-                wr_fmt(html, "<%s>", t);
-                for (size_t i = s; i < e; i++) { /* escape what HTML needs */
-                    uint8_t c = text.buf[i];
-                    if (c == '<') wr_str(html, "&lt;");
-                    else if (c == '>') wr_str(html, "&gt;");
-                    else if (c == '&') wr_str(html, "&amp;");
-                    else wr_u8(html, c);
-                }
-                wr_fmt(html, "</%s>", t);
-            }
-            top--;
-            continue;
-        }
-        if (tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NAV || tag == GUMBO_TAG_FOOTER ||
-            tag == GUMBO_TAG_HEADER || tag == GUMBO_TAG_ASIDE || tag == GUMBO_TAG_FORM) {
-            top--;
-            continue;
-        }
-        const GumboVector *kids = &n->v.element.children;
-        if (idx[top] >= kids->length || top + 1 >= HTML_MAX_DEPTH) {
-            top--;
-            continue;
-        }
-        stack[top + 1] = kids->data[idx[top]++];
-        idx[top + 1] = 0;
-        top++;
+        wr_fmt(cw->html, "</%s>", t);
     }
-    wr_free(&text);
+    return WALK_SKIP;
+}
+
+/* Paragraph-like elements of the readable part become <p>text</p> (headings <h2>). */
+static void html_content(const GumboNode *root, wr_t *html, size_t max) {
+    content_walk_t cw = {html, {0}, max};
+    wr_init(&cw.text, 1024);
+    html_walk(root, content_visit, &cw);
+    wr_free(&cw.text);
 }
 
 static void set_trimmed(api_leaf_t *leaf, api_leaf_col_t col, const char *s, size_t n) {

@@ -257,53 +257,49 @@ static void h_list(api_t *api, const api_request_t *req, const api_params_t *p, 
     list_leaves(api, limit, reply);
 }
 
-static void h_get(api_t *api, const api_request_t *req, const api_params_t *p, const api_responder_t *reply) {
-    if (!leaves_ready(api, reply)) return;
+/* The row of id, or NULL after answering 404 / 500 (free with api_leaf_free). */
+static api_leaf_t *fetch_leaf(api_t *api, const char *id, const api_responder_t *reply) {
+    if (!leaves_ready(api, reply)) return NULL;
     api_leaves_backend_t *b = api_leaves_backend(api->leaves);
     api_leaf_t *leaf = api_leaf_new();
     char err[256] = "";
-    int rc = leaf ? b->get(b->ctx, p->v[0], leaf, err, sizeof err) : EDDY_ERR_NOMEM;
-    if (rc == EDDY_ERR_NOT_FOUND) {
-        send_message(reply, 404, "Not Found");
-    } else if (rc != EDDY_OK) {
-        api_send_error(reply, 500, 0, CT, "cannot read demo.leaves: %s", err[0] ? err : eddy_strerror(rc));
-    } else {
-        wr_t w;
-        wr_init(&w, 2048);
-        api_leaf_write_json(&w, leaf);
-        api_send(reply, 200, CT, &w);
-        wr_free(&w);
-    }
+    int rc = leaf ? b->get(b->ctx, id, leaf, err, sizeof err) : EDDY_ERR_NOMEM;
+    if (rc == EDDY_OK) return leaf;
+    if (rc == EDDY_ERR_NOT_FOUND) send_message(reply, 404, "Not Found");
+    else api_send_error(reply, 500, 0, CT, "cannot read demo.leaves: %s", err[0] ? err : eddy_strerror(rc));
+    api_leaf_free(leaf);
+    return NULL;
+}
+
+static void h_get(api_t *api, const api_request_t *req, const api_params_t *p, const api_responder_t *reply) {
+    api_leaf_t *leaf = fetch_leaf(api, p->v[0], reply);
+    if (!leaf) return;
+    wr_t w;
+    wr_init(&w, 2048);
+    api_leaf_write_json(&w, leaf);
+    api_send(reply, 200, CT, &w);
+    wr_free(&w);
     api_leaf_free(leaf);
 }
 
 static void h_get_tags(api_t *api, const api_request_t *req, const api_params_t *p, const api_responder_t *reply) {
-    if (!leaves_ready(api, reply)) return;
-    api_leaves_backend_t *b = api_leaves_backend(api->leaves);
-    api_leaf_t *leaf = api_leaf_new();
-    char err[256] = "";
-    int rc = leaf ? b->get(b->ctx, p->v[0], leaf, err, sizeof err) : EDDY_ERR_NOMEM;
-    if (rc == EDDY_ERR_NOT_FOUND) {
-        send_message(reply, 404, "Not Found");
-    } else if (rc != EDDY_OK) {
-        api_send_error(reply, 500, 0, CT, "cannot read demo.leaves: %s", err[0] ? err : eddy_strerror(rc));
+    api_leaf_t *leaf = fetch_leaf(api, p->v[0], reply);
+    if (!leaf) return;
+    wr_t w;
+    wr_init(&w, 256);
+    const api_leaf_value_t *t = &leaf->v[LEAF_TAGS];
+    if (!t->set) {
+        wr_str(&w, "null");
     } else {
-        wr_t w;
-        wr_init(&w, 256);
-        const api_leaf_value_t *t = &leaf->v[LEAF_TAGS];
-        if (!t->set) {
-            wr_str(&w, "null");
-        } else {
-            wr_u8(&w, '[');
-            for (uint32_t i = 0; i < t->u.l.count; i++) {
-                if (i) wr_u8(&w, ',');
-                json_write_string(&w, t->u.l.items[i], strlen(t->u.l.items[i]));
-            }
-            wr_u8(&w, ']');
+        wr_u8(&w, '[');
+        for (uint32_t i = 0; i < t->u.l.count; i++) {
+            if (i) wr_u8(&w, ',');
+            json_write_string(&w, t->u.l.items[i], strlen(t->u.l.items[i]));
         }
-        api_send(reply, 200, CT, &w);
-        wr_free(&w);
+        wr_u8(&w, ']');
     }
+    api_send(reply, 200, CT, &w);
+    wr_free(&w);
     api_leaf_free(leaf);
 }
 

@@ -556,6 +556,23 @@ static void write_partition(wr_t *w, int32_t p) {
     wr_fmt(w, "{\"partition\":%d,\"leader\":0,\"replicas\":[{\"broker\":0,\"leader\":true,\"in_sync\":true}]}", p);
 }
 
+/* [partition, ...] of a topic with n partitions (one broker: eddy). */
+static void write_partitions(wr_t *w, int32_t n) {
+    wr_u8(w, '[');
+    for (int32_t i = 0; i < n; i++) {
+        if (i) wr_u8(w, ',');
+        write_partition(w, i);
+    }
+    wr_u8(w, ']');
+}
+
+/* The topic named in the path, or false after answering 40401. */
+static bool path_topic(api_t *api, const api_params_t *p, log_topic_info_t *info, const api_responder_t *reply) {
+    if (log_topic_info(api->log, p->v[0], info) == EDDY_OK) return true;
+    api_send_error(reply, 404, 40401, CT, "Topic not found.");
+    return false;
+}
+
 static void h_topics(api_t *api, const api_request_t *req, const api_params_t *p, const api_responder_t *reply) {
     log_topic_info_t *topics = NULL;
     size_t n = 0;
@@ -578,10 +595,7 @@ static void h_topics(api_t *api, const api_request_t *req, const api_params_t *p
 
 static void h_topic(api_t *api, const api_request_t *req, const api_params_t *p, const api_responder_t *reply) {
     log_topic_info_t info;
-    if (log_topic_info(api->log, p->v[0], &info) != EDDY_OK) {
-        api_send_error(reply, 404, 40401, CT, "Topic not found.");
-        return;
-    }
+    if (!path_topic(api, p, &info, reply)) return;
     wr_t w;
     wr_init(&w, 512);
     wr_str(&w, "{\"name\":");
@@ -602,30 +616,19 @@ static void h_topic(api_t *api, const api_request_t *req, const api_params_t *p,
         }
         eddy_free(cfg);
     }
-    wr_str(&w, "},\"partitions\":[");
-    for (int32_t i = 0; i < info.partitions; i++) {
-        if (i) wr_u8(&w, ',');
-        write_partition(&w, i);
-    }
-    wr_str(&w, "]}");
+    wr_str(&w, "},\"partitions\":");
+    write_partitions(&w, info.partitions);
+    wr_u8(&w, '}');
     api_send(reply, 200, CT, &w);
     wr_free(&w);
 }
 
 static void h_partitions(api_t *api, const api_request_t *req, const api_params_t *p, const api_responder_t *reply) {
     log_topic_info_t info;
-    if (log_topic_info(api->log, p->v[0], &info) != EDDY_OK) {
-        api_send_error(reply, 404, 40401, CT, "Topic not found.");
-        return;
-    }
+    if (!path_topic(api, p, &info, reply)) return;
     wr_t w;
     wr_init(&w, 256);
-    wr_u8(&w, '[');
-    for (int32_t i = 0; i < info.partitions; i++) {
-        if (i) wr_u8(&w, ',');
-        write_partition(&w, i);
-    }
-    wr_u8(&w, ']');
+    write_partitions(&w, info.partitions);
     api_send(reply, 200, CT, &w);
     wr_free(&w);
 }
@@ -633,10 +636,7 @@ static void h_partitions(api_t *api, const api_request_t *req, const api_params_
 /* The partition named in the path, or an answer and -1. */
 static int32_t path_partition(api_t *api, const api_params_t *p, const api_responder_t *reply) {
     log_topic_info_t info;
-    if (log_topic_info(api->log, p->v[0], &info) != EDDY_OK) {
-        api_send_error(reply, 404, 40401, CT, "Topic not found.");
-        return -1;
-    }
+    if (!path_topic(api, p, &info, reply)) return -1;
     char *end;
     long part = strtol(p->v[1], &end, 10);
     if (*end || part < 0 || part >= info.partitions) {
