@@ -113,9 +113,9 @@ static const char *tok_names[TK__COUNT] = {
     [TK_ARROW] = "'->'", [TK_ARROW2] = "'->>'",
 };
 
-const char *tok_type_name(sql_tok_type_t t) { return t < TK__COUNT && tok_names[t] ? tok_names[t] : "?"; }
+const char *sql_tok_type_name(sql_tok_type_t t) { return t < TK__COUNT && tok_names[t] ? tok_names[t] : "?"; }
 
-bool fail_at(parser_t *p, const sql_token_t *t, sql_error_kind_t kind, const char *fmt, ...) {
+bool sql_fail_at(parser_t *p, const sql_token_t *t, sql_error_kind_t kind, const char *fmt, ...) {
     if (p->failed) return false;
     p->failed = true;
     char msg[256];
@@ -137,45 +137,45 @@ static void describe_tok(const parser_t *p, const sql_token_t *t, char *out, siz
     snprintf(out, cap, "'%.*s%s'", n, p->text + t->off, t->len > 40 ? "..." : "");
 }
 
-bool fail_expected(parser_t *p, const char *what) {
+bool sql_fail_expected(parser_t *p, const char *what) {
     char found[64];
     describe_tok(p, peek(p), found, sizeof found);
-    return fail_at(p, peek(p), SQL_ERR_SYNTAX, "expected %s, found %s", what, found);
+    return sql_fail_at(p, peek(p), SQL_ERR_SYNTAX, "expected %s, found %s", what, found);
 }
 
-bool fail_nomem(parser_t *p) { return fail_at(p, peek(p), SQL_ERR_NOMEM, "out of memory"); }
+bool sql_fail_nomem(parser_t *p) { return sql_fail_at(p, peek(p), SQL_ERR_NOMEM, "out of memory"); }
 
-bool accept(parser_t *p, sql_tok_type_t t) {
+bool sql_accept(parser_t *p, sql_tok_type_t t) {
     if (!at(p, t)) return false;
     advance(p);
     return true;
 }
 
-bool accept_kw(parser_t *p, sql_kw_t kw) {
+bool sql_accept_kw(parser_t *p, sql_kw_t kw) {
     if (!at_kw(p, kw)) return false;
     advance(p);
     return true;
 }
 
-bool expect(parser_t *p, sql_tok_type_t t) {
-    if (accept(p, t)) return true;
-    return fail_expected(p, tok_type_name(t));
+bool sql_expect(parser_t *p, sql_tok_type_t t) {
+    if (sql_accept(p, t)) return true;
+    return sql_fail_expected(p, sql_tok_type_name(t));
 }
 
-bool expect_kw(parser_t *p, sql_kw_t kw) {
-    if (accept_kw(p, kw)) return true;
+bool sql_expect_kw(parser_t *p, sql_kw_t kw) {
+    if (sql_accept_kw(p, kw)) return true;
     char what[32];
     const char *s = sql_kw_text(kw);
     size_t i = 0;
     for (; s[i] && i + 1 < sizeof what; i++) what[i] = (char)(s[i] - 32 * (s[i] >= 'a' && s[i] <= 'z'));
     what[i] = 0;
-    return fail_expected(p, what);
+    return sql_fail_expected(p, what);
 }
 
-bool depth_enter(parser_t *p) {
+bool sql_depth_enter(parser_t *p) {
     if (++p->depth > p->limits.max_depth) {
         p->depth--;
-        return fail_at(p, peek(p), SQL_ERR_LIMIT, "nested too deeply (the limit is %u levels)",
+        return sql_fail_at(p, peek(p), SQL_ERR_LIMIT, "nested too deeply (the limit is %u levels)",
                        p->limits.max_depth);
     }
     return true;
@@ -183,22 +183,22 @@ bool depth_enter(parser_t *p) {
 
 /* ---- memory ---------------------------------------------------------------------------------- */
 
-void *palloc(parser_t *p, size_t size) {
+void *sql_palloc(parser_t *p, size_t size) {
     void *m = arena_alloc(p->arena, size);
     if (!m) {
-        fail_nomem(p);
+        sql_fail_nomem(p);
         return NULL;
     }
     memset(m, 0, size);
     return m;
 }
 
-bool stack_push(parser_t *p, const void *item, size_t size) {
+bool sql_stack_push(parser_t *p, const void *item, size_t size) {
     if (p->stack_len + size > p->stack_cap) {
         size_t cap = p->stack_cap ? p->stack_cap * 2 : 1024;
         while (cap < p->stack_len + size) cap *= 2;
         uint8_t *s = eddy_realloc(p->stack, cap);
-        if (!s) return fail_nomem(p);
+        if (!s) return sql_fail_nomem(p);
         p->stack = s;
         p->stack_cap = cap;
     }
@@ -207,24 +207,24 @@ bool stack_push(parser_t *p, const void *item, size_t size) {
     return true;
 }
 
-bool stack_finish(parser_t *p, size_t mark, size_t size, void **out, uint32_t *n) {
+bool sql_stack_finish(parser_t *p, size_t mark, size_t size, void **out, uint32_t *n) {
     size_t bytes = p->stack_len - mark;
     *n = (uint32_t)(bytes / size);
     *out = NULL;
     if (bytes) {
         *out = arena_memdup(p->arena, p->stack + mark, bytes);
-        if (!*out) return fail_nomem(p);
+        if (!*out) return sql_fail_nomem(p);
     }
     p->stack_len = mark;
     return true;
 }
 
-bool stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, void **a, void **b, uint32_t *n) {
+bool sql_stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, void **a, void **b, uint32_t *n) {
     size_t pair = asize + bsize;
     uint32_t count = (uint32_t)((p->stack_len - mark) / pair);
     uint8_t *va = NULL, *vb = NULL;
     if (count && (!(va = arena_alloc(p->arena, count * asize)) || !(vb = arena_alloc(p->arena, count * bsize))))
-        return fail_nomem(p);
+        return sql_fail_nomem(p);
     for (uint32_t i = 0; i < count; i++) {
         memcpy(va + i * asize, p->stack + mark + i * pair, asize);
         memcpy(vb + i * bsize, p->stack + mark + i * pair + asize, bsize);
@@ -238,27 +238,27 @@ bool stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, vo
 
 /* ---- names ----------------------------------------------------------------------------------- */
 
-bool tok_is_name(const parser_t *p, const sql_token_t *t) {
+bool sql_tok_is_name(const parser_t *p, const sql_token_t *t) {
     if (t->type == TK_QIDENT) return true;
     if (t->type != TK_IDENT) return false;
     unsigned reserved = is_cql(p) ? KWF_CQL : KWF_PIPE;
     return t->kw == KW_NONE || !(sql_kw_flags(t->kw) & reserved);
 }
 
-bool ident_from_tok(parser_t *p, const sql_token_t *t, sql_ident_t *out) {
+bool sql_ident_from_tok(parser_t *p, const sql_token_t *t, sql_ident_t *out) {
     const char *s = p->text + t->off;
     char *d;
     uint32_t n = 0;
     if (t->type == TK_QIDENT) {
         d = arena_alloc(p->arena, t->len);
-        if (!d) return fail_nomem(p);
+        if (!d) return sql_fail_nomem(p);
         for (uint32_t i = 1; i + 1 < t->len; i++) {
             d[n++] = s[i];
             if (s[i] == '"') i++;
         }
     } else {
         d = arena_alloc(p->arena, t->len + 1);
-        if (!d) return fail_nomem(p);
+        if (!d) return sql_fail_nomem(p);
         for (uint32_t i = 0; i < t->len; i++) {
             char c = s[i];
             d[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -269,39 +269,39 @@ bool ident_from_tok(parser_t *p, const sql_token_t *t, sql_ident_t *out) {
     return true;
 }
 
-bool parse_ident(parser_t *p, sql_ident_t *out, const char *what) {
+bool sql_parse_ident(parser_t *p, sql_ident_t *out, const char *what) {
     const sql_token_t *t = peek(p);
-    if (!tok_is_name(p, t)) {
+    if (!sql_tok_is_name(p, t)) {
         if (t->type == TK_IDENT && t->kw != KW_NONE) {
             char found[64];
             describe_tok(p, t, found, sizeof found);
-            return fail_at(p, t, SQL_ERR_SYNTAX, "expected %s, found reserved word %s (write it \"quoted\" "
+            return sql_fail_at(p, t, SQL_ERR_SYNTAX, "expected %s, found reserved word %s (write it \"quoted\" "
                            "to use it as a name)", what, found);
         }
         if (t->type == TK_QMARK || t->type == TK_COLON)
-            return fail_at(p, t, SQL_ERR_SYNTAX, "bind markers cannot be used for %s", what);
-        return fail_expected(p, what);
+            return sql_fail_at(p, t, SQL_ERR_SYNTAX, "bind markers cannot be used for %s", what);
+        return sql_fail_expected(p, what);
     }
     advance(p);
-    return ident_from_tok(p, t, out);
+    return sql_ident_from_tok(p, t, out);
 }
 
-bool parse_qname(parser_t *p, sql_qname_t *out, const char *what) {
+bool sql_parse_qname(parser_t *p, sql_qname_t *out, const char *what) {
     memset(out, 0, sizeof *out);
-    if (!parse_ident(p, &out->name, what)) return false;
+    if (!sql_parse_ident(p, &out->name, what)) return false;
     if (at(p, TK_DOT)) {
         advance(p);
         out->ks = out->name;
-        if (!parse_ident(p, &out->name, what)) return false;
+        if (!sql_parse_ident(p, &out->name, what)) return false;
     }
     return true;
 }
 
-bool ident_eq(const sql_ident_t *a, const sql_ident_t *b) {
+bool sql_ident_eq(const sql_ident_t *a, const sql_ident_t *b) {
     return a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
 }
 
-sql_stmt_t *new_stmt(parser_t *p, sql_stmt_kind_t kind, const sql_token_t *first) {
+sql_stmt_t *sql_new_stmt(parser_t *p, sql_stmt_kind_t kind, const sql_token_t *first) {
     sql_stmt_t *s = PNEW(p, sql_stmt_t);
     if (!s) return NULL;
     s->kind = kind;
@@ -319,42 +319,42 @@ static const char *pipeline_statements = "a statement (CREATE STREAM, CREATE PIP
                                          "CREATE TYPE, INSERT INTO ... SELECT, SELECT)";
 
 static sql_stmt_t *unsupported(parser_t *p, const char *what) {
-    fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "%s %s not supported by eddy", what,
+    sql_fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "%s %s not supported by eddy", what,
             strchr(what, ',') || strstr(what, "statements") ? "are" : "is");
     return NULL;
 }
 
-sql_stmt_t *parse_statement(parser_t *p) {
+sql_stmt_t *sql_parse_statement(parser_t *p) {
     const sql_token_t *t = peek(p);
     if (t->type != TK_IDENT) {
-        fail_expected(p, is_cql(p) ? cql_statements : pipeline_statements);
+        sql_fail_expected(p, is_cql(p) ? cql_statements : pipeline_statements);
         return NULL;
     }
     if (!is_cql(p)) {
         switch (t->kw) {
-        case KW_SELECT: return parse_select(p);
-        case KW_INSERT: return parse_insert(p);
-        case KW_CREATE: return parse_create(p);
-        default: fail_expected(p, pipeline_statements); return NULL;
+        case KW_SELECT: return sql_parse_select(p);
+        case KW_INSERT: return sql_parse_insert(p);
+        case KW_CREATE: return sql_parse_create(p);
+        default: sql_fail_expected(p, pipeline_statements); return NULL;
         }
     }
     switch (t->kw) {
-    case KW_SELECT: return parse_select(p);
-    case KW_INSERT: return parse_insert(p);
-    case KW_UPDATE: return parse_update(p);
-    case KW_DELETE: return parse_delete(p);
-    case KW_BEGIN: return parse_batch(p);
-    case KW_USE: return parse_use(p);
-    case KW_TRUNCATE: return parse_truncate(p);
-    case KW_CREATE: return parse_create(p);
-    case KW_ALTER: return parse_alter(p);
-    case KW_DROP: return parse_drop(p);
+    case KW_SELECT: return sql_parse_select(p);
+    case KW_INSERT: return sql_parse_insert(p);
+    case KW_UPDATE: return sql_parse_update(p);
+    case KW_DELETE: return sql_parse_delete(p);
+    case KW_BEGIN: return sql_parse_batch(p);
+    case KW_USE: return sql_parse_use(p);
+    case KW_TRUNCATE: return sql_parse_truncate(p);
+    case KW_CREATE: return sql_parse_create(p);
+    case KW_ALTER: return sql_parse_alter(p);
+    case KW_DROP: return sql_parse_drop(p);
     case KW_DESCRIBE:
-    case KW_DESC: return parse_describe(p);
-    case KW_LIST: return parse_list(p);
+    case KW_DESC: return sql_parse_describe(p);
+    case KW_LIST: return sql_parse_list(p);
     case KW_GRANT:
     case KW_REVOKE: return unsupported(p, "GRANT and REVOKE statements");
-    default: fail_expected(p, cql_statements); return NULL;
+    default: sql_fail_expected(p, cql_statements); return NULL;
     }
 }
 
@@ -366,7 +366,7 @@ static sql_stmt_t *statement(parser_t *p) {
     p->in_cql_term = false;
     const sql_token_t *first = peek(p);
     p->stmt_start = first->off;
-    sql_stmt_t *s = parse_statement(p);
+    sql_stmt_t *s = sql_parse_statement(p);
     if (!s) return NULL;
     const sql_token_t *last = &p->toks.v[p->pos - 1];
     s->text_off = first->off;
@@ -375,7 +375,7 @@ static sql_stmt_t *statement(parser_t *p) {
     if (p->nbinds) {
         s->binds = arena_memdup(p->arena, p->binds, p->nbinds * sizeof *p->binds);
         if (!s->binds) {
-            fail_nomem(p);
+            sql_fail_nomem(p);
             return NULL;
         }
     }
@@ -439,9 +439,9 @@ int sql_parse_cql(sql_parser_t *p, arena_t *arena, const char *text, size_t len,
     int rc = begin(p, arena, SQL_DIALECT_CQL, text, len, err);
     if (rc == EDDY_OK) {
         sql_stmt_t *s = statement(p);
-        while (s && accept(p, TK_SEMI)) {
+        while (s && sql_accept(p, TK_SEMI)) {
         }
-        if (s && !at(p, TK_EOF)) fail_expected(p, "end of statement");
+        if (s && !at(p, TK_EOF)) sql_fail_expected(p, "end of statement");
         rc = finish(p);
         if (rc == EDDY_OK) *out = s;
     }
@@ -461,7 +461,7 @@ int sql_parse_script(sql_parser_t *p, arena_t *arena, sql_dialect_t dialect, con
         sql_stmt_t **v = NULL;
         uint32_t n = 0, cap = 0;
         while (script && !p->failed) {
-            while (accept(p, TK_SEMI)) {
+            while (sql_accept(p, TK_SEMI)) {
             }
             if (at(p, TK_EOF)) break;
             sql_stmt_t *s = statement(p);
@@ -470,17 +470,17 @@ int sql_parse_script(sql_parser_t *p, arena_t *arena, sql_dialect_t dialect, con
                 cap = cap ? cap * 2 : 16;
                 sql_stmt_t **nv = eddy_realloc(v, cap * sizeof *v);
                 if (!nv) {
-                    fail_nomem(p);
+                    sql_fail_nomem(p);
                     break;
                 }
                 v = nv;
             }
             v[n++] = s;
-            if (!at(p, TK_EOF) && !at(p, TK_SEMI)) fail_expected(p, "';' or end of input");
+            if (!at(p, TK_EOF) && !at(p, TK_SEMI)) sql_fail_expected(p, "';' or end of input");
         }
         if (!p->failed && script) {
             script->nstmts = n;
-            if (n && !(script->stmts = arena_memdup(arena, v, n * sizeof *v))) fail_nomem(p);
+            if (n && !(script->stmts = arena_memdup(arena, v, n * sizeof *v))) sql_fail_nomem(p);
         }
         eddy_free(v);
         rc = finish(p);

@@ -11,7 +11,7 @@
 
 #include "sql/sql_int.h"
 
-sql_expr_t *new_expr(parser_t *p, sql_expr_kind_t kind, const sql_token_t *at) {
+sql_expr_t *sql_new_expr(parser_t *p, sql_expr_kind_t kind, const sql_token_t *at) {
     sql_expr_t *e = PNEW(p, sql_expr_t);
     if (!e) return NULL;
     e->kind = kind;
@@ -30,64 +30,64 @@ static sql_expr_t *parse_args(parser_t *p, sql_expr_t *call);
 
 /* [a, b] */
 static sql_expr_t *parse_list_literal(parser_t *p) {
-    sql_expr_t *e = new_expr(p, SQL_EXPR_LIST, advance(p));
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_LIST, advance(p));
     if (!e) return NULL;
     size_t mark = stack_mark(p);
     if (!at(p, TK_RBRACKET)) {
         do {
-            sql_expr_t *item = parse_selector(p);
-            if (!item || !stack_push(p, &item, sizeof item)) return NULL;
-        } while (accept(p, TK_COMMA));
+            sql_expr_t *item = sql_parse_selector(p);
+            if (!item || !sql_stack_push(p, &item, sizeof item)) return NULL;
+        } while (sql_accept(p, TK_COMMA));
     }
-    if (!expect(p, TK_RBRACKET) || !STACK_FINISH(p, mark, e->coll.items, e->coll.nitems)) return NULL;
+    if (!sql_expect(p, TK_RBRACKET) || !STACK_FINISH(p, mark, e->coll.items, e->coll.nitems)) return NULL;
     return e;
 }
 
 /* {}, {a, b}, {k: v}, {field: v} */
 static sql_expr_t *parse_brace_literal(parser_t *p) {
     const sql_token_t *open = advance(p);
-    sql_expr_t *e = new_expr(p, SQL_EXPR_SET, open);
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_SET, open);
     if (!e) return NULL;
-    if (accept(p, TK_RBRACE)) return e;
+    if (sql_accept(p, TK_RBRACE)) return e;
     size_t keys = stack_mark(p);
     /* A name followed by ':' is a field: {name: 'x'} is a user-type (or struct) literal. */
-    if (tok_is_name(p, peek(p)) && peek_at(p, 1)->type == TK_COLON) {
+    if (sql_tok_is_name(p, peek(p)) && peek_at(p, 1)->type == TK_COLON) {
         e->kind = SQL_EXPR_UDT;
         do {
             sql_ident_t f;
-            if (!parse_ident(p, &f, "a field name") || !stack_push(p, &f, sizeof f)) return NULL;
-            if (!expect(p, TK_COLON)) return NULL;
-            sql_expr_t *v = parse_selector(p);
-            if (!v || !stack_push(p, &v, sizeof v)) return NULL;
-        } while (accept(p, TK_COMMA));
-        if (!expect(p, TK_RBRACE)) return NULL;
+            if (!sql_parse_ident(p, &f, "a field name") || !sql_stack_push(p, &f, sizeof f)) return NULL;
+            if (!sql_expect(p, TK_COLON)) return NULL;
+            sql_expr_t *v = sql_parse_selector(p);
+            if (!v || !sql_stack_push(p, &v, sizeof v)) return NULL;
+        } while (sql_accept(p, TK_COMMA));
+        if (!sql_expect(p, TK_RBRACE)) return NULL;
         /* The stack holds (ident, expr*) pairs: split them. */
         if (!STACK_FINISH_PAIRS(p, keys, e->coll.fields, e->coll.values, e->coll.nitems)) return NULL;
         return e;
     }
-    sql_expr_t *first = parse_selector(p);
+    sql_expr_t *first = sql_parse_selector(p);
     if (!first) return NULL;
     if (at(p, TK_COLON)) {
         e->kind = SQL_EXPR_MAP;
         sql_expr_t *k = first;
         size_t pairs = stack_mark(p);
         for (;;) {
-            if (!expect(p, TK_COLON)) return NULL;
-            sql_expr_t *v = parse_selector(p);
-            if (!v || !stack_push(p, &k, sizeof k) || !stack_push(p, &v, sizeof v)) return NULL;
-            if (!accept(p, TK_COMMA)) break;
-            if (!(k = parse_selector(p))) return NULL;
+            if (!sql_expect(p, TK_COLON)) return NULL;
+            sql_expr_t *v = sql_parse_selector(p);
+            if (!v || !sql_stack_push(p, &k, sizeof k) || !sql_stack_push(p, &v, sizeof v)) return NULL;
+            if (!sql_accept(p, TK_COMMA)) break;
+            if (!(k = sql_parse_selector(p))) return NULL;
         }
-        if (!expect(p, TK_RBRACE)) return NULL;
+        if (!sql_expect(p, TK_RBRACE)) return NULL;
         if (!STACK_FINISH_PAIRS(p, pairs, e->coll.items, e->coll.values, e->coll.nitems)) return NULL;
         return e;
     }
-    if (!stack_push(p, &first, sizeof first)) return NULL;
-    while (accept(p, TK_COMMA)) {
-        sql_expr_t *item = parse_selector(p);
-        if (!item || !stack_push(p, &item, sizeof item)) return NULL;
+    if (!sql_stack_push(p, &first, sizeof first)) return NULL;
+    while (sql_accept(p, TK_COMMA)) {
+        sql_expr_t *item = sql_parse_selector(p);
+        if (!item || !sql_stack_push(p, &item, sizeof item)) return NULL;
     }
-    if (!expect(p, TK_RBRACE) || !STACK_FINISH(p, keys, e->coll.items, e->coll.nitems)) return NULL;
+    if (!sql_expect(p, TK_RBRACE) || !STACK_FINISH(p, keys, e->coll.items, e->coll.nitems)) return NULL;
     return e;
 }
 
@@ -113,10 +113,10 @@ static bool looks_like_hint(parser_t *p) {
     const sql_token_t *first = peek_at(p, 1);
     if (first->type == TK_IDENT && first->kw != KW_NONE && !(sql_kw_flags(first->kw) & KWF_TYPE) &&
         !tok_is_kw(first, KW_FROZEN) && !tok_is_kw(first, KW_MAP) && !tok_is_kw(first, KW_LIST) &&
-        !tok_is_kw(first, KW_SET) && !tok_is_kw(first, KW_TUPLE) && !tok_is_name(p, first))
+        !tok_is_kw(first, KW_SET) && !tok_is_kw(first, KW_TUPLE) && !sql_tok_is_name(p, first))
         return false;
     const sql_token_t *next = peek_at(p, i + 1);
-    if (tok_is_literal(next)) return true;
+    if (sql_tok_is_literal(next)) return true;
     switch (next->type) {
     case TK_QMARK: case TK_COLON: case TK_LPAREN: case TK_LBRACKET: case TK_LBRACE: case TK_MINUS:
         return true;
@@ -131,56 +131,56 @@ static sql_expr_t *parse_paren(parser_t *p) {
     const sql_token_t *open = peek(p);
     if (is_cql(p) && looks_like_hint(p)) {
         advance(p);
-        sql_expr_t *e = new_expr(p, SQL_EXPR_HINT, open);
-        if (!e || !(e->cast.type = parse_type(p)) || !expect(p, TK_RPAREN)) return NULL;
-        if (!(e->cast.arg = parse_expr_prec(p, PREC_UNARY))) return NULL;
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_HINT, open);
+        if (!e || !(e->cast.type = sql_parse_type(p)) || !sql_expect(p, TK_RPAREN)) return NULL;
+        if (!(e->cast.arg = sql_parse_expr_prec(p, PREC_UNARY))) return NULL;
         return e;
     }
     advance(p);
-    if (at_kw(p, KW_SELECT)) return fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "subqueries are not supported"), NULL;
-    sql_expr_t *first = parse_selector(p);
+    if (at_kw(p, KW_SELECT)) return sql_fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "subqueries are not supported"), NULL;
+    sql_expr_t *first = sql_parse_selector(p);
     if (!first) return NULL;
-    if (accept(p, TK_RPAREN)) {
+    if (sql_accept(p, TK_RPAREN)) {
         first->parens = true;
         return first;
     }
-    if (!at(p, TK_COMMA)) return fail_expected(p, "')' or ','"), NULL;
-    sql_expr_t *e = new_expr(p, SQL_EXPR_TUPLE, open);
+    if (!at(p, TK_COMMA)) return sql_fail_expected(p, "')' or ','"), NULL;
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_TUPLE, open);
     if (!e) return NULL;
     size_t mark = stack_mark(p);
-    if (!stack_push(p, &first, sizeof first)) return NULL;
-    while (accept(p, TK_COMMA)) {
-        sql_expr_t *item = parse_selector(p);
-        if (!item || !stack_push(p, &item, sizeof item)) return NULL;
+    if (!sql_stack_push(p, &first, sizeof first)) return NULL;
+    while (sql_accept(p, TK_COMMA)) {
+        sql_expr_t *item = sql_parse_selector(p);
+        if (!item || !sql_stack_push(p, &item, sizeof item)) return NULL;
     }
-    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, e->coll.items, e->coll.nitems)) return NULL;
+    if (!sql_expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, e->coll.items, e->coll.nitems)) return NULL;
     return e;
 }
 
 /* f(args) after the name: count(*), count(DISTINCT x), or arguments. */
 static sql_expr_t *parse_args(parser_t *p, sql_expr_t *call) {
-    if (!expect(p, TK_LPAREN)) return NULL;
+    if (!sql_expect(p, TK_LPAREN)) return NULL;
     if (at(p, TK_STAR) && peek_at(p, 1)->type == TK_RPAREN) {
         advance(p);
         advance(p);
         call->call.star = true;
         return call;
     }
-    if (!is_cql(p) && accept_kw(p, KW_DISTINCT)) call->call.distinct = true;
+    if (!is_cql(p) && sql_accept_kw(p, KW_DISTINCT)) call->call.distinct = true;
     size_t mark = stack_mark(p);
     if (!at(p, TK_RPAREN) || call->call.distinct) {
         do {
-            sql_expr_t *a = parse_selector(p);
-            if (!a || !stack_push(p, &a, sizeof a)) return NULL;
-        } while (accept(p, TK_COMMA));
+            sql_expr_t *a = sql_parse_selector(p);
+            if (!a || !sql_stack_push(p, &a, sizeof a)) return NULL;
+        } while (sql_accept(p, TK_COMMA));
     }
-    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, call->call.args, call->call.nargs)) return NULL;
+    if (!sql_expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, call->call.args, call->call.nargs)) return NULL;
     return call;
 }
 
 /* Words that may name a function although they are reserved (token(), left(), right()). */
 static bool tok_is_function_name(const parser_t *p, const sql_token_t *t) {
-    return tok_is_name(p, t) || tok_is_kw(t, KW_TOKEN) || tok_is_kw(t, KW_LEFT) || tok_is_kw(t, KW_RIGHT) ||
+    return sql_tok_is_name(p, t) || tok_is_kw(t, KW_TOKEN) || tok_is_kw(t, KW_LEFT) || tok_is_kw(t, KW_RIGHT) ||
            tok_is_kw(t, KW_REPLACE);
 }
 
@@ -199,7 +199,7 @@ static sql_expr_t *parse_interval(parser_t *p) {
         nlen = EDDY_MIN(v->len, sizeof num - 1);
         memcpy(num, p->text + v->off, nlen);
     } else if (v->type == TK_STRING) {
-        if (!(val = literal_from_tok(p, advance(p), false))) return NULL;
+        if (!(val = sql_literal_from_tok(p, advance(p), false))) return NULL;
         const char *s = val->lit.text;
         size_t i = 0;
         while (i < val->lit.len && s[i] == ' ') i++;
@@ -209,22 +209,22 @@ static sql_expr_t *parse_interval(parser_t *p) {
             unit = s + i, ulen = val->lit.len - i;
         } else if (i < val->lit.len) {
             /* A duration in Cassandra's own form: '1h30m'. */
-            sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, kw);
+            sql_expr_t *e = sql_new_expr(p, SQL_EXPR_LITERAL, kw);
             if (!e) return NULL;
             e->lit.kind = SQL_LIT_DURATION;
             e->lit.text = val->lit.text;
             e->lit.len = val->lit.len;
             if (!sql_duration_parse(e->lit.text, e->lit.len, &e->lit.v.duration))
-                return fail_at(p, v, SQL_ERR_SYNTAX, "invalid interval '%s'", val->lit.text), NULL;
+                return sql_fail_at(p, v, SQL_ERR_SYNTAX, "invalid interval '%s'", val->lit.text), NULL;
             return e;
         }
     } else {
-        return fail_expected(p, "an interval value"), NULL;
+        return sql_fail_expected(p, "an interval value"), NULL;
     }
     num[nlen] = 0;
     const sql_token_t *u = peek(p);
     if (!unit) {
-        if (u->type != TK_IDENT) return fail_expected(p, "an interval unit (SECOND, MINUTE, HOUR, DAY, ...)"), NULL;
+        if (u->type != TK_IDENT) return sql_fail_expected(p, "an interval unit (SECOND, MINUTE, HOUR, DAY, ...)"), NULL;
         advance(p);
         unit = p->text + u->off, ulen = u->len;
     }
@@ -240,45 +240,45 @@ static sql_expr_t *parse_interval(parser_t *p) {
         if ((ulen == l || (ulen == l + 1 && (unit[l] | 32) == 's')) && strncasecmp(unit, units[i].name, l) == 0)
             suffix = units[i].suffix;
     }
-    if (!suffix || !nlen) return fail_at(p, u, SQL_ERR_SYNTAX, "invalid interval unit '%.*s'", (int)EDDY_MIN(ulen, 30), unit), NULL;
-    sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, kw);
+    if (!suffix || !nlen) return sql_fail_at(p, u, SQL_ERR_SYNTAX, "invalid interval unit '%.*s'", (int)EDDY_MIN(ulen, 30), unit), NULL;
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_LITERAL, kw);
     if (!e) return NULL;
     char *text = arena_alloc(p->arena, nlen + 4);
-    if (!text) return fail_nomem(p), NULL;
+    if (!text) return sql_fail_nomem(p), NULL;
     snprintf(text, nlen + 4, "%s%s", num, suffix);
     e->lit.kind = SQL_LIT_DURATION;
     e->lit.text = text;
     e->lit.len = (uint32_t)strlen(text);
     if (!sql_duration_parse(text, e->lit.len, &e->lit.v.duration))
-        return fail_at(p, v, SQL_ERR_SYNTAX, "interval out of range"), NULL;
+        return sql_fail_at(p, v, SQL_ERR_SYNTAX, "interval out of range"), NULL;
     return e;
 }
 
 /* CASE [operand] WHEN a THEN b ... [ELSE c] END (pipelines). */
 static sql_expr_t *parse_case(parser_t *p) {
-    sql_expr_t *e = new_expr(p, SQL_EXPR_CASE, advance(p));
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_CASE, advance(p));
     if (!e) return NULL;
-    if (!at_kw(p, KW_WHEN) && !(e->case_.operand = parse_expr(p))) return NULL;
+    if (!at_kw(p, KW_WHEN) && !(e->case_.operand = sql_parse_expr(p))) return NULL;
     size_t mark = stack_mark(p);
-    if (!at_kw(p, KW_WHEN)) return fail_expected(p, "WHEN"), NULL;
-    while (accept_kw(p, KW_WHEN)) {
-        sql_expr_t *w = parse_expr(p);
-        if (!w || !expect_kw(p, KW_THEN)) return NULL;
-        sql_expr_t *t = parse_expr(p);
-        if (!t || !stack_push(p, &w, sizeof w) || !stack_push(p, &t, sizeof t)) return NULL;
+    if (!at_kw(p, KW_WHEN)) return sql_fail_expected(p, "WHEN"), NULL;
+    while (sql_accept_kw(p, KW_WHEN)) {
+        sql_expr_t *w = sql_parse_expr(p);
+        if (!w || !sql_expect_kw(p, KW_THEN)) return NULL;
+        sql_expr_t *t = sql_parse_expr(p);
+        if (!t || !sql_stack_push(p, &w, sizeof w) || !sql_stack_push(p, &t, sizeof t)) return NULL;
     }
-    if (accept_kw(p, KW_ELSE) && !(e->case_.otherwise = parse_expr(p))) return NULL;
-    if (!expect_kw(p, KW_END)) return NULL;
+    if (sql_accept_kw(p, KW_ELSE) && !(e->case_.otherwise = sql_parse_expr(p))) return NULL;
+    if (!sql_expect_kw(p, KW_END)) return NULL;
     if (!STACK_FINISH_PAIRS(p, mark, e->case_.whens, e->case_.thens, e->case_.nwhens)) return NULL;
     return e;
 }
 
 static sql_expr_t *parse_primary(parser_t *p) {
     const sql_token_t *t = peek(p);
-    if (tok_is_literal(t)) return literal_from_tok(p, advance(p), false);
+    if (sql_tok_is_literal(t)) return sql_literal_from_tok(p, advance(p), false);
     switch (t->type) {
     case TK_QMARK:
-    case TK_COLON: return parse_bind(p);
+    case TK_COLON: return sql_parse_bind(p);
     case TK_LPAREN: return parse_paren(p);
     case TK_LBRACKET: return parse_list_literal(p);
     case TK_LBRACE: return parse_brace_literal(p);
@@ -288,25 +288,25 @@ static sql_expr_t *parse_primary(parser_t *p) {
     if (t->type == TK_IDENT && next->type == TK_LPAREN) {
         switch (t->kw) {
         case KW_CAST: {
-            sql_expr_t *e = new_expr(p, SQL_EXPR_CAST, t);
+            sql_expr_t *e = sql_new_expr(p, SQL_EXPR_CAST, t);
             advance(p);
             advance(p);
-            if (!e || !(e->cast.arg = parse_selector(p)) || !expect_kw(p, KW_AS) || !(e->cast.type = parse_type(p)) ||
-                !expect(p, TK_RPAREN))
+            if (!e || !(e->cast.arg = sql_parse_selector(p)) || !sql_expect_kw(p, KW_AS) || !(e->cast.type = sql_parse_type(p)) ||
+                !sql_expect(p, TK_RPAREN))
                 return NULL;
             return e;
         }
         case KW_WRITETIME:
         case KW_TTL: {
-            sql_expr_t *e = new_expr(p, t->kw == KW_TTL ? SQL_EXPR_TTL : SQL_EXPR_WRITETIME, t);
+            sql_expr_t *e = sql_new_expr(p, t->kw == KW_TTL ? SQL_EXPR_TTL : SQL_EXPR_WRITETIME, t);
             if (!e) return NULL;
             advance(p);
             advance(p);
             bool saved = p->in_cql_term;
             p->in_cql_term = false;
-            e->bin.left = parse_expr_prec(p, PREC_UNARY);
+            e->bin.left = sql_parse_expr_prec(p, PREC_UNARY);
             p->in_cql_term = saved;
-            if (!e->bin.left || !expect(p, TK_RPAREN)) return NULL;
+            if (!e->bin.left || !sql_expect(p, TK_RPAREN)) return NULL;
             return e;
         }
         default: break;
@@ -316,8 +316,8 @@ static sql_expr_t *parse_primary(parser_t *p) {
         if (t->kw == KW_CASE) return parse_case(p);
         if (t->kw == KW_INTERVAL && (next->type == TK_STRING || next->type == TK_INTEGER)) return parse_interval(p);
         if ((t->kw == KW_DATE || t->kw == KW_TIMESTAMP || t->kw == KW_TIME) && next->type == TK_STRING) {
-            sql_expr_t *e = new_expr(p, SQL_EXPR_CAST, t);
-            if (!e || !(e->cast.type = parse_type(p)) || !(e->cast.arg = literal_from_tok(p, advance(p), false)))
+            sql_expr_t *e = sql_new_expr(p, SQL_EXPR_CAST, t);
+            if (!e || !(e->cast.type = sql_parse_type(p)) || !(e->cast.arg = sql_literal_from_tok(p, advance(p), false)))
                 return NULL;
             return e;
         }
@@ -325,36 +325,36 @@ static sql_expr_t *parse_primary(parser_t *p) {
     if (tok_is_function_name(p, t)) {
         /* name(, or ks.name( */
         bool call = next->type == TK_LPAREN ||
-                    (next->type == TK_DOT && tok_is_name(p, peek_at(p, 2)) && peek_at(p, 3)->type == TK_LPAREN);
+                    (next->type == TK_DOT && sql_tok_is_name(p, peek_at(p, 2)) && peek_at(p, 3)->type == TK_LPAREN);
         if (call) {
-            sql_expr_t *e = new_expr(p, SQL_EXPR_CALL, t);
+            sql_expr_t *e = sql_new_expr(p, SQL_EXPR_CALL, t);
             if (!e) return NULL;
             if (next->type == TK_DOT) {
-                if (!parse_qname(p, &e->call.name, "a function name")) return NULL;
-            } else if (!ident_from_tok(p, advance(p), &e->call.name.name)) {
+                if (!sql_parse_qname(p, &e->call.name, "a function name")) return NULL;
+            } else if (!sql_ident_from_tok(p, advance(p), &e->call.name.name)) {
                 return NULL;
             }
             return parse_args(p, e);
         }
     }
-    if (tok_is_name(p, t)) {
+    if (sql_tok_is_name(p, t)) {
         if (p->in_cql_term) {
             char found[64];
             snprintf(found, sizeof found, "'%.*s'", (int)EDDY_MIN(t->len, 40u), p->text + t->off);
-            return fail_at(p, t, SQL_ERR_SYNTAX, "expected a value (a literal, a bind marker or a function call), "
+            return sql_fail_at(p, t, SQL_ERR_SYNTAX, "expected a value (a literal, a bind marker or a function call), "
                            "found %s", found), NULL;
         }
-        sql_expr_t *e = new_expr(p, SQL_EXPR_COLUMN, t);
-        if (!e || !ident_from_tok(p, advance(p), &e->column.name)) return NULL;
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_COLUMN, t);
+        if (!e || !sql_ident_from_tok(p, advance(p), &e->column.name)) return NULL;
         return e;
     }
     if (t->type == TK_IDENT && t->kw != KW_NONE) {
         char found[64];
         snprintf(found, sizeof found, "'%.*s'", (int)EDDY_MIN(t->len, 40u), p->text + t->off);
-        return fail_at(p, t, SQL_ERR_SYNTAX, "expected %s, found reserved word %s",
+        return sql_fail_at(p, t, SQL_ERR_SYNTAX, "expected %s, found reserved word %s",
                        p->in_cql_term ? "a value" : "an expression", found), NULL;
     }
-    return fail_expected(p, p->in_cql_term ? "a value (a literal, a bind marker or a function call)"
+    return sql_fail_expected(p, p->in_cql_term ? "a value (a literal, a bind marker or a function call)"
                                            : "an expression"), NULL;
 }
 
@@ -364,31 +364,31 @@ static sql_expr_t *parse_postfix(parser_t *p) {
         const sql_token_t *t = peek(p);
         if (t->type == TK_LBRACKET) {
             advance(p);
-            sql_expr_t *s = new_expr(p, SQL_EXPR_SUBSCRIPT, t);
+            sql_expr_t *s = sql_new_expr(p, SQL_EXPR_SUBSCRIPT, t);
             if (!s) return NULL;
             s->sub.arg = e;
             bool saved = p->in_cql_term;
             p->in_cql_term = is_cql(p);
-            if (!at(p, TK_RANGE) && !(s->sub.key = parse_selector(p))) return NULL;
-            if (accept(p, TK_RANGE)) {
+            if (!at(p, TK_RANGE) && !(s->sub.key = sql_parse_selector(p))) return NULL;
+            if (sql_accept(p, TK_RANGE)) {
                 s->kind = SQL_EXPR_SLICE;
-                if (!at(p, TK_RBRACKET) && !(s->sub.to = parse_selector(p))) return NULL;
+                if (!at(p, TK_RBRACKET) && !(s->sub.to = sql_parse_selector(p))) return NULL;
             }
             p->in_cql_term = saved;
-            if (!expect(p, TK_RBRACKET)) return NULL;
+            if (!sql_expect(p, TK_RBRACKET)) return NULL;
             e = s;
         } else if (t->type == TK_DOT && (e->kind == SQL_EXPR_COLUMN || e->kind == SQL_EXPR_FIELD ||
                                          e->kind == SQL_EXPR_SUBSCRIPT || e->kind == SQL_EXPR_CALL ||
                                          e->kind == SQL_EXPR_WRITETIME)) {
             if (peek_at(p, 1)->type == TK_STAR) break; /* t.* : the select list's business */
             advance(p);
-            sql_expr_t *f = new_expr(p, SQL_EXPR_FIELD, t);
-            if (!f || !parse_ident(p, &f->field.field, "a field name")) return NULL;
+            sql_expr_t *f = sql_new_expr(p, SQL_EXPR_FIELD, t);
+            if (!f || !sql_parse_ident(p, &f->field.field, "a field name")) return NULL;
             f->field.arg = e;
             e = f;
         } else if (!is_cql(p) && (t->type == TK_ARROW || t->type == TK_ARROW2)) {
             advance(p);
-            sql_expr_t *j = new_expr(p, SQL_EXPR_BINARY, t);
+            sql_expr_t *j = sql_new_expr(p, SQL_EXPR_BINARY, t);
             if (!j) return NULL;
             j->op = t->type == TK_ARROW ? SQL_OP_JSON_GET : SQL_OP_JSON_GET_TEXT;
             j->bin.left = e;
@@ -407,15 +407,15 @@ static sql_expr_t *parse_unary(parser_t *p) {
         const sql_token_t *next = peek_at(p, 1);
         if (t->type == TK_MINUS && tok_is_signed_number(next)) {
             advance(p);
-            return literal_from_tok(p, advance(p), true);
+            return sql_literal_from_tok(p, advance(p), true);
         }
         advance(p);
-        if (!depth_enter(p)) return NULL;
+        if (!sql_depth_enter(p)) return NULL;
         sql_expr_t *arg = parse_unary(p);
         depth_leave(p);
         if (!arg) return NULL;
         if (t->type == TK_PLUS) return arg;
-        sql_expr_t *e = new_expr(p, SQL_EXPR_UNARY, t);
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_UNARY, t);
         if (!e) return NULL;
         e->op = SQL_OP_NEG;
         e->bin.left = arg;
@@ -427,7 +427,7 @@ static sql_expr_t *parse_unary(parser_t *p) {
 /* ---- binary operators ------------------------------------------------------------------------ */
 
 static sql_expr_t *binary(parser_t *p, const sql_token_t *t, sql_op_t op, sql_expr_t *l, sql_expr_t *r) {
-    sql_expr_t *e = new_expr(p, SQL_EXPR_BINARY, t);
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_BINARY, t);
     if (!e) return NULL;
     e->op = op;
     e->bin.left = l;
@@ -440,7 +440,7 @@ static sql_expr_t *binary(parser_t *p, const sql_token_t *t, sql_op_t op, sql_ex
 static bool stops_cql_term(const parser_t *p) {
     if (!p->in_cql_term) return false;
     const sql_token_t *n = peek_at(p, 1), *n2 = peek_at(p, 2);
-    return tok_is_name(p, n) && n2->type != TK_LPAREN && n2->type != TK_DOT;
+    return sql_tok_is_name(p, n) && n2->type != TK_LPAREN && n2->type != TK_DOT;
 }
 
 static sql_expr_t *parse_left_assoc(parser_t *p, sql_prec_t prec);
@@ -492,21 +492,21 @@ static sql_expr_t *parse_concat(parser_t *p) { return parse_left_assoc(p, PREC_C
 
 /* e [NOT] IN (a, b, ...) */
 static sql_expr_t *parse_in_list(parser_t *p, const sql_token_t *t, sql_expr_t *arg, bool negated) {
-    sql_expr_t *e = new_expr(p, SQL_EXPR_IN, t);
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_IN, t);
     if (!e) return NULL;
     e->pos = arg->pos;
     e->negated = negated;
     e->in.arg = arg;
-    if (!expect(p, TK_LPAREN)) return NULL;
-    if (at_kw(p, KW_SELECT)) return fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "subqueries are not supported"), NULL;
+    if (!sql_expect(p, TK_LPAREN)) return NULL;
+    if (at_kw(p, KW_SELECT)) return sql_fail_at(p, peek(p), SQL_ERR_UNSUPPORTED, "subqueries are not supported"), NULL;
     size_t mark = stack_mark(p);
     if (!at(p, TK_RPAREN)) {
         do {
             sql_expr_t *item = parse_concat(p);
-            if (!item || !stack_push(p, &item, sizeof item)) return NULL;
-        } while (accept(p, TK_COMMA));
+            if (!item || !sql_stack_push(p, &item, sizeof item)) return NULL;
+        } while (sql_accept(p, TK_COMMA));
     }
-    if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, e->in.items, e->in.nitems)) return NULL;
+    if (!sql_expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, e->in.items, e->in.nitems)) return NULL;
     return e;
 }
 
@@ -533,17 +533,17 @@ static sql_expr_t *parse_cmp(parser_t *p) {
     if (t->type != TK_IDENT) return l;
     if (t->kw == KW_IS) {
         advance(p);
-        sql_expr_t *e = new_expr(p, SQL_EXPR_IS_NULL, t);
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_IS_NULL, t);
         if (!e) return NULL;
         e->pos = l->pos;
-        e->negated = accept_kw(p, KW_NOT);
-        if (!expect_kw(p, KW_NULL)) return NULL;
+        e->negated = sql_accept_kw(p, KW_NOT);
+        if (!sql_expect_kw(p, KW_NULL)) return NULL;
         e->bin.left = l;
         return e;
     }
     if (t->kw == KW_CONTAINS) {
         advance(p);
-        op = accept_kw(p, KW_KEY) ? SQL_OP_CONTAINS_KEY : SQL_OP_CONTAINS;
+        op = sql_accept_kw(p, KW_KEY) ? SQL_OP_CONTAINS_KEY : SQL_OP_CONTAINS;
         sql_expr_t *r = parse_concat(p);
         return r ? binary(p, t, op, l, r) : NULL;
     }
@@ -553,7 +553,7 @@ static sql_expr_t *parse_cmp(parser_t *p) {
         if (tok_is_kw(n, KW_CONTAINS)) {
             advance(p);
             advance(p);
-            op = accept_kw(p, KW_KEY) ? SQL_OP_NOT_CONTAINS_KEY : SQL_OP_NOT_CONTAINS;
+            op = sql_accept_kw(p, KW_KEY) ? SQL_OP_NOT_CONTAINS_KEY : SQL_OP_NOT_CONTAINS;
             sql_expr_t *r = parse_concat(p);
             return r ? binary(p, t, op, l, r) : NULL;
         }
@@ -571,12 +571,12 @@ static sql_expr_t *parse_cmp(parser_t *p) {
     }
     case KW_BETWEEN: {
         advance(p);
-        sql_expr_t *e = new_expr(p, SQL_EXPR_BETWEEN, t);
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_BETWEEN, t);
         if (!e) return NULL;
         e->pos = l->pos;
         e->negated = negated;
         e->between.arg = l;
-        if (!(e->between.low = parse_concat(p)) || !expect_kw(p, KW_AND) || !(e->between.high = parse_concat(p)))
+        if (!(e->between.low = parse_concat(p)) || !sql_expect_kw(p, KW_AND) || !(e->between.high = parse_concat(p)))
             return NULL;
         return e;
     }
@@ -587,11 +587,11 @@ static sql_expr_t *parse_cmp(parser_t *p) {
 static sql_expr_t *parse_not(parser_t *p) {
     if (at_kw(p, KW_NOT)) {
         const sql_token_t *t = advance(p);
-        if (!depth_enter(p)) return NULL;
+        if (!sql_depth_enter(p)) return NULL;
         sql_expr_t *arg = parse_not(p);
         depth_leave(p);
         if (!arg) return NULL;
-        sql_expr_t *e = new_expr(p, SQL_EXPR_UNARY, t);
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_UNARY, t);
         if (!e) return NULL;
         e->op = SQL_OP_NOT;
         e->bin.left = arg;
@@ -600,8 +600,8 @@ static sql_expr_t *parse_not(parser_t *p) {
     return parse_cmp(p);
 }
 
-sql_expr_t *parse_expr_prec(parser_t *p, sql_prec_t min) {
-    if (!depth_enter(p)) return NULL;
+sql_expr_t *sql_parse_expr_prec(parser_t *p, sql_prec_t min) {
+    if (!sql_depth_enter(p)) return NULL;
     sql_expr_t *e;
     switch (min) {
     case PREC_NOT: e = parse_not(p); break;
@@ -613,18 +613,18 @@ sql_expr_t *parse_expr_prec(parser_t *p, sql_prec_t min) {
     return e;
 }
 
-sql_expr_t *parse_expr(parser_t *p) { return parse_expr_prec(p, PREC_OR); }
+sql_expr_t *sql_parse_expr(parser_t *p) { return sql_parse_expr_prec(p, PREC_OR); }
 
-sql_expr_t *parse_term(parser_t *p) {
-    if (!is_cql(p)) return parse_expr(p);
+sql_expr_t *sql_parse_term(parser_t *p) {
+    if (!is_cql(p)) return sql_parse_expr(p);
     bool saved = p->in_cql_term;
     p->in_cql_term = true;
-    sql_expr_t *e = parse_expr_prec(p, PREC_ADD);
+    sql_expr_t *e = sql_parse_expr_prec(p, PREC_ADD);
     p->in_cql_term = saved;
     return e;
 }
 
-sql_expr_t *parse_selector(parser_t *p) {
-    return parse_expr_prec(p, is_cql(p) ? PREC_ADD : PREC_OR);
+sql_expr_t *sql_parse_selector(parser_t *p) {
+    return sql_parse_expr_prec(p, is_cql(p) ? PREC_ADD : PREC_OR);
 }
 

@@ -6,10 +6,10 @@
 /* [AS] alias [(col, ...)] after a FROM item. Bare aliases are names that are not reserved, so
  * WHERE, JOIN, ON ... end the item. */
 static bool parse_alias(parser_t *p, sql_from_t *f, bool columns) {
-    if (accept_kw(p, KW_AS)) {
-        if (!parse_ident(p, &f->alias, "an alias")) return false;
-    } else if (tok_is_name(p, peek(p))) {
-        if (!parse_ident(p, &f->alias, "an alias")) return false;
+    if (sql_accept_kw(p, KW_AS)) {
+        if (!sql_parse_ident(p, &f->alias, "an alias")) return false;
+    } else if (sql_tok_is_name(p, peek(p))) {
+        if (!sql_parse_ident(p, &f->alias, "an alias")) return false;
     } else {
         return true;
     }
@@ -18,23 +18,23 @@ static bool parse_alias(parser_t *p, sql_from_t *f, bool columns) {
         size_t mark = stack_mark(p);
         do {
             sql_ident_t id;
-            if (!parse_ident(p, &id, "a column alias") || !stack_push(p, &id, sizeof id)) return false;
-        } while (accept(p, TK_COMMA));
-        if (!expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, f->columns, f->ncolumns)) return false;
+            if (!sql_parse_ident(p, &id, "a column alias") || !sql_stack_push(p, &id, sizeof id)) return false;
+        } while (sql_accept(p, TK_COMMA));
+        if (!sql_expect(p, TK_RPAREN) || !STACK_FINISH(p, mark, f->columns, f->ncolumns)) return false;
     }
     return true;
 }
 
 static bool parse_call_args(parser_t *p, sql_from_t *f) {
-    if (!expect(p, TK_LPAREN)) return false;
+    if (!sql_expect(p, TK_LPAREN)) return false;
     size_t mark = stack_mark(p);
     if (!at(p, TK_RPAREN)) {
         do {
-            sql_expr_t *e = parse_expr(p);
-            if (!e || !stack_push(p, &e, sizeof e)) return false;
-        } while (accept(p, TK_COMMA));
+            sql_expr_t *e = sql_parse_expr(p);
+            if (!e || !sql_stack_push(p, &e, sizeof e)) return false;
+        } while (sql_accept(p, TK_COMMA));
     }
-    return expect(p, TK_RPAREN) && STACK_FINISH(p, mark, f->args, f->nargs);
+    return sql_expect(p, TK_RPAREN) && STACK_FINISH(p, mark, f->args, f->nargs);
 }
 
 /* A source (stream or ks.table) or UNNEST(...). */
@@ -45,7 +45,7 @@ static bool parse_from_item(parser_t *p, sql_from_t *f) {
         advance(p);
         f->kind = SQL_FROM_UNNEST;
         if (!parse_call_args(p, f)) return false;
-        if (!f->nargs) return fail_at(p, t, SQL_ERR_SYNTAX, "UNNEST needs an argument");
+        if (!f->nargs) return sql_fail_at(p, t, SQL_ERR_SYNTAX, "UNNEST needs an argument");
         if (at_kw(p, KW_WITH) && tok_is_kw(peek_at(p, 1), KW_ORDINALITY)) {
             advance(p);
             advance(p);
@@ -53,9 +53,9 @@ static bool parse_from_item(parser_t *p, sql_from_t *f) {
         }
         return parse_alias(p, f, true);
     }
-    if (t->type == TK_LPAREN) return fail_at(p, t, SQL_ERR_UNSUPPORTED, "subqueries in FROM are not supported");
+    if (t->type == TK_LPAREN) return sql_fail_at(p, t, SQL_ERR_UNSUPPORTED, "subqueries in FROM are not supported");
     f->kind = SQL_FROM_NAMED;
-    return parse_qname(p, &f->name, "a stream or table name") && parse_alias(p, f, false);
+    return sql_parse_qname(p, &f->name, "a stream or table name") && parse_alias(p, f, false);
 }
 
 /* LATERAL VIEW [OUTER] fn(args) [alias] [AS col, ...] */
@@ -63,17 +63,17 @@ static bool parse_lateral_view(parser_t *p, sql_from_t *f) {
     f->kind = SQL_FROM_LATERAL_VIEW;
     f->join = SQL_JOIN_CROSS;
     f->pos = tok_pos(peek(p));
-    if (!expect_kw(p, KW_LATERAL) || !expect_kw(p, KW_VIEW)) return false;
-    f->outer = accept_kw(p, KW_OUTER);
-    if (!parse_qname(p, &f->name, "a generator function (explode, posexplode, ...)") || !parse_call_args(p, f))
+    if (!sql_expect_kw(p, KW_LATERAL) || !sql_expect_kw(p, KW_VIEW)) return false;
+    f->outer = sql_accept_kw(p, KW_OUTER);
+    if (!sql_parse_qname(p, &f->name, "a generator function (explode, posexplode, ...)") || !parse_call_args(p, f))
         return false;
-    if (tok_is_name(p, peek(p)) && !parse_ident(p, &f->alias, "an alias")) return false;
-    if (accept_kw(p, KW_AS)) {
+    if (sql_tok_is_name(p, peek(p)) && !sql_parse_ident(p, &f->alias, "an alias")) return false;
+    if (sql_accept_kw(p, KW_AS)) {
         size_t mark = stack_mark(p);
         do {
             sql_ident_t id;
-            if (!parse_ident(p, &id, "a column alias") || !stack_push(p, &id, sizeof id)) return false;
-        } while (accept(p, TK_COMMA));
+            if (!sql_parse_ident(p, &id, "a column alias") || !sql_stack_push(p, &id, sizeof id)) return false;
+        } while (sql_accept(p, TK_COMMA));
         if (!STACK_FINISH(p, mark, f->columns, f->ncolumns)) return false;
     }
     return true;
@@ -82,29 +82,29 @@ static bool parse_lateral_view(parser_t *p, sql_from_t *f) {
 /* The join keyword(s) before the next FROM item, if any. */
 static bool parse_join_kind(parser_t *p, sql_join_t *join, bool *more) {
     *more = true;
-    if (accept(p, TK_COMMA)) {
+    if (sql_accept(p, TK_COMMA)) {
         *join = SQL_JOIN_CROSS;
         return true;
     }
-    if (accept_kw(p, KW_CROSS)) {
+    if (sql_accept_kw(p, KW_CROSS)) {
         *join = SQL_JOIN_CROSS;
-        return expect_kw(p, KW_JOIN);
+        return sql_expect_kw(p, KW_JOIN);
     }
-    if (accept_kw(p, KW_JOIN)) {
+    if (sql_accept_kw(p, KW_JOIN)) {
         *join = SQL_JOIN_INNER;
         return true;
     }
-    if (accept_kw(p, KW_INNER)) {
+    if (sql_accept_kw(p, KW_INNER)) {
         *join = SQL_JOIN_INNER;
-        return expect_kw(p, KW_JOIN);
+        return sql_expect_kw(p, KW_JOIN);
     }
     sql_join_t kinds[] = {SQL_JOIN_LEFT, SQL_JOIN_RIGHT, SQL_JOIN_FULL};
     sql_kw_t kws[] = {KW_LEFT, KW_RIGHT, KW_FULL};
     for (int i = 0; i < 3; i++) {
-        if (accept_kw(p, kws[i])) {
+        if (sql_accept_kw(p, kws[i])) {
             *join = kinds[i];
-            accept_kw(p, KW_OUTER);
-            return expect_kw(p, KW_JOIN);
+            sql_accept_kw(p, KW_OUTER);
+            return sql_expect_kw(p, KW_JOIN);
         }
     }
     *more = false;
@@ -132,7 +132,7 @@ static void resolve_expr(const scope_t *sc, sql_expr_t *e) {
         sql_expr_t *a = e->field.arg;
         if (a->kind == SQL_EXPR_COLUMN && !a->column.qualifier.name && !a->parens) {
             for (uint32_t i = 0; i < sc->n; i++) {
-                if (!ident_eq(sc->names[i], &a->column.name)) continue;
+                if (!sql_ident_eq(sc->names[i], &a->column.name)) continue;
                 sql_ident_t q = a->column.name, name = e->field.field;
                 e->kind = SQL_EXPR_COLUMN;
                 e->column.qualifier = q;
@@ -189,7 +189,7 @@ static void resolve_expr(const scope_t *sc, sql_expr_t *e) {
 
 /* Resolves every expression of a pipeline SELECT once its clauses are parsed. */
 static bool resolve_select(parser_t *p, sql_select_t *s) {
-    const sql_ident_t **names = palloc(p, (s->nfrom + 1) * sizeof *names);
+    const sql_ident_t **names = sql_palloc(p, (s->nfrom + 1) * sizeof *names);
     if (!names) return false;
     scope_t sc = {names, 0};
     for (uint32_t i = 0; i < s->nfrom; i++) {
@@ -211,14 +211,14 @@ static bool resolve_select(parser_t *p, sql_select_t *s) {
 
 /* FROM items and joins; the rest of the SELECT (WHERE ...) follows in parse_dml.c, and the
  * resolution runs from there too: see sql_select_resolve below. */
-bool parse_pipeline_select_body(parser_t *p, sql_select_t *s) {
+bool sql_parse_pipeline_select_body(parser_t *p, sql_select_t *s) {
     size_t mark = stack_mark(p);
     sql_from_t first = {0};
-    if (!parse_from_item(p, &first) || !stack_push(p, &first, sizeof first)) return false;
+    if (!parse_from_item(p, &first) || !sql_stack_push(p, &first, sizeof first)) return false;
     for (;;) {
         sql_from_t f = {0};
         if (at_kw(p, KW_LATERAL)) {
-            if (!parse_lateral_view(p, &f) || !stack_push(p, &f, sizeof f)) return false;
+            if (!parse_lateral_view(p, &f) || !sql_stack_push(p, &f, sizeof f)) return false;
             continue;
         }
         bool more;
@@ -226,9 +226,9 @@ bool parse_pipeline_select_body(parser_t *p, sql_select_t *s) {
         if (!more) break;
         if (!parse_from_item(p, &f)) return false;
         if (f.join != SQL_JOIN_CROSS) {
-            if (!expect_kw(p, KW_ON) || !(f.on = parse_expr(p))) return false;
+            if (!sql_expect_kw(p, KW_ON) || !(f.on = sql_parse_expr(p))) return false;
         }
-        if (!stack_push(p, &f, sizeof f)) return false;
+        if (!sql_stack_push(p, &f, sizeof f)) return false;
     }
     return STACK_FINISH(p, mark, s->from, s->nfrom);
 }

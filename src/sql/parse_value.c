@@ -11,7 +11,7 @@
 static unsigned hexval(char c) { return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 32) - 'a' + 10); }
 
 /* Copies text with an optional leading '-' into the arena. */
-const char *lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32_t *len) {
+const char *sql_lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32_t *len) {
     char *d = arena_alloc(p->arena, n + 2);
     if (!d) return NULL;
     size_t k = 0;
@@ -24,8 +24,8 @@ const char *lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32
 
 /* A literal node for token t (STRING, INTEGER, ..., TRUE, NULL, NAN, INFINITY); negative when a
  * '-' came before it. */
-sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
-    sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, t);
+sql_expr_t *sql_literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_LITERAL, t);
     if (!e) return NULL;
     sql_literal_t *l = &e->lit;
     const char *s = p->text + t->off;
@@ -56,7 +56,7 @@ sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
     }
     case TK_INTEGER: {
         l->kind = SQL_LIT_INTEGER;
-        if (!(l->text = lit_text(p, s, n, negative, &l->len))) goto nomem;
+        if (!(l->text = sql_lit_text(p, s, n, negative, &l->len))) goto nomem;
         /* Accumulate negatively so that INT64_MIN fits. */
         int64_t v = 0;
         bool fits = true;
@@ -75,14 +75,14 @@ sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
     }
     case TK_FLOAT:
         l->kind = SQL_LIT_FLOAT;
-        if (!(l->text = lit_text(p, s, n, negative, &l->len))) goto nomem;
+        if (!(l->text = sql_lit_text(p, s, n, negative, &l->len))) goto nomem;
         l->v.f = strtod(l->text, NULL);
         return e;
     case TK_HEX: {
         l->kind = SQL_LIT_BLOB;
         size_t digits = n - 2;
         if (digits % 2)
-            return fail_at(p, t, SQL_ERR_INVALID, "a blob constant must have an even number of hex digits"),
+            return sql_fail_at(p, t, SQL_ERR_INVALID, "a blob constant must have an even number of hex digits"),
                    NULL;
         uint8_t *d = arena_alloc(p->arena, digits / 2 + 1);
         if (!d) goto nomem;
@@ -105,9 +105,9 @@ sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
     }
     case TK_DURATION:
         l->kind = SQL_LIT_DURATION;
-        if (!(l->text = lit_text(p, s, n, negative, &l->len))) goto nomem;
+        if (!(l->text = sql_lit_text(p, s, n, negative, &l->len))) goto nomem;
         if (!sql_duration_parse(l->text, l->len, &l->v.duration))
-            return fail_at(p, t, SQL_ERR_INVALID, "duration out of range"), NULL;
+            return sql_fail_at(p, t, SQL_ERR_INVALID, "duration out of range"), NULL;
         return e;
     case TK_IDENT:
         switch (t->kw) {
@@ -140,14 +140,14 @@ sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative) {
         break;
     default: break;
     }
-    fail_expected(p, "a literal");
+    sql_fail_expected(p, "a literal");
     return NULL;
 nomem:
-    fail_nomem(p);
+    sql_fail_nomem(p);
     return NULL;
 }
 
-bool tok_is_literal(const sql_token_t *t) {
+bool sql_tok_is_literal(const sql_token_t *t) {
     switch (t->type) {
     case TK_STRING: case TK_DSTRING: case TK_INTEGER: case TK_FLOAT: case TK_HEX: case TK_UUID:
     case TK_DURATION:
@@ -162,19 +162,19 @@ bool tok_is_literal(const sql_token_t *t) {
 
 /* ---- bind markers ---------------------------------------------------------------------------- */
 
-sql_expr_t *parse_bind(parser_t *p) {
+sql_expr_t *sql_parse_bind(parser_t *p) {
     const sql_token_t *t = advance(p);
-    if (!is_cql(p)) return fail_at(p, t, SQL_ERR_SYNTAX, "bind markers are only allowed in CQL"), NULL;
+    if (!is_cql(p)) return sql_fail_at(p, t, SQL_ERR_SYNTAX, "bind markers are only allowed in CQL"), NULL;
     if (p->nbinds >= p->limits.max_binds)
-        return fail_at(p, t, SQL_ERR_LIMIT, "too many bind markers (the limit is %u)", p->limits.max_binds),
+        return sql_fail_at(p, t, SQL_ERR_LIMIT, "too many bind markers (the limit is %u)", p->limits.max_binds),
                NULL;
-    sql_expr_t *e = new_expr(p, SQL_EXPR_BIND, t);
+    sql_expr_t *e = sql_new_expr(p, SQL_EXPR_BIND, t);
     if (!e) return NULL;
-    if (t->type == TK_COLON && !parse_ident(p, &e->bind.name, "a bind marker name")) return NULL;
+    if (t->type == TK_COLON && !sql_parse_ident(p, &e->bind.name, "a bind marker name")) return NULL;
     if (p->nbinds == p->bind_cap) {
         uint32_t cap = p->bind_cap ? p->bind_cap * 2 : 16;
         sql_expr_t **v = eddy_realloc(p->binds, cap * sizeof *v);
-        if (!v) return fail_nomem(p), NULL;
+        if (!v) return sql_fail_nomem(p), NULL;
         p->binds = v;
         p->bind_cap = cap;
     }
@@ -221,13 +221,13 @@ static int native_type_of(const sql_token_t *t) {
     return -1;
 }
 
-bool tok_starts_type(const parser_t *p) {
+bool sql_tok_starts_type(const parser_t *p) {
     const sql_token_t *t = peek(p);
     if (native_type_of(t) >= 0 || t->type == TK_STRING) return true;
     if (tok_is_kw(t, KW_FROZEN) || tok_is_kw(t, KW_MAP) || tok_is_kw(t, KW_LIST) || tok_is_kw(t, KW_SET) ||
         tok_is_kw(t, KW_TUPLE))
         return peek_at(p, 1)->type == TK_LT;
-    return tok_is_name(p, t);
+    return sql_tok_is_name(p, t);
 }
 
 static void freeze(sql_type_t *t) {
@@ -256,7 +256,7 @@ static sql_type_t *parse_type_inner(parser_t *p) {
         return ty;
     }
     if (t->type == TK_STRING) {
-        sql_expr_t *s = literal_from_tok(p, advance(p), false);
+        sql_expr_t *s = sql_literal_from_tok(p, advance(p), false);
         if (!s) return NULL;
         ty->kind = SQL_TYPE_CUSTOM;
         ty->custom = s->lit.text;
@@ -266,8 +266,8 @@ static sql_type_t *parse_type_inner(parser_t *p) {
     if (tok_is_kw(t, KW_FROZEN) && peek_at(p, 1)->type == TK_LT) {
         advance(p);
         advance(p);
-        sql_type_t *inner = parse_type(p);
-        if (!inner || !expect(p, TK_GT)) return NULL;
+        sql_type_t *inner = sql_parse_type(p);
+        if (!inner || !sql_expect(p, TK_GT)) return NULL;
         freeze(inner);
         return inner;
     } else if (tok_is_kw(t, KW_MAP) && peek_at(p, 1)->type == TK_LT) {
@@ -278,34 +278,34 @@ static sql_type_t *parse_type_inner(parser_t *p) {
         ty->kind = SQL_TYPE_SET, nparams = 1;
     } else if (tok_is_kw(t, KW_TUPLE) && peek_at(p, 1)->type == TK_LT) {
         ty->kind = SQL_TYPE_TUPLE, nparams = -1;
-    } else if (tok_is_name(p, t)) {
+    } else if (sql_tok_is_name(p, t)) {
         ty->kind = SQL_TYPE_UDT;
-        if (!parse_qname(p, &ty->udt, "a type")) return NULL;
+        if (!sql_parse_qname(p, &ty->udt, "a type")) return NULL;
         if (reserved_type_name(&ty->udt.name))
-            return fail_at(p, t, SQL_ERR_SYNTAX, "invalid (reserved) user type name %s", ty->udt.name.name),
+            return sql_fail_at(p, t, SQL_ERR_SYNTAX, "invalid (reserved) user type name %s", ty->udt.name.name),
                    NULL;
         return ty;
     } else {
-        fail_expected(p, "a type");
+        sql_fail_expected(p, "a type");
         return NULL;
     }
     advance(p);
     advance(p);
     size_t mark = stack_mark(p);
     do {
-        sql_type_t *param = parse_type(p);
-        if (!param || !stack_push(p, &param, sizeof param)) return NULL;
-    } while (accept(p, TK_COMMA));
-    if (!expect(p, TK_GT) || !STACK_FINISH(p, mark, ty->params, ty->nparams)) return NULL;
+        sql_type_t *param = sql_parse_type(p);
+        if (!param || !sql_stack_push(p, &param, sizeof param)) return NULL;
+    } while (sql_accept(p, TK_COMMA));
+    if (!sql_expect(p, TK_GT) || !STACK_FINISH(p, mark, ty->params, ty->nparams)) return NULL;
     if (nparams > 0 && ty->nparams != (uint32_t)nparams)
-        return fail_at(p, t, SQL_ERR_SYNTAX, "%s takes %d type parameter%s, found %u", sql_type_kind_name(ty->kind),
+        return sql_fail_at(p, t, SQL_ERR_SYNTAX, "%s takes %d type parameter%s, found %u", sql_type_kind_name(ty->kind),
                        nparams, nparams > 1 ? "s" : "", ty->nparams),
                NULL;
     return ty;
 }
 
-sql_type_t *parse_type(parser_t *p) {
-    if (!depth_enter(p)) return NULL;
+sql_type_t *sql_parse_type(parser_t *p) {
+    if (!sql_depth_enter(p)) return NULL;
     sql_type_t *t = parse_type_inner(p);
     depth_leave(p);
     return t;
@@ -318,19 +318,19 @@ static sql_expr_t *parse_option_value(parser_t *p) {
     const sql_token_t *t = peek(p);
     if (t->type == TK_IDENT && t->kw != KW_TRUE && t->kw != KW_FALSE && t->kw != KW_NULL && t->kw != KW_NAN &&
         t->kw != KW_INFINITY && peek_at(p, 1)->type != TK_LPAREN) {
-        if (!tok_is_name(p, t)) return fail_expected(p, "an option value"), NULL;
+        if (!sql_tok_is_name(p, t)) return sql_fail_expected(p, "an option value"), NULL;
         advance(p);
-        sql_expr_t *e = new_expr(p, SQL_EXPR_LITERAL, t);
+        sql_expr_t *e = sql_new_expr(p, SQL_EXPR_LITERAL, t);
         if (!e) return NULL;
         e->lit.kind = SQL_LIT_STRING;
         uint32_t n;
-        if (!(e->lit.text = lit_text(p, p->text + t->off, t->len, false, &n))) return fail_nomem(p), NULL;
+        if (!(e->lit.text = sql_lit_text(p, p->text + t->off, t->len, false, &n))) return sql_fail_nomem(p), NULL;
         e->lit.len = n;
         return e;
     }
     bool saved = p->in_cql_term;
     p->in_cql_term = true;
-    sql_expr_t *e = parse_expr_prec(p, PREC_UNARY);
+    sql_expr_t *e = sql_parse_expr_prec(p, PREC_UNARY);
     p->in_cql_term = saved;
     if (!e) return NULL;
     bool ok = e->kind == SQL_EXPR_LITERAL || e->kind == SQL_EXPR_MAP ||
@@ -340,29 +340,29 @@ static sql_expr_t *parse_option_value(parser_t *p) {
             ok = ok && e->coll.items[i]->kind == SQL_EXPR_LITERAL && e->coll.values[i]->kind == SQL_EXPR_LITERAL;
     if (!ok) {
         if (e->kind == SQL_EXPR_BIND)
-            return fail_at(p, t, SQL_ERR_SYNTAX, "bind variables are not supported in DDL queries"), NULL;
-        return fail_at(p, t, SQL_ERR_SYNTAX, "invalid option value: expected a constant or a map of constants"),
+            return sql_fail_at(p, t, SQL_ERR_SYNTAX, "bind variables are not supported in DDL queries"), NULL;
+        return sql_fail_at(p, t, SQL_ERR_SYNTAX, "invalid option value: expected a constant or a map of constants"),
                NULL;
     }
     return e;
 }
 
-bool parse_option(parser_t *p, bool stream_style, size_t mark) {
+bool sql_parse_option(parser_t *p, bool stream_style, size_t mark) {
     sql_option_t o = {0};
     const sql_token_t *t = peek(p);
     if (stream_style && t->type == TK_STRING) {
         /* 'key.name': kept whole. */
-        sql_expr_t *s = literal_from_tok(p, advance(p), false);
+        sql_expr_t *s = sql_literal_from_tok(p, advance(p), false);
         if (!s) return false;
         o.name = (sql_ident_t){s->lit.text, s->lit.len, true, tok_pos(t)};
     } else {
-        if (!parse_ident(p, &o.name, "an option name")) return false;
+        if (!sql_parse_ident(p, &o.name, "an option name")) return false;
         while (stream_style && at(p, TK_DOT)) { /* key.name: kept whole */
             advance(p);
             sql_ident_t part;
-            if (!parse_ident(p, &part, "an option name")) return false;
+            if (!sql_parse_ident(p, &part, "an option name")) return false;
             char *joined = arena_alloc(p->arena, o.name.len + part.len + 2);
-            if (!joined) return fail_nomem(p);
+            if (!joined) return sql_fail_nomem(p);
             memcpy(joined, o.name.name, o.name.len);
             joined[o.name.len] = '.';
             memcpy(joined + o.name.len + 1, part.name, part.len + 1);
@@ -370,23 +370,23 @@ bool parse_option(parser_t *p, bool stream_style, size_t mark) {
             o.name.len += part.len + 1;
         }
     }
-    if (!expect(p, TK_EQ) || !(o.value = parse_option_value(p))) return false;
+    if (!sql_expect(p, TK_EQ) || !(o.value = parse_option_value(p))) return false;
     /* Cassandra: "Multiple definition for property x". */
     for (size_t off = mark; off < p->stack_len; off += sizeof o) {
         sql_option_t prev;
         memcpy(&prev, p->stack + off, sizeof prev);
-        if (ident_eq(&prev.name, &o.name))
-            return fail_at(p, t, SQL_ERR_SYNTAX, "multiple definition for property %s", o.name.name);
+        if (sql_ident_eq(&prev.name, &o.name))
+            return sql_fail_at(p, t, SQL_ERR_SYNTAX, "multiple definition for property %s", o.name.name);
     }
-    return stack_push(p, &o, sizeof o);
+    return sql_stack_push(p, &o, sizeof o);
 }
 
-bool parse_option_list(parser_t *p, bool parens, sql_option_t **out, uint32_t *n) {
+bool sql_parse_option_list(parser_t *p, bool parens, sql_option_t **out, uint32_t *n) {
     size_t mark = stack_mark(p);
-    if (parens && !expect(p, TK_LPAREN)) return false;
+    if (parens && !sql_expect(p, TK_LPAREN)) return false;
     do {
-        if (!parse_option(p, parens, mark)) return false;
-    } while (parens ? accept(p, TK_COMMA) : accept_kw(p, KW_AND));
-    if (parens && !expect(p, TK_RPAREN)) return false;
-    return stack_finish(p, mark, sizeof(sql_option_t), (void **)out, n);
+        if (!sql_parse_option(p, parens, mark)) return false;
+    } while (parens ? sql_accept(p, TK_COMMA) : sql_accept_kw(p, KW_AND));
+    if (parens && !sql_expect(p, TK_RPAREN)) return false;
+    return sql_stack_finish(p, mark, sizeof(sql_option_t), (void **)out, n);
 }

@@ -193,89 +193,89 @@ static inline const sql_token_t *advance(parser_t *p) {
 static inline sql_pos_t tok_pos(const sql_token_t *t) { return (sql_pos_t){t->off, t->line, t->col}; }
 static inline bool is_cql(const parser_t *p) { return p->dialect == SQL_DIALECT_CQL; }
 
-bool accept(parser_t *p, sql_tok_type_t t);
-bool accept_kw(parser_t *p, sql_kw_t kw);
+bool sql_accept(parser_t *p, sql_tok_type_t t);
+bool sql_accept_kw(parser_t *p, sql_kw_t kw);
 /* Consume a token or fail with "expected <what>, found '...'". */
-bool expect(parser_t *p, sql_tok_type_t t);
-bool expect_kw(parser_t *p, sql_kw_t kw);
+bool sql_expect(parser_t *p, sql_tok_type_t t);
+bool sql_expect_kw(parser_t *p, sql_kw_t kw);
 
 /* Errors: the first one wins; all return false / NULL so that callers can "return fail(...)". */
-bool fail_at(parser_t *p, const sql_token_t *t, sql_error_kind_t kind, const char *fmt, ...)
+bool sql_fail_at(parser_t *p, const sql_token_t *t, sql_error_kind_t kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-bool fail_expected(parser_t *p, const char *what);
-bool fail_nomem(parser_t *p);
-const char *tok_type_name(sql_tok_type_t t);
+bool sql_fail_expected(parser_t *p, const char *what);
+bool sql_fail_nomem(parser_t *p);
+const char *sql_tok_type_name(sql_tok_type_t t);
 
 /* Nesting guard: returns false (with an error) when too deep. */
-bool depth_enter(parser_t *p);
+bool sql_depth_enter(parser_t *p);
 static inline void depth_leave(parser_t *p) { p->depth--; }
 
 /* Arena helpers (fail with NOMEM). */
-void *palloc(parser_t *p, size_t size);
-#define PNEW(p, type) ((type *)palloc((p), sizeof(type)))
+void *sql_palloc(parser_t *p, size_t size);
+#define PNEW(p, type) ((type *)sql_palloc((p), sizeof(type)))
 
 /* The scratch stack. */
 static inline size_t stack_mark(const parser_t *p) { return p->stack_len; }
-bool stack_push(parser_t *p, const void *item, size_t size);
+bool sql_stack_push(parser_t *p, const void *item, size_t size);
 /* Copies the items pushed since mark to the arena, pops them; *n gets their count. An empty list
  * gives NULL (and true). */
-bool stack_finish(parser_t *p, size_t mark, size_t size, void **out, uint32_t *n);
-#define STACK_FINISH(p, mark, arr, n) stack_finish((p), (mark), sizeof(*(arr)), (void **)&(arr), &(n))
+bool sql_stack_finish(parser_t *p, size_t mark, size_t size, void **out, uint32_t *n);
+#define STACK_FINISH(p, mark, arr, n) sql_stack_finish((p), (mark), sizeof(*(arr)), (void **)&(arr), &(n))
 /* The same for items pushed as (a, b) pairs: they go to two arrays of n elements each. */
-bool stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, void **a, void **b, uint32_t *n);
+bool sql_stack_finish_pairs(parser_t *p, size_t mark, size_t asize, size_t bsize, void **a, void **b, uint32_t *n);
 #define STACK_FINISH_PAIRS(p, mark, a, b, n) \
-    stack_finish_pairs((p), (mark), sizeof(*(a)), sizeof(*(b)), (void **)&(a), (void **)&(b), &(n))
+    sql_stack_finish_pairs((p), (mark), sizeof(*(a)), sizeof(*(b)), (void **)&(a), (void **)&(b), &(n))
 
 /* Names. */
-bool tok_is_name(const parser_t *p, const sql_token_t *t); /* may serve as an identifier */
-bool parse_ident(parser_t *p, sql_ident_t *out, const char *what);
-bool parse_qname(parser_t *p, sql_qname_t *out, const char *what);
+bool sql_tok_is_name(const parser_t *p, const sql_token_t *t); /* may serve as an identifier */
+bool sql_parse_ident(parser_t *p, sql_ident_t *out, const char *what);
+bool sql_parse_qname(parser_t *p, sql_qname_t *out, const char *what);
 /* Decodes a name token (folding or unquoting) into the arena. */
-bool ident_from_tok(parser_t *p, const sql_token_t *t, sql_ident_t *out);
-bool ident_eq(const sql_ident_t *a, const sql_ident_t *b);
+bool sql_ident_from_tok(parser_t *p, const sql_token_t *t, sql_ident_t *out);
+bool sql_ident_eq(const sql_ident_t *a, const sql_ident_t *b);
 
 /* Expressions and types (parse_expr.c). */
 typedef enum {
     PREC_OR = 1, PREC_AND, PREC_NOT, PREC_CMP, PREC_CONCAT, PREC_ADD, PREC_MUL, PREC_UNARY
 } sql_prec_t;
-sql_expr_t *parse_expr(parser_t *p);                        /* the whole grammar */
-sql_expr_t *parse_expr_prec(parser_t *p, sql_prec_t min);   /* from a precedence level */
-sql_expr_t *parse_term(parser_t *p);   /* CQL term (no columns in CQL), or a pipeline value */
-sql_expr_t *parse_selector(parser_t *p); /* CQL selector / pipeline expression */
-sql_type_t *parse_type(parser_t *p);
-bool tok_starts_type(const parser_t *p);
-sql_expr_t *new_expr(parser_t *p, sql_expr_kind_t kind, const sql_token_t *at);
-sql_expr_t *parse_bind(parser_t *p); /* at ? or : */
+sql_expr_t *sql_parse_expr(parser_t *p);                        /* the whole grammar */
+sql_expr_t *sql_parse_expr_prec(parser_t *p, sql_prec_t min);   /* from a precedence level */
+sql_expr_t *sql_parse_term(parser_t *p);   /* CQL term (no columns in CQL), or a pipeline value */
+sql_expr_t *sql_parse_selector(parser_t *p); /* CQL selector / pipeline expression */
+sql_type_t *sql_parse_type(parser_t *p);
+bool sql_tok_starts_type(const parser_t *p);
+sql_expr_t *sql_new_expr(parser_t *p, sql_expr_kind_t kind, const sql_token_t *at);
+sql_expr_t *sql_parse_bind(parser_t *p); /* at ? or : */
 /* WITH options: "a = 1 AND b = {...}" (CQL) or "(a = 1, 'b.c' = 'x')" (streams, parens). */
-bool parse_option_list(parser_t *p, bool parens, sql_option_t **out, uint32_t *n);
+bool sql_parse_option_list(parser_t *p, bool parens, sql_option_t **out, uint32_t *n);
 /* One option, pushed on the stack; duplicates of those pushed since mark are refused. */
-bool parse_option(parser_t *p, bool stream_style, size_t mark);
-sql_expr_t *literal_from_tok(parser_t *p, const sql_token_t *t, bool negative);
-bool tok_is_literal(const sql_token_t *t); /* a literal's first token: 'x', 1, true, NULL, NaN ... */
+bool sql_parse_option(parser_t *p, bool stream_style, size_t mark);
+sql_expr_t *sql_literal_from_tok(parser_t *p, const sql_token_t *t, bool negative);
+bool sql_tok_is_literal(const sql_token_t *t); /* a literal's first token: 'x', 1, true, NULL, NaN ... */
 /* Copies s[0..n) into the arena with a '-' before it when negative; NULL when out of memory. */
-const char *lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32_t *len);
+const char *sql_lit_text(parser_t *p, const char *s, size_t n, bool negative, uint32_t *len);
 
 /* Statements. */
-sql_stmt_t *parse_statement(parser_t *p);                  /* dispatch on the first word */
-sql_stmt_t *parse_select(parser_t *p);
-sql_stmt_t *parse_insert(parser_t *p);
-sql_stmt_t *parse_update(parser_t *p);
-sql_stmt_t *parse_delete(parser_t *p);
-sql_stmt_t *parse_batch(parser_t *p);
-sql_stmt_t *parse_create(parser_t *p);
-sql_stmt_t *parse_alter(parser_t *p);
-sql_stmt_t *parse_drop(parser_t *p);
-sql_stmt_t *parse_describe(parser_t *p);
-sql_stmt_t *parse_use(parser_t *p);
-sql_stmt_t *parse_truncate(parser_t *p);
-sql_stmt_t *parse_list(parser_t *p);
-bool parse_where_relations(parser_t *p, sql_relation_t **out, uint32_t *n, bool conditions);
-bool parse_using(parser_t *p, sql_using_t *u, bool timestamp_only);
-bool parse_pipeline_select_body(parser_t *p, sql_select_t *s);
+sql_stmt_t *sql_parse_statement(parser_t *p);                  /* dispatch on the first word */
+sql_stmt_t *sql_parse_select(parser_t *p);
+sql_stmt_t *sql_parse_insert(parser_t *p);
+sql_stmt_t *sql_parse_update(parser_t *p);
+sql_stmt_t *sql_parse_delete(parser_t *p);
+sql_stmt_t *sql_parse_batch(parser_t *p);
+sql_stmt_t *sql_parse_create(parser_t *p);
+sql_stmt_t *sql_parse_alter(parser_t *p);
+sql_stmt_t *sql_parse_drop(parser_t *p);
+sql_stmt_t *sql_parse_describe(parser_t *p);
+sql_stmt_t *sql_parse_use(parser_t *p);
+sql_stmt_t *sql_parse_truncate(parser_t *p);
+sql_stmt_t *sql_parse_list(parser_t *p);
+bool sql_parse_where_relations(parser_t *p, sql_relation_t **out, uint32_t *n, bool conditions);
+bool sql_parse_using(parser_t *p, sql_using_t *u, bool timestamp_only);
+bool sql_parse_pipeline_select_body(parser_t *p, sql_select_t *s);
 /* Turns alias.col references (parsed as FIELD of COLUMN) into qualified COLUMNs. */
 bool sql_select_resolve(parser_t *p, sql_select_t *s);
-sql_stmt_t *new_stmt(parser_t *p, sql_stmt_kind_t kind, const sql_token_t *first);
-bool parse_column_defs(parser_t *p, sql_create_table_t *ct, sql_create_stream_t *cs);
+sql_stmt_t *sql_new_stmt(parser_t *p, sql_stmt_kind_t kind, const sql_token_t *first);
+bool sql_parse_column_defs(parser_t *p, sql_create_table_t *ct, sql_create_stream_t *cs);
 
 /* Printing helpers shared by print.c and the error formatter. */
 void sql_print_qname(wr_t *w, const sql_qname_t *q);
