@@ -12,18 +12,41 @@ int http_resp_header(http_req_t *req, const char *name, const char *value) {
     return wr_ok(&req->resp_headers) ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
+/* Decimal digits without printf (the head of every answer is on the hot path). */
+static void write_dec(wr_t *w, uint64_t v) {
+    char buf[24];
+    size_t i = sizeof buf;
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    wr_bytes(w, buf + i, sizeof buf - i);
+}
+
 static bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
 /* content_length < 0: none (chunked, or a body ended by closing). */
 static void head_write(http_req_t *req, wr_t *w, int status, const char *ctype, int64_t content_length,
                        bool chunked) {
-    wr_fmt(w, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
+    wr_str(w, "HTTP/1.1 ");
+    write_dec(w, (uint64_t)status);
+    wr_u8(w, ' ');
+    wr_str(w, http_status_text(status));
+    wr_str(w, "\r\n");
     if (status < 200) {
         wr_str(w, "\r\n");
         return;
     }
-    if (ctype && status_has_body(status)) wr_fmt(w, "Content-Type: %s\r\n", ctype);
-    if (status_has_body(status) && content_length >= 0) wr_fmt(w, "Content-Length: %lld\r\n", (long long)content_length);
+    if (ctype && status_has_body(status)) {
+        wr_str(w, "Content-Type: ");
+        wr_str(w, ctype);
+        wr_str(w, "\r\n");
+    }
+    if (status_has_body(status) && content_length >= 0) {
+        wr_str(w, "Content-Length: ");
+        write_dec(w, (uint64_t)content_length);
+        wr_str(w, "\r\n");
+    }
     if (chunked) wr_str(w, "Transfer-Encoding: chunked\r\n");
     if (!req->keep_alive) wr_str(w, "Connection: close\r\n");
     else if (req->http_minor == 0) wr_str(w, "Connection: keep-alive\r\n");

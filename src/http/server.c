@@ -59,7 +59,7 @@ static int on_message_begin(http_parser *p) {
     wr_reset(&hc->url);
     wr_reset(&hc->field);
     wr_reset(&hc->value);
-    hc->begin_ms = time_mono_ms();
+    hc->begin_ms = hc->req->start_ns / 1000000;
     return 0;
 }
 

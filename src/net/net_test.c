@@ -675,3 +675,26 @@ TEST(net_listen_errors) {
     net_server_opts_t bad = {0};
     CHECK_EQ_INT(net_server_new(&bad, &srv, err, sizeof err), EDDY_ERR_INVALID);
 }
+
+/* Idle connections close after idle_timeout_ms; a client that stops reading while its answer
+ * is queued closes after write_timeout_ms (the sweep runs once a second). */
+TEST(net_idle_and_write_timeouts) {
+    proto_ctx_t c;
+    net_server_opts_t o = {.idle_timeout_ms = 100, .write_timeout_ms = 200, .out_max = 256u << 20};
+    net_server_t *srv = start_server(&c, &o);
+    REQUIRE(srv);
+    int idle = client_connect(srv);
+    REQUIRE(idle >= 0);
+    CHECK(peer_closed(idle));
+    close(idle);
+    c.big_reply = 32u << 20; /* more than the kernel buffers hold */
+    int slow = client_connect_rcvbuf(srv, 4096);
+    REQUIRE(slow >= 0);
+    send_frame(slow, 'B', 1, NULL);
+    wait_closes(&c, 2);
+    net_server_stats_t st;
+    net_server_stats(srv, &st);
+    CHECK_EQ_INT(st.conns_closed_slow, 1);
+    close(slow);
+    stop_server(srv, &c);
+}

@@ -51,6 +51,14 @@ code=$(curl -s -o "$TEST_TMP/b" -w '%{http_code}' -H "Transfer-Encoding: chunked
   "$URL/pipelines" 2>/dev/null)
 check "chunked body over the limit: 413" test "$code" = 413
 
+# eddy submit sends pipeline files over this server (blocking routes on worker threads)
+cd "$(dirname "$0")/../.."
+"$EDDY_BIN" submit examples/leaves_by_tag.sql --server "$URL" >"$TEST_TMP/s1" 2>&1; rc=$?
+check "eddy submit starts a streaming pipeline" bash -c '[ "$0" = 0 ] && grep -q "submitted: 1 streaming" "$1"' "$rc" "$TEST_TMP/s1"
+check "the pipeline is listed as running" bash -c 'curl -s "$0/pipelines/leaves_by_tag" | grep -q "\"state\":\"running\""' "$URL"
+"$EDDY_BIN" submit examples/tags.sql --server "$URL" >"$TEST_TMP/s2" 2>&1; rc=$?
+check "eddy submit runs a batch job to the end" bash -c '[ "$0" = 0 ] && grep -q "pipeline tags finished" "$1"' "$rc" "$TEST_TMP/s2"
+
 # /metrics: Prometheus text format
 curl -s -D "$TEST_TMP/h" -o "$TEST_TMP/m" "$URL/metrics"
 check "/metrics content type is Prometheus text 0.0.4" grep -qi "^content-type: text/plain; version=0.0.4" "$TEST_TMP/h"
