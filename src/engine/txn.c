@@ -69,6 +69,7 @@ struct eng_txn {
     vec_t kvextra;          /* eng_kv_write_t *: positions and raw writes */
     wr_t scratch;
     wr_t keybuf;
+    wr_t gkey;              /* group keys being encoded */
     json_doc_t doc;
     eng_val_t *slots;
     eng_val_t *outvals;     /* nout */
@@ -114,6 +115,7 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     eng_map_init(&t->pairs, &t->arena);
     wr_init(&t->scratch, 256);
     wr_init(&t->keybuf, 256);
+    wr_init(&t->gkey, 64);
     json_doc_init(&t->doc);
     t->slots = eddy_calloc(q->nslots ? q->nslots : 1, sizeof *t->slots);
     t->outvals = eddy_calloc(q->nout ? q->nout : 1, sizeof *t->outvals);
@@ -144,6 +146,7 @@ void eng_txn_free(eng_txn_t *t) {
     arena_free(&t->cache_arena);
     wr_free(&t->scratch);
     wr_free(&t->keybuf);
+    wr_free(&t->gkey);
     json_doc_free(&t->doc);
     eddy_free(t->slots);
     eddy_free(t->outvals);
@@ -423,17 +426,16 @@ static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng
 static int group_update(eng_txn_t *t, eng_row_t *row, int weight) {
     const eng_query_t *q = t->q;
     eng_val_t keys[64];
-    wr_t gk;
-    wr_init(&gk, 64);
+    wr_t *gk = &t->gkey;
+    wr_reset(gk);
     int rc = EDDY_OK;
     for (uint32_t i = 0; i < q->ngroup && !rc; i++) {
         rc = eng_expr_eval(q->group[i], row, &keys[i]);
-        eng_val_encode(&gk, &keys[i]);
+        eng_val_encode(gk, &keys[i]);
     }
-    if (!rc && !wr_ok(&gk)) rc = EDDY_ERR_NOMEM;
+    if (!rc && !wr_ok(gk)) rc = EDDY_ERR_NOMEM;
     group_t *g = NULL;
-    if (!rc) rc = group_load(t, gk.buf ? gk.buf : (const uint8_t *)"", gk.len, keys, &g);
-    wr_free(&gk);
+    if (!rc) rc = group_load(t, gk->buf ? gk->buf : (const uint8_t *)"", gk->len, keys, &g);
     if (rc) return rc;
     g->rows += weight;
     if (weight < 0) t->counters.retractions++;
