@@ -266,3 +266,30 @@ TEST(engine_plan_batch_token_range) {
     eng_plan_free(p2);
     eng_mem_free(m);
 }
+
+TEST(engine_plan_unnest_maps_sets_and_lateral_view) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "scores", 1);
+    eng_plan_t *p = plan_ok(m,
+        "CREATE STREAM s (id text KEY, scores map<text, int>, labels set<text>) WITH (topic = 'scores', changelog = true);\n"
+        "CREATE TABLE demo.per_game (id text, game text, score int, PRIMARY KEY ((id), game));\n"
+        "CREATE TABLE demo.per_label (label text, n bigint, best int, PRIMARY KEY (label));\n"
+        "INSERT INTO demo.per_game SELECT id, game, score FROM s CROSS JOIN UNNEST(scores) AS t(game, score)\n"
+        "  WHERE score > 0;\n"
+        "INSERT INTO demo.per_label SELECT label, count(*) AS n, max(score) AS best\n"
+        "  FROM s LATERAL VIEW explode(labels) l AS label LATERAL VIEW explode(scores) g AS game, score GROUP BY label;\n");
+    eng_mem_append(m, "scores", 0, "a", "{\"scores\":{\"chess\":3,\"go\":0},\"labels\":[\"x\",\"y\",\"x\"]}");
+    eng_mem_append(m, "scores", 0, "b", "{\"scores\":{\"go\":7},\"labels\":[\"y\"]}");
+    drain(m, p->queries[0]);
+    drain(m, p->queries[1]);
+    CHECK_EQ_STR(dump(m, "per_game"), "id=\"a\"|game=\"chess\"|score=3\nid=\"b\"|game=\"go\"|score=7\n");
+    /* labels is a set: x once. a: 2 games x {x, y}; b: 1 game x {y}. */
+    CHECK_EQ_STR(dump(m, "per_label"), "label=\"x\"|best=3|n=2\nlabel=\"y\"|best=7|n=3\n");
+    eng_mem_append(m, "scores", 0, "a", NULL);
+    drain(m, p->queries[0]);
+    drain(m, p->queries[1]);
+    CHECK_EQ_STR(dump(m, "per_game"), "id=\"b\"|game=\"go\"|score=7\n");
+    CHECK_EQ_STR(dump(m, "per_label"), "label=\"y\"|best=7|n=1\n");
+    eng_plan_free(p);
+    eng_mem_free(m);
+}
