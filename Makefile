@@ -36,7 +36,7 @@ obj = $(patsubst %.c,$(OUT)/obj/%.o,$(1))
 LIB  := $(OUT)/libeddy.a
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all test unit demo bench fuzz clean deps asan format
+.PHONY: all test unit demo bench fuzz clean deps asan format build/eddy
 all: build/eddy
 
 deps: $(DEPS_STAMP)
