@@ -3,8 +3,9 @@
 #define EDDY_ENGINE_TEST_UTIL_H
 
 #include <pthread.h>
+#include <stdio.h>
 
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 typedef struct {
     pthread_mutex_t mu;
@@ -39,6 +40,20 @@ static inline int wait_applied_sync(engine_t *eng, const char *pipe, const char 
     waitres_t r = WAITRES_INIT;
     int rc = engine_wait_applied(eng, pipe, topic, 0, offset, timeout_ms, on_wait, &r);
     return rc ? rc : waitres_get(&r);
+}
+
+/* Rows of demo.TABLE on the in-memory backend as sorted "col=value|..." lines (static buffers,
+ * four in rotation). */
+static inline char *dump(eng_mem_t *m, const char *table) {
+    static char buf[4][4096];
+    static int k;
+    char *b = buf[k++ % 4];
+    wr_t w;
+    wr_init(&w, 256);
+    eng_mem_dump_table(m, "demo", table, &w);
+    snprintf(b, 4096, "%.*s", (int)w.len, w.buf ? (const char *)w.buf : "");
+    wr_free(&w);
+    return b;
 }
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "engine/engine_int.h"
+#include "engine/engine_test_util.h"
 #include "test.h"
 
 static const char *LEAVES_BY_TAG =
@@ -14,18 +15,6 @@ static const char *LEAVES_BY_TAG =
     "  (tag text, title text, url text, tags list<text>, PRIMARY KEY ((tag), title));\n"
     "INSERT INTO demo.leaves_by_tag\n"
     "  SELECT tag, title, url, tags FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag);\n";
-
-static char *dump(eng_mem_t *m, const char *table) {
-    static char buf[4][4096];
-    static int k;
-    char *b = buf[k++ % 4];
-    wr_t w;
-    wr_init(&w, 256);
-    eng_mem_dump_table(m, "demo", table, &w);
-    snprintf(b, 4096, "%.*s", (int)w.len, w.buf ? (const char *)w.buf : "");
-    wr_free(&w);
-    return b;
-}
 
 static eng_plan_t *plan_ok(eng_mem_t *m, const char *text) {
     eng_plan_t *p = NULL;

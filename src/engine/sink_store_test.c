@@ -19,7 +19,8 @@ typedef struct {
     engine_t *eng;
 } env_t;
 
-static void env_open(env_t *e) {
+/* Opens the log and the store DIR/store_dir of this test's directory (and an engine). */
+static void env_open_at(env_t *e, const char *store_dir, bool with_engine) {
     char dir[512], err[256];
     log_options_t o;
     log_options_init(&o);
@@ -27,11 +28,16 @@ static void env_open(env_t *e) {
     log_err_t lerr;
     snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
     REQUIRE_OK(log_open(dir, &o, &e->log, &lerr));
-    snprintf(dir, sizeof dir, "%s/store", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), store_dir);
     REQUIRE_OK(store_open(dir, NULL, &e->st, err, sizeof err));
-    engine_config_t cfg = {e->log, e->st, 2, -1};
-    REQUIRE_OK(engine_new(&cfg, &e->eng, err, sizeof err));
+    e->eng = NULL;
+    if (with_engine) {
+        engine_config_t cfg = {e->log, e->st, 2, -1};
+        REQUIRE_OK(engine_new(&cfg, &e->eng, err, sizeof err));
+    }
 }
+
+static void env_open(env_t *e) { env_open_at(e, "store", true); }
 
 static void env_close(env_t *e) {
     engine_free(e->eng);
@@ -189,21 +195,9 @@ static const char *CRASH_FILE =
     "  FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag) GROUP BY tag;\n";
 
 static void crash_env(env_t *e, const char *store_dir, bool with_engine) {
-    char dir[512], err[256];
-    log_options_t o;
-    log_options_init(&o);
-    o.background = false;
-    log_err_t lerr;
-    snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
-    REQUIRE_OK(log_open(dir, &o, &e->log, &lerr));
-    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), store_dir);
-    REQUIRE_OK(store_open(dir, NULL, &e->st, err, sizeof err));
-    e->eng = NULL;
-    if (with_engine) {
-        engine_config_t cfg = {e->log, e->st, 2, -1};
-        REQUIRE_OK(engine_new(&cfg, &e->eng, err, sizeof err));
-        REQUIRE_OK(engine_submit(e->eng, "crash", CRASH_FILE, strlen(CRASH_FILE), NULL, err, sizeof err));
-    }
+    char err[256];
+    env_open_at(e, store_dir, with_engine);
+    if (with_engine) REQUIRE_OK(engine_submit(e->eng, "crash", CRASH_FILE, strlen(CRASH_FILE), NULL, err, sizeof err));
 }
 
 static char *both_tables(env_t *e) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "engine/engine_int.h"
+#include "engine/engine_test_util.h"
 #include "test.h"
 
 typedef struct {
@@ -129,18 +130,6 @@ static int count_fn(void *arg, eddy_view_t k, eddy_view_t v) {
     (void)k; (void)v;
     (*(size_t *)arg)++;
     return 0;
-}
-
-static char *dump(eng_mem_t *m, const char *table) {
-    static char buf[4][4096];
-    static int k;
-    char *b = buf[k++ % 4];
-    wr_t w;
-    wr_init(&w, 256);
-    eng_mem_dump_table(m, "demo", table, &w);
-    snprintf(b, 4096, "%.*s", (int)w.len, w.buf ? (const char *)w.buf : "");
-    wr_free(&w);
-    return b;
 }
 
 TEST(engine_changelog_retracts_through_unnest) {
