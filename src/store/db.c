@@ -305,6 +305,9 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     rocksdb_options_set_create_missing_column_families(st->dbopts, 1);
     rocksdb_options_set_max_background_jobs(st->dbopts, st->opts.max_background_jobs);
     rocksdb_options_set_max_open_files(st->dbopts, 256);
+    /* open files on this thread: RocksDB's default starts 16 threads per column family at open */
+    rocksdb_options_set_max_file_opening_threads(st->dbopts, 1);
+    rocksdb_options_set_skip_stats_update_on_db_open(st->dbopts, 1);
     rocksdb_options_set_info_log_level(st->dbopts, 2 /* WARN */);
     rocksdb_options_set_keep_log_file_num(st->dbopts, 2);
     rocksdb_options_set_max_total_wal_size(st->dbopts, 64u << 20);

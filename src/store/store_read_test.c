@@ -1,0 +1,258 @@
+/* More store tests: tombstones kept until gc grace then purged, counters that stay deleted,
+ * INSERT JSON with DEFAULT UNSET, DISTINCT, filtering across pages, IN lists across pages,
+ * reversed slices with PER PARTITION LIMIT, static column deletion, dropped columns. */
+#include "store/store_test_util.h"
+
+static int64_t count_rows(store_t *st, const store_query_t *q) {
+    store_iter_t *it = store_iter_new(st);
+    char err[256];
+    int64_t n = 0;
+    const store_row_t *row;
+    if (store_iter_start(it, q, err, sizeof err) == 0)
+        while (store_iter_next(it, &row, err, sizeof err) == 1) n++;
+    store_iter_free(it);
+    return n;
+}
+
+TEST(store_tombstones_kept_until_gc_grace) {
+    fake_clock_t clk = {1700000000LL * 1000000};
+    store_t *st = open_store(test_tmpdir(), &clk);
+    REQUIRE(st);
+    store_option_t opts[] = {{"gc_grace_seconds", "100", NULL}};
+    const char *cols[] = {"k int pk", "v int regular"};
+    const store_table_t *t = mk_table(st, "t", cols, 2, opts, 1);
+    REQUIRE(t);
+    char err[256];
+    CHECK_OK(put(st, t, 10, 0, STORE_ROW_INSERT, "k=1;v=1"));
+    store_write_t *w = store_write_new(st);
+    uint8_t kb[4];
+    store_u32(kb, 1);
+    eddy_view_t key = eddy_view(kb, 4);
+    CHECK_OK(store_write_delete_row(w, t, &key, 20, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    CHECK_SCAN(st, t, "");
+    /* within gc grace, compaction keeps the tombstone: a late older write stays hidden */
+    clk.now_us += 50LL * 1000000;
+    CHECK_OK(store_compact(st, err, sizeof err));
+    CHECK_OK(store_compact(st, err, sizeof err));
+    CHECK_OK(put(st, t, 15, 0, STORE_ROW_INSERT, "k=1;v=2"));
+    CHECK_SCAN(st, t, "");
+    /* past gc grace the tombstone goes, and so does the key (nothing live is left) */
+    clk.now_us += 200LL * 1000000;
+    CHECK_OK(store_compact(st, err, sizeof err));
+    CHECK_OK(store_compact(st, err, sizeof err));
+    wr_t k, v;
+    wr_init(&k, 32);
+    wr_init(&v, 32);
+    size_t pkl;
+    int64_t tok;
+    CHECK_OK(store_key_build(t, &key, 1, &k, &pkl, &tok, err, sizeof err));
+    CHECK_EQ_INT(store_db_get(st, CF_DATA, k.buf, k.len, &v, err, sizeof err), EDDY_ERR_NOT_FOUND);
+    /* and a write older than the purged tombstone shows again, as in Cassandra */
+    CHECK_OK(put(st, t, 15, 0, STORE_ROW_INSERT, "k=1;v=3"));
+    CHECK_SCAN(st, t, "k=1 v=3|");
+    wr_free(&k);
+    wr_free(&v);
+    store_write_free(w);
+    store_table_release(t);
+    store_close(st);
+}
+
+TEST(store_counter_deletion_is_final) {
+    store_t *st = open_store(test_tmpdir(), NULL);
+    REQUIRE(st);
+    const char *cols[] = {"k text pk", "c counter regular", "d counter regular"};
+    const store_table_t *t = mk_table(st, "t", cols, 3, NULL, 0);
+    REQUIRE(t);
+    store_write_t *w = store_write_new(st);
+    char err[256];
+    eddy_view_t key = eddy_view("a", 1);
+    CHECK_OK(store_write_row(w, t, &key, 1, 1, STORE_TTL_DEFAULT, 0, err, sizeof err));
+    CHECK_OK(store_write_counter_add(w, 1, 5, err, sizeof err));
+    CHECK_OK(store_write_counter_add(w, 2, 7, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    CHECK_OK(store_write_row(w, t, &key, 1, 2, STORE_TTL_DEFAULT, 0, err, sizeof err));
+    CHECK_OK(store_write_set(w, 1, NULL, 0, err, sizeof err) == 0 ? EDDY_ERR_INVALID : EDDY_OK);
+    store_write_reset(w);
+    /* DELETE c: a counter tombstone wins over every increment, later ones included */
+    CHECK_OK(store_write_delete_row(w, t, &key, 3, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    CHECK_OK(store_write_row(w, t, &key, 1, 100, STORE_TTL_DEFAULT, 0, err, sizeof err));
+    CHECK_OK(store_write_counter_add(w, 2, 1, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    /* the row deletion at 3 shadows increments at <= 3; the increment at 100 starts afresh */
+    CHECK_SCAN(st, t, "k='a' d=1|");
+    CHECK_EQ_INT(store_write_row(w, t, &key, 1, 5, 10, 0, err, sizeof err), EDDY_ERR_INVALID);
+    CHECK_EQ_STR(err, "Cannot provide custom TTL for counter updates");
+    store_write_free(w);
+    store_table_release(t);
+    store_close(st);
+}
+
+TEST(store_json_default_unset) {
+    store_t *st = open_store(test_tmpdir(), NULL);
+    REQUIRE(st);
+    const char *cols[] = {"id text pk", "a int regular", "b text regular", "l list<int> regular"};
+    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    REQUIRE(t);
+    store_write_t *w = store_write_new(st);
+    char err[256];
+    const char *j1 = "{\"id\": \"x\", \"a\": 1, \"b\": \"one\", \"l\": [1, 2]}";
+    CHECK_OK(store_write_json(w, t, j1, strlen(j1), false, 10, STORE_TTL_DEFAULT, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    /* DEFAULT UNSET keeps what is not named */
+    const char *j2 = "{\"id\": \"x\", \"a\": 2}";
+    CHECK_OK(store_write_json(w, t, j2, strlen(j2), true, 11, STORE_TTL_DEFAULT, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    CHECK_SCAN(st, t, "id='x' a=2 b='one' l=[1, 2]|");
+    /* DEFAULT NULL (the default) clears it, collections included */
+    CHECK_OK(store_write_json(w, t, j2, strlen(j2), false, 12, STORE_TTL_DEFAULT, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    CHECK_SCAN(st, t, "id='x' a=2|");
+    const char *nokey = "{\"a\": 2}";
+    CHECK_EQ_INT(store_write_json(w, t, nokey, strlen(nokey), false, 12, STORE_TTL_DEFAULT, err, sizeof err), EDDY_ERR_INVALID);
+    CHECK_EQ_STR(err, "Invalid null value in condition for column id");
+    /* quoted keys are case-sensitive names; unquoted ones are lowercased */
+    const char *upper = "{\"ID\": \"y\", \"A\": 3}";
+    CHECK_OK(store_write_json(w, t, upper, strlen(upper), true, 13, STORE_TTL_DEFAULT, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    const char *quoted = "{\"\\\"ID\\\"\": \"y\"}";
+    CHECK_EQ_INT(store_write_json(w, t, quoted, strlen(quoted), true, 13, STORE_TTL_DEFAULT, err, sizeof err),
+                 EDDY_ERR_INVALID);
+    CHECK_EQ_STR(err, "JSON values map contains unrecognized column: \"ID\"");
+    store_write_free(w);
+    store_table_release(t);
+    store_close(st);
+}
+
+static int keep_even(void *arg, const store_row_t *row) {
+    (void)arg;
+    int v = store_table_column(row->table, "v", 1);
+    return row->cells[v].ptr && ld_i32(row->cells[v].ptr) % 2 == 0;
+}
+
+TEST(store_distinct_filter_in_and_reversed_paging) {
+    store_t *st = open_store(test_tmpdir(), NULL);
+    REQUIRE(st);
+    const char *cols[] = {"k int pk", "c int ck", "v int regular", "s int static"};
+    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    REQUIRE(t);
+    for (int k = 0; k < 6; k++)
+        for (int c = 0; c < 5; c++) {
+            char a[64];
+            snprintf(a, sizeof a, "k=%d;c=%d;v=%d", k, c, k * 10 + c);
+            REQUIRE(put(st, t, 1, 0, STORE_ROW_INSERT, a) == 0);
+        }
+    CHECK_OK(put(st, t, 1, 0, 0, "k=3;s=33"));
+    CHECK_OK(put(st, t, 1, 0, 0, "k=9;s=99")); /* statics only */
+    store_query_t q;
+    memset(&q, 0, sizeof q);
+    q.table = t;
+    /* DISTINCT: one row per partition with its statics, the statics-only one included */
+    q.distinct = true;
+    CHECK_EQ_INT(count_rows(st, &q), 7);
+    q.distinct = false;
+    /* a static-only partition shows as one row only without clustering restrictions */
+    CHECK_EQ_INT(count_rows(st, &q), 31);
+    /* filtering: LIMIT and pages count kept rows */
+    q.filter = keep_even;
+    CHECK_EQ_INT(count_rows(st, &q), 18); /* v = 10k + c: c in {0, 2, 4} */
+    q.limit = 7;
+    q.page_size = 2;
+    store_iter_t *it = store_iter_new(st);
+    char err[256];
+    wr_t state;
+    wr_init(&state, 64);
+    int64_t total = 0;
+    int pages = 0;
+    for (;;) {
+        q.paging_state = state.len ? state.buf : NULL;
+        q.paging_state_len = state.len;
+        CHECK_OK(store_iter_start(it, &q, err, sizeof err));
+        const store_row_t *row;
+        int64_t inpage = 0;
+        while (store_iter_next(it, &row, err, sizeof err) == 1) {
+            CHECK(ld_i32(row->cells[store_table_column(t, "v", 1)].ptr) % 2 == 0);
+            inpage++;
+        }
+        CHECK(inpage <= 2);
+        total += inpage;
+        pages++;
+        if (!store_iter_has_more(it) || pages > 20) break;
+        wr_reset(&state);
+        store_iter_paging_state(it, &state);
+    }
+    CHECK_EQ_INT(total, 7);
+    /* IN over partitions, reversed, two per partition, paged one row at a time */
+    memset(&q, 0, sizeof q);
+    q.table = t;
+    wr_t b;
+    wr_init(&b, 64);
+    eddy_view_t keys[] = {lit(t, 0, "4", &b), lit(t, 0, "1", &b), lit(t, 0, "9", &b)};
+    fix_views(keys, 3, &b);
+    q.keys = keys;
+    q.nkeys = 3;
+    q.reversed = true;
+    q.per_partition_limit = 2;
+    q.page_size = 1;
+    wr_t got;
+    wr_init(&got, 256);
+    wr_reset(&state);
+    for (int guard = 0; guard < 20; guard++) {
+        q.paging_state = state.len ? state.buf : NULL;
+        q.paging_state_len = state.len;
+        CHECK_OK(store_iter_start(it, &q, err, sizeof err));
+        const store_row_t *row;
+        while (store_iter_next(it, &row, err, sizeof err) == 1) row_text(row, &got);
+        if (!store_iter_has_more(it)) break;
+        wr_reset(&state);
+        store_iter_paging_state(it, &state);
+    }
+    wr_u8(&got, 0);
+    CHECK_EQ_STR((const char *)got.buf, "k=4 c=4 v=44|k=4 c=3 v=43|k=1 c=4 v=14|k=1 c=3 v=13|k=9 s=99|");
+    /* deleting a static cell (a row with the partition key only) */
+    store_write_t *w = store_write_new(st);
+    CHECK_OK(store_write_row(w, t, &keys[2], 1, 5, 0, 0, err, sizeof err));
+    CHECK_OK(store_write_set(w, store_table_column(t, "s", 1), NULL, 0, err, sizeof err));
+    CHECK_EQ_INT(store_write_set(w, store_table_column(t, "v", 1), NULL, 0, err, sizeof err), EDDY_ERR_INVALID);
+    CHECK_EQ_STR(err, "Missing mandatory PRIMARY KEY part c");
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    memset(&q, 0, sizeof q);
+    q.table = t;
+    q.distinct = true;
+    CHECK_EQ_INT(count_rows(st, &q), 6);
+    store_write_free(w);
+    wr_free(&got);
+    wr_free(&state);
+    wr_free(&b);
+    store_iter_free(it);
+    store_table_release(t);
+    store_close(st);
+}
+
+TEST(store_dropped_column_data_is_gone) {
+    store_t *st = open_store(test_tmpdir(), NULL);
+    REQUIRE(st);
+    const char *cols[] = {"k int pk", "v int regular", "w int regular"};
+    const store_table_t *t = mk_table(st, "t", cols, 3, NULL, 0);
+    REQUIRE(t);
+    CHECK_OK(put(st, t, 1, 0, STORE_ROW_INSERT, "k=1;v=1;w=2"));
+    char err[256];
+    store_column_spec_t drop[] = {{"w", NULL, 0, false}};
+    CHECK_OK(store_table_alter(st, "ks", "t", STORE_ALTER_DROP, drop, 1, NULL, 0, 0, false, NULL, err, sizeof err));
+    store_table_release(t);
+    REQUIRE(store_table_lookup(st, "ks", "t", &t, err, sizeof err) == 0);
+    CHECK_SCAN(st, t, "k=1 v=1|");
+    /* re-added under the same name: the old values do not come back */
+    store_column_spec_t add[] = {{"w", store_type_native(STORE_T_INT), STORE_COL_REGULAR, false}};
+    CHECK_OK(store_table_alter(st, "ks", "t", STORE_ALTER_ADD, add, 1, NULL, 0, 0, false, NULL, err, sizeof err));
+    store_table_release(t);
+    REQUIRE(store_table_lookup(st, "ks", "t", &t, err, sizeof err) == 0);
+    CHECK_SCAN(st, t, "k=1 v=1|");
+    CHECK_OK(store_compact(st, err, sizeof err));
+    CHECK_SCAN(st, t, "k=1 v=1|");
+    CHECK_OK(put(st, t, 2, 0, 0, "k=1;w=5"));
+    CHECK_SCAN(st, t, "k=1 v=1 w=5|");
+    store_table_release(t);
+    store_close(st);
+}
