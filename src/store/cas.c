@@ -225,26 +225,9 @@ int store_write_apply_cas(store_write_t *w, bool durable, bool *applied, store_r
     store_rowmat_t m;
     store_rowmat_init(&m);
     bool ok = true;
-    /* evaluate every condition, rows loaded once per distinct key (conditions are grouped) */
-    for (size_t i = 0; i < w->nconds && rc == EDDY_OK;) {
-        const store_cond_t *c = &w->conds[i];
-        const uint8_t *key = w->conds_data.buf + c->key_off;
-        size_t j = i;
-        while (j < w->nconds && w->conds[j].key_len == c->key_len &&
-               !memcmp(w->conds_data.buf + w->conds[j].key_off, key, c->key_len))
-            j++;
-        store_row_t row;
-        bool exists;
-        rc = load_row(w->st, c, key, &m, &row, &exists, errstr, errlen);
-        if (rc) break;
-        for (size_t k = i; k < j; k++)
-            if (!cond_holds(w, &w->conds[k], exists ? &row : NULL)) ok = false;
-        i = j;
-    }
-    if (rc == EDDY_OK && ok) {
-        rc = store_write_commit(w, durable, errstr, errlen);
-        *applied = rc == EDDY_OK;
-    } else if (rc == EDDY_OK && current) {
+    /* every condition, rows loaded once per distinct key (a row's conditions are adjacent) */
+    for (int pass = 0; pass < 2 && rc == EDDY_OK; pass++) {
+        if (pass == 1 && (ok || !current)) break;
         for (size_t i = 0; i < w->nconds && rc == EDDY_OK;) {
             const store_cond_t *c = &w->conds[i];
             const uint8_t *key = w->conds_data.buf + c->key_off;
@@ -255,8 +238,17 @@ int store_write_apply_cas(store_write_t *w, bool durable, bool *applied, store_r
             store_row_t row;
             bool exists;
             rc = load_row(w->st, c, key, &m, &row, &exists, errstr, errlen);
-            if (rc == EDDY_OK && exists) current(arg, &row);
+            if (rc == EDDY_OK && pass == 0) {
+                for (size_t k = i; k < j; k++)
+                    if (!cond_holds(w, &w->conds[k], exists ? &row : NULL)) ok = false;
+            } else if (rc == EDDY_OK && exists) {
+                current(arg, &row); /* not applied: the rows as they are */
+            }
             i = j;
+        }
+        if (pass == 0 && rc == EDDY_OK && ok) {
+            rc = store_write_commit(w, durable, errstr, errlen);
+            *applied = rc == EDDY_OK;
         }
     }
     pthread_mutex_unlock(lock);

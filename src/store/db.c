@@ -123,8 +123,9 @@ static unsigned char cfilter_filter(void *state, int level, const char *key, siz
     if (!t) return 0; /* a dropped table's range deletion removes it; keep what we do not know */
     wr_reset(&cf->buf);
     bool empty, ch;
-    if (frag_purge((const uint8_t *)val, vlen, cf->now_s, t->info.options.gc_grace_seconds, cfilter_keep_col, (void *)t,
-                   &cf->buf, &empty, &ch) != EDDY_OK)
+    /* dropped columns are checked only in tables that have some */
+    if (frag_purge((const uint8_t *)val, vlen, cf->now_s, t->info.options.gc_grace_seconds,
+                   t->info.ndropped ? cfilter_keep_col : NULL, (void *)t, &cf->buf, &empty, &ch) != EDDY_OK)
         return 0;
     if (empty) return 1;
     if (ch && wr_ok(&cf->buf)) {

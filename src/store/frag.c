@@ -5,7 +5,7 @@
  * (no read before write) and last-write-wins holds whatever order operands meet in.
  *
  * Layout (varints are base's LEB128, zz = zigzag, timestamps relative to base_ts):
- *   u8 flags (HAS_LIVENESS 1, HAS_DELETION 2, HAS_RANGES 4)   zz base_ts
+ *   u8 flags (HAS_LIVENESS 1, HAS_DELETION 2, HAS_RANGES 4, MORTAL 8)   zz base_ts
  *   [liveness  zz ts, uv ttl, uv ldt if ttl]
  *   [deletion  zz ts, uv ldt]
  *   [ranges    uv n, n x (uv len lo, uv len hi, zz ts, uv ldt)]
@@ -52,7 +52,7 @@ int frag_open(frag_t *f, const uint8_t *p, size_t n) {
             frd_uv64(&r);
         }
     }
-    if (!rd_ok(&r) || (f->flags & ~7u)) return EDDY_ERR_CORRUPT;
+    if (!rd_ok(&r) || (f->flags & ~15u)) return EDDY_ERR_CORRUPT;
     f->cols = r;
     return EDDY_OK;
 }
@@ -144,21 +144,21 @@ static void set_flag(frag_enc_t *e, uint8_t f) {
 }
 
 void frag_enc_liveness(frag_enc_t *e, const frag_liveness_t *l) {
-    set_flag(e, FRAG_HAS_LIVENESS);
+    set_flag(e, (uint8_t)(FRAG_HAS_LIVENESS | (l->ttl ? FRAG_MORTAL : 0)));
     wr_zz_ts(e->w, l->ts, e->base_ts);
     wr_uvarint(e->w, l->ttl);
     if (l->ttl) wr_uvarint(e->w, (uint64_t)l->ldt);
 }
 
 void frag_enc_deletion(frag_enc_t *e, const frag_deletion_t *d) {
-    set_flag(e, FRAG_HAS_DELETION);
+    set_flag(e, FRAG_HAS_DELETION | FRAG_MORTAL);
     wr_zz_ts(e->w, d->ts, e->base_ts);
     wr_uvarint(e->w, (uint64_t)d->ldt);
 }
 
 void frag_enc_ranges(frag_enc_t *e, const frag_range_t *r, size_t n) {
     if (n == 0) return;
-    set_flag(e, FRAG_HAS_RANGES);
+    set_flag(e, FRAG_HAS_RANGES | FRAG_MORTAL);
     wr_uvarint(e->w, n);
     for (size_t i = 0; i < n; i++) {
         wr_uvarint(e->w, r[i].lo.len);
@@ -170,24 +170,51 @@ void frag_enc_ranges(frag_enc_t *e, const frag_range_t *r, size_t n) {
     }
 }
 
-static void write_cell_body(frag_enc_t *e, const frag_cell_t *c) {
-    wr_zz_ts(e->w, c->ts, e->base_ts);
+/* Inline encoding into reserved space: one reserve per cell instead of one call per byte. */
+static inline uint8_t *put_uv(uint8_t *o, uint64_t v) {
+    while (v >= 0x80) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o++ = (uint8_t)v;
+    return o;
+}
+static inline uint8_t *put_zz_ts(uint8_t *o, int64_t ts, int64_t base) {
+    int64_t d = (int64_t)((uint64_t)ts - (uint64_t)base);
+    return put_uv(o, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+}
+
+/* Writes [head bytes][cell body]: head is the column id and flags, or the path and flags. */
+static void write_cell(frag_enc_t *e, uint64_t id_or_pathlen, const eddy_view_t *path, uint8_t flags,
+                       const frag_cell_t *c) {
+    if (c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING)) set_flag(e, FRAG_MORTAL);
+    size_t vlen = (c->flags & FRAG_CELL_TOMB) ? 0 : c->value.len;
+    size_t plen = path ? path->len : 0;
+    uint8_t *start = wr_reserve(e->w, 10 + plen + 1 + 10 + 20 + 10 + vlen);
+    if (!start) return;
+    uint8_t *o = put_uv(start, id_or_pathlen);
+    if (plen) {
+        memcpy(o, path->ptr, plen);
+        o += plen;
+    }
+    *o++ = flags;
+    o = put_zz_ts(o, c->ts, e->base_ts);
     if (c->flags & FRAG_CELL_EXPIRING) {
-        wr_uvarint(e->w, c->ttl);
-        wr_uvarint(e->w, (uint64_t)c->ldt);
+        o = put_uv(o, c->ttl);
+        o = put_uv(o, (uint64_t)c->ldt);
     }
     if (c->flags & FRAG_CELL_TOMB) {
-        wr_uvarint(e->w, (uint64_t)c->ldt);
+        o = put_uv(o, (uint64_t)c->ldt);
     } else {
-        wr_uvarint(e->w, c->value.len);
-        wr_bytes(e->w, c->value.ptr, c->value.len);
+        o = put_uv(o, vlen);
+        if (vlen) memcpy(o, c->value.ptr, vlen);
+        o += vlen;
     }
+    wr_advance(e->w, (size_t)(o - start));
 }
 
 void frag_enc_cell(frag_enc_t *e, uint32_t col_id, const frag_cell_t *c) {
-    wr_uvarint(e->w, col_id);
-    wr_u8(e->w, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER));
-    write_cell_body(e, c);
+    write_cell(e, col_id, NULL, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER), c);
 }
 
 void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_t *cdel) {
@@ -195,6 +222,7 @@ void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_
     bool has = cdel && cdel->ts != STORE_NO_TS;
     wr_u8(e->w, (uint8_t)(FRAG_CELL_COMPLEX | (has ? FRAG_CELL_CDEL : 0)));
     if (has) {
+        set_flag(e, FRAG_MORTAL);
         wr_zz_ts(e->w, cdel->ts, e->base_ts);
         wr_uvarint(e->w, (uint64_t)cdel->ldt);
     }
@@ -202,10 +230,7 @@ void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_
 }
 
 void frag_enc_elem(frag_enc_t *e, const frag_cell_t *c) {
-    wr_uvarint(e->w, c->path.len);
-    wr_bytes(e->w, c->path.ptr, c->path.len);
-    wr_u8(e->w, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER));
-    write_cell_body(e, c);
+    write_cell(e, c->path.len, &c->path, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER), c);
 }
 
 void frag_enc_complex_end(frag_enc_t *e) {
@@ -397,6 +422,7 @@ int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
     *empty = false;
     *changed = false;
     if (frag_open(&f, p, n)) return EDDY_ERR_CORRUPT;
+    if (!(f.flags & FRAG_MORTAL) && !keep) return EDDY_OK; /* nothing can expire or be purged */
     int64_t gc_before = now_s - gc_grace_s;
     bool any = false;
     frag_enc_t enc;

@@ -375,6 +375,17 @@ static void end_partition(store_iter_t *it) {
 
 /* ---- rows ---- */
 
+/* Points it->row at the materialized cells. */
+static int row_finish(store_iter_t *it, int64_t token, bool static_only) {
+    store_rowmat_finish(&it->m);
+    it->row.table = it->t;
+    it->row.cells = it->m.cells;
+    it->row.ncells = it->m.ncols;
+    it->row.token = token;
+    it->row.static_only = static_only;
+    return EDDY_OK;
+}
+
 /* Materializes the row at key k (value v) into it->row; *live when it exists. keyvals, when
  * given, are the key's values (point reads: the query's own, no decoding needed). */
 static int make_row_keys(store_iter_t *it, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, bool *live,
@@ -405,13 +416,7 @@ static int make_row_keys(store_iter_t *it, const uint8_t *k, size_t kl, const ui
         bool slive;
         if ((rc = store_rowmat_frag(&it->m, t, it->part.value.buf, it->part.value.len, &none, it->now_s, &slive))) return rc;
     }
-    store_rowmat_finish(&it->m);
-    it->row.table = t;
-    it->row.cells = it->m.cells;
-    it->row.ncells = it->m.ncols;
-    it->row.token = token;
-    it->row.static_only = false;
-    return EDDY_OK;
+    return row_finish(it, token, false);
 }
 
 static int make_row(store_iter_t *it, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, bool *live) {
@@ -430,13 +435,7 @@ static int make_static_row(store_iter_t *it, bool *live) {
         frag_deletion_t none = {STORE_NO_TS, 0};
         if ((rc = store_rowmat_frag(&it->m, t, it->part.value.buf, it->part.value.len, &none, it->now_s, live))) return rc;
     }
-    store_rowmat_finish(&it->m);
-    it->row.table = t;
-    it->row.cells = it->m.cells;
-    it->row.ncells = it->m.ncols;
-    it->row.token = token;
-    it->row.static_only = true;
-    return EDDY_OK;
+    return row_finish(it, token, true);
 }
 
 /* Counts a row that passed every test; returns 1 (emit) after applying the filter, 0 to skip. */

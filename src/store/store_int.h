@@ -89,6 +89,20 @@ static inline eddy_view_t frd_view(rd_t *r, size_t n) {
     return v;
 }
 
+/* Appends d as a serialized float (4 bytes) or double (8 bytes). */
+static inline void store_wr_fp(wr_t *w, double d, bool is_float) {
+    if (is_float) {
+        float f = (float)d;
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        wr_u32(w, u);
+    } else {
+        uint64_t u;
+        memcpy(&u, &d, 8);
+        wr_u64(w, u);
+    }
+}
+
 /* Writes a native protocol [bytes]-style int32 length then bytes; len -1 (NULL p) = null. */
 void store_wr_value(wr_t *w, const uint8_t *p, size_t n);
 
@@ -353,6 +367,8 @@ void store_table_free_(store_table_t *t);
 #define FRAG_HAS_LIVENESS 0x01u
 #define FRAG_HAS_DELETION 0x02u
 #define FRAG_HAS_RANGES 0x04u
+#define FRAG_MORTAL 0x08u          /* holds a deletion, a tombstone or an expiring cell: the
+                                      compaction filter has work only on these */
 #define FRAG_VERSION 0x00u         /* top bits reserved for a format version */
 
 typedef struct {
@@ -612,6 +628,8 @@ struct store_write {
 };
 
 int store_write_flush_row(store_write_t *w);
+/* Buffers a cell operation of the current row (its sort key is set here). */
+int store_write_add_cell(store_write_t *w, pcell_t *c);
 /* Applies the batch (flushing the current row); does not reset the builder. */
 int store_write_commit(store_write_t *w, bool durable, char *errstr, size_t errlen);
 /* Adds the elements of a serialized collection/UDT as cells (list_mode: 1 append, -1 prepend). */

@@ -262,16 +262,7 @@ static int from_json(const store_type_t *t, const json_doc_t *doc, uint32_t i, w
         double d;
         if (n->type != JSON_NUMBER || json_number_f64(n, &d))
             return json_type_err(doc, i, t->kind == STORE_T_FLOAT ? "a float value" : "a double value", errstr, errlen);
-        if (t->kind == STORE_T_FLOAT) {
-            float f = (float)d;
-            uint32_t u;
-            memcpy(&u, &f, 4);
-            wr_u32(out, u);
-        } else {
-            uint64_t u;
-            memcpy(&u, &d, 8);
-            wr_u64(out, u);
-        }
+        store_wr_fp(out, d, t->kind == STORE_T_FLOAT);
         return EDDY_OK;
     }
     case STORE_T_DECIMAL:

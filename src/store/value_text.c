@@ -686,16 +686,7 @@ int store_scalar_from_string(const store_type_t *t, const char *s, size_t n, int
             if (end == buf || *end)
                 FAIL(is_float ? "Unable to make float from '%.*s'" : "Unable to make double from '%.*s'");
         }
-        if (is_float) {
-            float f = (float)d;
-            uint32_t u;
-            memcpy(&u, &f, 4);
-            wr_u32(out, u);
-        } else {
-            uint64_t u;
-            memcpy(&u, &d, 8);
-            wr_u64(out, u);
-        }
+        store_wr_fp(out, d, is_float);
         return EDDY_OK;
     }
     case STORE_T_TIMESTAMP: {

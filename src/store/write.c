@@ -16,7 +16,7 @@ static size_t keep_bytes(store_write_t *w, const void *p, size_t n) {
     return off;
 }
 
-static int add_cell(store_write_t *w, pcell_t *c) {
+int store_write_add_cell(store_write_t *w, pcell_t *c) {
     c->skey = (uint64_t)c->is_static << 63 | (uint64_t)c->col_id << 8 | c->kind;
     if (w->ncells == w->cellcap) {
         size_t cap = w->cellcap ? w->cellcap * 2 : 32;
@@ -283,7 +283,7 @@ static int add_tomb(store_write_t *w, const store_column_t *c, uint8_t kind, int
         p.poff = keep_bytes(w, path, plen);
         p.plen = plen;
     }
-    return add_cell(w, &p);
+    return store_write_add_cell(w, &p);
 }
 
 static int add_value(store_write_t *w, const store_column_t *c, uint8_t kind, const uint8_t *path, size_t plen,
@@ -295,7 +295,7 @@ static int add_value(store_write_t *w, const store_column_t *c, uint8_t kind, co
     }
     p.voff = keep_bytes(w, v, vlen);
     p.vlen = vlen;
-    return add_cell(w, &p);
+    return store_write_add_cell(w, &p);
 }
 
 static int check_size(store_write_t *w, size_t n, const store_column_t *c, char *errstr, size_t errlen) {
@@ -412,7 +412,7 @@ int store_write_counter_add(store_write_t *w, int col, int64_t delta, char *errs
     p.ldt = 0;
     p.voff = keep_bytes(w, v, 8);
     p.vlen = 8;
-    return add_cell(w, &p);
+    return store_write_add_cell(w, &p);
 }
 
 static int check_coll(store_write_t *w, int col, uint16_t kind, const store_column_t **c, char *errstr, size_t errlen) {

@@ -131,18 +131,7 @@ static int index_op(store_write_t *w, int col, int32_t index, const uint8_t *p, 
             pc.flags = FRAG_CELL_TOMB;
             pc.ldt = w->now_s;
         }
-        if (w->ncells == w->cellcap) {
-            size_t cap = w->cellcap ? w->cellcap * 2 : 32;
-            pcell_t *a = eddy_realloc(w->cells, cap * sizeof *a);
-            if (!a) {
-                rc = EDDY_ERR_NOMEM;
-                goto out;
-            }
-            w->cells = a;
-            w->cellcap = cap;
-        }
-        pc.skey = (uint64_t)pc.is_static << 63 | (uint64_t)pc.col_id << 8 | pc.kind;
-        w->cells[w->ncells++] = pc;
+        if ((rc = store_write_add_cell(w, &pc))) goto out;
         rc = wr_ok(&w->data) ? EDDY_OK : w->data.err;
     }
 out:
@@ -192,18 +181,7 @@ int store_write_list_remove(store_write_t *w, int col, const uint8_t *list, size
         pc.poff = w->data.len;
         pc.plen = e[i].path.len;
         wr_bytes(&w->data, e[i].path.ptr, e[i].path.len);
-        if (w->ncells == w->cellcap) {
-            size_t cap = w->cellcap ? w->cellcap * 2 : 32;
-            pcell_t *a = eddy_realloc(w->cells, cap * sizeof *a);
-            if (!a) {
-                rc = EDDY_ERR_NOMEM;
-                goto out;
-            }
-            w->cells = a;
-            w->cellcap = cap;
-        }
-        pc.skey = (uint64_t)pc.is_static << 63 | (uint64_t)pc.col_id << 8 | pc.kind;
-        w->cells[w->ncells++] = pc;
+        if ((rc = store_write_add_cell(w, &pc))) goto out;
     }
     rc = wr_ok(&w->data) ? EDDY_OK : w->data.err;
 out:
