@@ -21,7 +21,7 @@ typedef struct {
  * the producer's current value yields (stored under KV_REF as key S|P -> m; absent = 0). */
 typedef struct pair {
     struct pair *next;      /* the sink key's touched pairs */
-    const uint8_t *key;     /* uvarint(len S) S P: the state key after the query prefix */
+    const uint8_t *key;     /* hash(S) uvarint(len S) S P: the state key after the query prefix */
     uint32_t klen;
     int64_t m;
     uint64_t seq;           /* the derivation that last set m */
@@ -259,6 +259,15 @@ static bool sink_key(eng_txn_t *t, eng_val_t *const *cols) {
     return wr_ok(&t->keybuf);
 }
 
+/* The start of a pair's key: a 4-byte hash of the sink key first (pairs of one tag would
+ * otherwise share long prefixes, and every comparison in RocksDB's memtable would walk them),
+ * then the sink key itself with its length. The producer follows. */
+static void pair_key_head(wr_t *w, const sink_acc_t *acc) {
+    wr_u32(w, (uint32_t)murmur3_token(acc->key, acc->klen));
+    wr_uvarint(w, acc->klen);
+    wr_bytes(w, acc->key, acc->klen);
+}
+
 static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
     if (!sink_key(t, cols)) return EDDY_OK;
     bool created;
@@ -288,10 +297,9 @@ static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
     wr_init(&pk, 0);
     pk.buf = buf;
     pk.cap = pk.max = sizeof buf;
-    bool heap = acc->klen + t->producer.len + 10 > sizeof buf;
-    if (heap) wr_init(&pk, acc->klen + t->producer.len + 10);
-    wr_uvarint(&pk, acc->klen);
-    wr_bytes(&pk, acc->key, acc->klen);
+    bool heap = acc->klen + t->producer.len + 14 > sizeof buf;
+    if (heap) wr_init(&pk, acc->klen + t->producer.len + 14);
+    pair_key_head(&pk, acc);
     wr_bytes(&pk, t->producer.ptr, t->producer.len);
     eng_map_entry_t *pe = wr_ok(&pk) ? eng_map_upsert(&t->pairs, pk.buf, pk.len, &created) : NULL;
     if (heap) wr_free(&pk);
@@ -826,8 +834,7 @@ static int other_producer(eng_txn_t *t, const sink_acc_t *acc, bool *found) {
     wr_init(&p, 64 + acc->klen);
     eng_kv_prefix(&p, t->q->id, KV_REF);
     other_ctx_t o = {acc, p.len, false};
-    wr_uvarint(&p, acc->klen);
-    wr_bytes(&p, acc->key, acc->klen);
+    pair_key_head(&p, acc);
     int rc = wr_ok(&p) ? t->sink.ops->kv_scan(t->sink.ctx, eddy_view(p.buf, p.len), other_fn, &o) : EDDY_ERR_NOMEM;
     wr_free(&p);
     *found = o.found;
