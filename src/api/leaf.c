@@ -379,6 +379,44 @@ err:
 
 /* ---- JSON out ------------------------------------------------------------------------------ */
 
+/* Integers and timestamps without printf: a GET writes a handful per leaf. */
+static void leaf_write_int(wr_t *w, int64_t v) {
+    char buf[24];
+    int n = sizeof buf;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do buf[--n] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0) buf[--n] = '-';
+    wr_bytes(w, buf + n, sizeof buf - (size_t)n);
+}
+
+static void put_digits(char *p, unsigned v, int n) {
+    for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+}
+
+/* "2019-06-19T12:43:13.000Z" for years 0-9999 (what the parser accepts), else base's form. */
+static void leaf_write_timestamp(wr_t *w, int64_t ms) {
+    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t rem = ms - days * 86400000, y;
+    unsigned mo, d;
+    time_civil_from_days(days, &y, &mo, &d);
+    char ts[40];
+    if (y < 0 || y > 9999) {
+        size_t n = time_format_iso8601(ms, ts, sizeof ts);
+        json_write_string(w, ts, n);
+        return;
+    }
+    memcpy(ts, "\"0000-00-00T00:00:00.000Z\"", 26);
+    put_digits(ts + 1, (unsigned)y, 4);
+    put_digits(ts + 6, mo, 2);
+    put_digits(ts + 9, d, 2);
+    put_digits(ts + 12, (unsigned)(rem / 3600000), 2);
+    put_digits(ts + 15, (unsigned)(rem / 60000 % 60), 2);
+    put_digits(ts + 18, (unsigned)(rem / 1000 % 60), 2);
+    put_digits(ts + 21, (unsigned)(rem % 1000), 3);
+    wr_bytes(w, ts, 26);
+}
+
 void api_leaf_write_json(wr_t *w, const api_leaf_t *leaf) {
     wr_u8(w, '{');
     for (int col = 0; col < LEAF_NCOLS; col++) {
@@ -392,14 +430,9 @@ void api_leaf_write_json(wr_t *w, const api_leaf_t *leaf) {
         }
         switch (api_leaf_columns[col].type) {
         case LEAF_TEXT: json_write_string(w, v->u.s, strlen(v->u.s)); break;
-        case LEAF_INT: json_write_i64(w, v->u.i); break;
+        case LEAF_INT: leaf_write_int(w, v->u.i); break;
         case LEAF_BOOL: wr_str(w, v->u.b ? "true" : "false"); break;
-        case LEAF_TIMESTAMP: {
-            char ts[40];
-            size_t n = time_format_iso8601(v->u.i, ts, sizeof ts);
-            json_write_string(w, ts, n);
-            break;
-        }
+        case LEAF_TIMESTAMP: leaf_write_timestamp(w, v->u.i); break;
         case LEAF_LIST:
             wr_u8(w, '[');
             for (uint32_t i = 0; i < v->u.l.count; i++) {
