@@ -5,7 +5,7 @@
 
 #include "engine/engine_int.h"
 
-#define STATE_CACHE_MAX 200000 /* overlay entries kept across batches before it is dropped */
+#define STATE_CACHE_MAX 50000 /* overlay entries kept across batches before it is dropped (memory) */
 
 typedef struct {
     const uint8_t *key; /* the map's copy of the key */
