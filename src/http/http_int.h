@@ -14,6 +14,13 @@
 #define HTTP_MAX_SEGS 16
 #define HTTP_MAX_ROUTE_HEALTH 16
 #define HTTP_MAX_WORKERS 16
+/* Recycled request arenas; none under AddressSanitizer, so that a request used after its
+ * answer is caught rather than hidden by reuse. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HTTP_REQ_CACHE 0
+#else
+#define HTTP_REQ_CACHE 256
+#endif
 
 typedef struct {
     const char *name;
@@ -108,6 +115,10 @@ struct http_server {
     int npool;
     bool pool_stop;
     http_req_t *jobs, *jobs_tail;
+    /* recycled request arenas (see req_new) */
+    pthread_mutex_t cache_mu;
+    http_req_t *req_cache;
+    size_t ncache, cache_max;
     /* Without sockets, answers are appended here (tests and the fuzz target). */
     pthread_mutex_t sink_mu;
     wr_t *sink;

@@ -9,11 +9,26 @@
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
+/* Requests come from a small per-server cache of arenas (each keeps its first 4 KiB chunk), so
+ * a steady stream of requests allocates nothing and glibc never trims and regrows its heap
+ * between bursts. Any thread may free a request (answers come from anywhere): a mutex guards
+ * the cache. */
 static http_req_t *req_new(http_server_t *srv) {
     arena_t a;
-    arena_init(&a, 4096);
+    pthread_mutex_lock(&srv->cache_mu);
+    http_req_t *cached = srv->req_cache;
+    if (cached) {
+        srv->req_cache = cached->job_next;
+        srv->ncache--;
+    }
+    pthread_mutex_unlock(&srv->cache_mu);
+    if (cached) a = cached->arena; /* reset when cached: its one chunk is empty */
+    else arena_init(&a, 4096);
     http_req_t *req = arena_alloc(&a, sizeof *req);
-    if (!req) return NULL;
+    if (!req) {
+        arena_free(&a);
+        return NULL;
+    }
     memset(req, 0, sizeof *req);
     req->arena = a;
     req->srv = srv;
@@ -26,10 +41,33 @@ static http_req_t *req_new(http_server_t *srv) {
 
 void http_req_free(http_req_t *req) {
     if (!req) return;
+    http_server_t *srv = req->srv;
     wr_free(&req->body);
     wr_free(&req->resp_headers);
     arena_t a = req->arena;
-    arena_free(&a);
+    arena_reset(&a);
+    http_req_t *shell = a.head ? arena_alloc(&a, sizeof *shell) : NULL;
+    pthread_mutex_lock(&srv->cache_mu);
+    bool keep = shell && srv->ncache < srv->cache_max;
+    if (keep) {
+        arena_reset(&a); /* the shell lives at the chunk's start; req_new allocates it again */
+        shell->arena = a;
+        shell->job_next = srv->req_cache;
+        srv->req_cache = shell;
+        srv->ncache++;
+    }
+    pthread_mutex_unlock(&srv->cache_mu);
+    if (!keep) arena_free(&a);
+}
+
+static void req_cache_free(http_server_t *srv) {
+    while (srv->req_cache) {
+        http_req_t *r = srv->req_cache;
+        srv->req_cache = r->job_next;
+        arena_t a = r->arena;
+        arena_free(&a);
+    }
+    srv->ncache = 0;
 }
 
 /* ---- parser callbacks ---------------------------------------------------------------------- */
@@ -412,6 +450,8 @@ int http_server_new(const http_server_opts_t *opts, http_server_t **out, char *e
     if (o->workers > HTTP_MAX_WORKERS) o->workers = HTTP_MAX_WORKERS;
     pthread_mutex_init(&srv->sink_mu, NULL);
     pthread_mutex_init(&srv->pool_mu, NULL);
+    pthread_mutex_init(&srv->cache_mu, NULL);
+    srv->cache_max = HTTP_REQ_CACHE;
     pthread_cond_init(&srv->pool_cv, NULL);
     srv->start_ms = time_mono_ms();
     http_route_parse(&srv->unmatched, "/");
@@ -485,6 +525,8 @@ void http_server_free(http_server_t *srv) {
     http_route_free(&srv->unmatched);
     eddy_free(srv->routes);
     pthread_mutex_destroy(&srv->sink_mu);
+    req_cache_free(srv);
+    pthread_mutex_destroy(&srv->cache_mu);
     pthread_mutex_destroy(&srv->pool_mu);
     pthread_cond_destroy(&srv->pool_cv);
     eddy_free(srv);
