@@ -108,9 +108,13 @@ static eddy_view_t cond_subject(const store_write_t *w, const store_cond_t *c, c
     return v;
 }
 
-static bool cond_holds(const store_write_t *w, const store_cond_t *c, const store_row_t *row) {
-    if (c->kind == 0) return row != NULL;
-    if (c->kind == 1) return row == NULL;
+/* row: the materialized row (static cells included even when the row itself does not exist);
+ * exists: whether it does. */
+static bool cond_holds(const store_write_t *w, const store_cond_t *c, const store_row_t *row, bool exists) {
+    if (c->kind == 0) return exists;
+    if (c->kind == 1) return !exists;
+    /* a static column is judged on the partition's static row, a regular one on the row */
+    if (!exists && c->t->info.columns[c->col].kind != STORE_COL_STATIC) row = NULL;
     const store_type_t *type;
     eddy_view_t cur = cond_subject(w, c, row, &type);
     rd_t r = rd_init(w->conds_data.buf + c->vals_off, w->conds_data.len - c->vals_off);
@@ -240,9 +244,13 @@ int store_write_apply_cas(store_write_t *w, bool durable, bool *applied, store_r
             rc = load_row(w->st, c, key, &m, &row, &exists, errstr, errlen);
             if (rc == EDDY_OK && pass == 0) {
                 for (size_t k = i; k < j; k++)
-                    if (!cond_holds(w, &w->conds[k], exists ? &row : NULL)) ok = false;
-            } else if (rc == EDDY_OK && exists) {
-                current(arg, &row); /* not applied: the rows as they are */
+                    if (!cond_holds(w, &w->conds[k], &row, exists)) ok = false;
+            } else if (rc == EDDY_OK) {
+                /* not applied: the rows as they are (a missing row still shows its statics) */
+                bool statics = false;
+                for (size_t k = c->t->info.npartition + c->t->info.nclustering; k < row.ncells && !statics; k++)
+                    statics = c->t->info.columns[k].kind == STORE_COL_STATIC && row.cells[k].ptr;
+                if (exists || statics) current(arg, &row);
             }
             i = j;
         }

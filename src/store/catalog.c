@@ -243,6 +243,8 @@ int store_schema_build(store_rec_t *recs, size_t n, const store_schema_t *old, s
                 }
                 int64_t gv;
                 if (g >= 0 && json_number_i64(json_node(&d, (uint32_t)g), &gv) == EDDY_OK) s->generation = (uint64_t)gv;
+                int64_t ni = json_object_get(&d, 0, "next_table_id", 13);
+                if (ni >= 0 && json_number_i64(json_node(&d, (uint32_t)ni), &gv) == EDDY_OK) s->next_table_id = (uint32_t)gv;
             }
             json_doc_free(&d);
             continue;

@@ -82,7 +82,8 @@ void store_close(store_t *st);
 /* The store's clock in µs (see store_options_t.clock_us); the default write timestamp. */
 int64_t store_now_us(store_t *st);
 
-/* Forces a full compaction of every column family (tests: tombstone purging; tools). */
+/* Forces a full compaction of every column family, twice (merges, then purging by the compaction
+ * filter: what gc grace and TTLs allow is gone afterwards). For tests and tools; blocking. */
 int store_compact(store_t *st, char *errstr, size_t errlen);
 
 /* Approximate figures for /metrics: bytes on disk (SST + WAL), bytes in memtables, block cache

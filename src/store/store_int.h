@@ -238,6 +238,7 @@ struct store_schema {
     arena_t arena;
     uint8_t version[16];
     uint64_t generation;
+    uint32_t next_table_id;     /* ids below it that no table has belong to dropped tables */
     store_ks_t **ks;
     size_t nks;
     /* Tables by internal id, for the compaction filter and dump tools. */

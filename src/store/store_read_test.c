@@ -256,3 +256,58 @@ TEST(store_dropped_column_data_is_gone) {
     store_table_release(t);
     store_close(st);
 }
+
+static void collect_rows(void *arg, const store_row_t *row) { row_text(row, arg); }
+
+TEST(store_cas_static_condition_and_dropped_table_purge) {
+    store_t *st = open_store(test_tmpdir(), NULL);
+    REQUIRE(st);
+    const char *cols[] = {"k int pk", "c int ck", "v int regular", "s int static"};
+    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    REQUIRE(t);
+    CHECK_OK(put(st, t, 1, 0, 0, "k=1;s=5"));
+    store_write_t *w = store_write_new(st);
+    char err[256];
+    wr_t b, cur;
+    wr_init(&b, 64);
+    wr_init(&cur, 64);
+    eddy_view_t v[] = {lit(t, 0, "1", &b), lit(t, 1, "7", &b), lit(t, 3, "5", &b), lit(t, 3, "6", &b)};
+    fix_views(v, 4, &b);
+    int cv = store_table_column(t, "v", 1), cs = store_table_column(t, "s", 1);
+    /* the row (1, 7) does not exist, but IF s = 5 is judged on the static row */
+    bool applied;
+    CHECK_OK(store_write_row(w, t, v, 2, 2, 0, STORE_ROW_INSERT, err, sizeof err));
+    CHECK_OK(store_write_set(w, cv, v[1].ptr, v[1].len, err, sizeof err));
+    CHECK_OK(store_write_if(w, cs, NULL, NULL, STORE_OP_EQ, &v[2], 1, err, sizeof err));
+    CHECK_OK(store_write_apply_cas(w, false, &applied, collect_rows, &cur, err, sizeof err));
+    CHECK(applied);
+    /* IF s = 6 fails and the current values come back */
+    CHECK_OK(store_write_row(w, t, v, 2, 3, 0, 0, err, sizeof err));
+    CHECK_OK(store_write_set(w, cv, v[3].ptr, v[3].len, err, sizeof err));
+    CHECK_OK(store_write_if(w, cs, NULL, NULL, STORE_OP_EQ, &v[3], 1, err, sizeof err));
+    CHECK_OK(store_write_apply_cas(w, false, &applied, collect_rows, &cur, err, sizeof err));
+    CHECK(!applied);
+    wr_u8(&cur, 0);
+    CHECK_EQ_STR((const char *)cur.buf, "k=1 c=7 s=5 v=7|");
+    /* a write that races a DROP lands under the dropped id; compaction removes it */
+    CHECK_OK(store_table_drop(st, "ks", "t", false, NULL, err, sizeof err));
+    CHECK_OK(store_write_row(w, t, v, 2, 4, 0, STORE_ROW_INSERT, err, sizeof err));
+    CHECK_OK(store_write_apply(w, false, err, sizeof err));
+    uint8_t lo[4], hi[4];
+    store_u32(lo, t->info.id);
+    store_u32(hi, t->info.id + 1);
+    /* merge operands become values in one compaction, values are filtered in the next */
+    CHECK_OK(store_compact(st, err, sizeof err));
+    CHECK_OK(store_compact(st, err, sizeof err));
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(st->db, st->ropts, st->cf[CF_DATA]);
+    rocksdb_iter_seek(it, (const char *)lo, 4);
+    size_t kl = 0;
+    bool left = rocksdb_iter_valid(it) && memcmp(rocksdb_iter_key(it, &kl), hi, 4) < 0;
+    CHECK(!left);
+    rocksdb_iter_destroy(it);
+    wr_free(&b);
+    wr_free(&cur);
+    store_write_free(w);
+    store_table_release(t);
+    store_close(st);
+}
