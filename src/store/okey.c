@@ -65,7 +65,7 @@ static int esc_decode(kr_t *k, wr_t *out) {
         if (!z || (size_t)(z - p) + 1 >= n) return EDDY_ERR_CORRUPT;
         size_t run = (size_t)(z - p);
         if (out && run) {
-            uint8_t *o = wr_reserve(out, run);
+            uint8_t *o = wr_room(out, run);
             if (!o) return out->err;
             if (!k->mask) memcpy(o, p, run);
             else

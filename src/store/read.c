@@ -140,16 +140,22 @@ bool store_iter_has_more(const store_iter_t *it) { return it->has_more; }
 
 void store_iter_paging_state(const store_iter_t *it, wr_t *w) {
     size_t start = w->len;
+    /* a partition that can give no more rows (DISTINCT, a static-only row, PER PARTITION LIMIT,
+     * a point read) resumes at the next one */
+    bool over = it->in_part && it->part_over;
+    bool done = it->last_part_done || over;
     uint8_t flags = it->q.keys ? PS_KEYS : 0;
-    if (it->last_part_done) flags |= PS_PART_DONE;
+    if (done) flags |= PS_PART_DONE;
     else if (it->rows_seen) flags |= PS_ROWS_SEEN;
     wr_u8(w, PS_VERSION);
     wr_u8(w, flags);
     wr_uvarint(w, it->key_index);
     wr_uvarint(w, it->remaining < 0 ? 0 : (uint64_t)it->remaining + 1);
-    wr_uvarint(w, it->last_part_done ? 0 : (uint64_t)it->part_count);
-    wr_uvarint(w, it->last.len);
-    wr_bytes(w, it->last.buf, it->last.len);
+    wr_uvarint(w, done ? 0 : (uint64_t)it->part_count);
+    const uint8_t *k = over ? it->pkey.buf + 4 : it->last.buf;
+    size_t kl = over ? it->pkey.len - 4 : it->last.len;
+    wr_uvarint(w, kl);
+    wr_bytes(w, k, kl);
     if (wr_ok(w)) wr_u32(w, crc32c(w->buf + start, w->len - start));
 }
 

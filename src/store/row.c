@@ -135,12 +135,14 @@ static int assemble(store_rowmat_t *m, const store_type_t *t, frag_t *f, frag_co
         return wr_ok(&m->buf) ? EDDY_OK : m->buf.err;
     }
     size_t count_at = m->buf.len;
+    /* room for the usual case up front: elements rarely grow when assembled */
+    if (!wr_room(&m->buf, 4 + c->elems.len + 64)) return m->buf.err;
     wr_u32(&m->buf, 0);
     uint32_t count = 0;
     while ((rc = frag_elem_next(f, c, &e)) == 1) {
         if (!cell_live(&e, &eff, now_s)) continue;
         if (t->kind == STORE_T_LIST) {
-            uint8_t *o = wr_reserve(&m->buf, 4 + e.value.len);
+            uint8_t *o = wr_room(&m->buf, 4 + e.value.len);
             if (!o) return m->buf.err;
             store_u32(o, (uint32_t)e.value.len);
             if (e.value.len) memcpy(o + 4, e.value.ptr, e.value.len);

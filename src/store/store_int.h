@@ -89,6 +89,12 @@ static inline eddy_view_t frd_view(rd_t *r, size_t n) {
     return v;
 }
 
+/* wr_reserve with its common case inline: room already there. */
+static inline uint8_t *wr_room(wr_t *w, size_t n) {
+    if (!w->err && w->cap - w->len >= n) return w->buf + w->len;
+    return wr_reserve(w, n);
+}
+
 /* Appends d as a serialized float (4 bytes) or double (8 bytes). */
 static inline void store_wr_fp(wr_t *w, double d, bool is_float) {
     if (is_float) {
