@@ -1,7 +1,7 @@
 /* The librdkafka mock cluster (rd_kafka_mock_cluster_new, in-memory) as a standalone broker, the
  * peer that eddy's Kafka benchmark runs against, and a source of real client requests for the
  * codec's tests. Prints "mock: BOOTSTRAP" on stdout and serves until stdin closes or SIGTERM.
- *   kafka_mock [BROKERS]   (default 1) */
+ *   kafka_mock [BROKERS [TOPIC PARTITIONS]]   (default 1 broker; the topic is pre-created) */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
@@ -20,6 +20,10 @@ int main(int argc, char **argv) {
     rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers > 0 ? brokers : 1);
     if (!mc) {
         fprintf(stderr, "kafka_mock: cannot start the mock cluster\n");
+        return 1;
+    }
+    if (argc > 3 && rd_kafka_mock_topic_create(mc, argv[2], atoi(argv[3]), 1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "kafka_mock: cannot create topic %s\n", argv[2]);
         return 1;
     }
     printf("mock: %s\n", rd_kafka_mock_cluster_bootstraps(mc));
