@@ -212,6 +212,33 @@ const char *cql_result_text(const cql_result_t *r);
 const char *cql_result_warnings(const cql_result_t *r);
 void cql_result_free(cql_result_t *r);
 
+/* ---- server ---------------------------------------------------------------------------------- */
+
+typedef struct store store_t;
+typedef struct cql_server cql_server_t;
+
+/* Settings of the CQL server of `eddy up`; zero fields take the defaults in brackets. */
+typedef struct {
+    const char *const *listen;       /* "HOST:PORT", port 0 picks one [127.0.0.1:9042] */
+    size_t nlisten;
+    store_t *store;                  /* required; must outlive the server */
+    int threads;                     /* event loop threads [1] */
+    bool password_auth;              /* PasswordAuthenticator instead of AllowAll [off] */
+    const char *const *users;        /* "user:password" pairs for it [cassandra:cassandra] */
+    size_t nusers;
+    const char *cluster_name;        /* system.local.cluster_name ["eddy"] */
+    const char *data_center;         /* system.local.data_center ["datacenter1"] */
+    uint32_t max_pending;            /* requests in flight (durable writes waiting) before the
+                                      * server answers Overloaded [65536] */
+} cql_server_opts_t;
+
+/* Starts listening (printing "eddy: cql listening on HOST:PORT" per listener on stderr) and
+ * serving. Returns EDDY_OK with *out, or an error in errstr (a port in use: EDDY_ERR_IO). */
+int cql_server_start(const cql_server_opts_t *opts, cql_server_t **out, char *errstr, size_t errlen);
+/* Stops accepting, finishes what is in flight (up to a few seconds), closes and frees. NULL is
+ * ignored. The store must still be open. */
+void cql_server_stop(cql_server_t *srv);
+
 /* ---- commands --------------------------------------------------------------------------- */
 
 /* `eddy cql [HOST[:PORT]] [-e STATEMENT] [-f FILE] [-k KEYSPACE] ...`: the shell. Returns the

@@ -18,6 +18,8 @@
 
 #include "base/base.h"
 #include "cql/cql.h"
+#include "sql/sql.h"
+#include "store/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -746,6 +748,268 @@ const cql_msg_t *cql_result_msg(const cql_result_t *r);
 /* The eddy status a CQL error code maps to. */
 int cql_error_status(int32_t code);
 void cql_error_set(cql_error_t *err, int32_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+
+/* ---- server internals (server.c, exec*.c, system.c) --------------------------------------- */
+
+typedef struct net_conn net_conn_t;
+typedef struct cql_sconn cql_sconn_t;
+typedef struct cql_deferred cql_deferred_t;
+typedef struct cql_pcache cql_pcache_t;
+
+#define CQL_KEYSPACE_MAX 256
+
+/* Per-connection tools of the executor, created on first use and kept (they reuse buffers). */
+typedef struct {
+    sql_parser_t *parser;
+    store_write_t *writer;
+    store_iter_t *iter;
+    wr_t rows;                  /* a Rows result's content, before its metadata is known */
+    wr_t tmp;
+} cql_tools_t;
+/* One client connection of the server. Only its loop thread touches it. */
+struct cql_sconn {
+    cql_server_t *srv;
+    net_conn_t *conn;
+    cql_codec_t *codec;
+    cql_outfmt_t fmt;
+    bool started;               /* READY or AUTHENTICATE was sent */
+    bool authenticated;
+    bool registered;
+    uint8_t events;             /* CQL_EVENT_* registered */
+    char keyspace[CQL_KEYSPACE_MAX]; /* the session's keyspace, "" for none */
+    wr_t out;                   /* answers gathered while handling one batch of input */
+    size_t out_mark;
+    bool out_open;
+    wr_t scratch;
+    arena_t arena;              /* per request, reset after each */
+    cql_tools_t tools;
+};
+
+#define CQL_EVENT_TOPOLOGY 1
+#define CQL_EVENT_STATUS 2
+#define CQL_EVENT_SCHEMA 4
+
+/* What the executor works with for one QUERY, PREPARE, EXECUTE or BATCH. The answer's body goes
+ * into out (the envelope header is already there); on failure the executor calls cql_exec_fail
+ * and the server replaces the body with the ERROR. */
+typedef struct {
+    cql_server_t *srv;
+    cql_sconn_t *sc;
+    const cql_msg_t *msg;
+    arena_t *arena;
+    wr_t *out;
+    uint8_t version;
+    /* the answer */
+    int32_t err_code;           /* 0 = success */
+    char err_msg[1024];
+    char err_ks[CQL_KEYSPACE_MAX]; /* Already_exists */
+    char err_table[CQL_KEYSPACE_MAX];
+    uint8_t err_id[64];          /* Unprepared */
+    uint16_t err_id_len;
+    cql_deferred_t *deferred;    /* set by cql_exec_defer: the answer comes later */
+} cql_exec_t;
+
+/* Records an error answer (the first one wins). Returns EDDY_ERR_INVALID for one-line returns. */
+int cql_exec_fail(cql_exec_t *x, int32_t code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Maps a store status and its message to the CQL error Cassandra would send. */
+int cql_exec_fail_status(cql_exec_t *x, int status, const char *msg);
+/* Takes the answer over: the body written so far is sent when cql_deferred_done is called
+ * (from any thread), or an ERROR with status and message if status is not EDDY_OK. Returns
+ * NULL when out of memory. */
+cql_deferred_t *cql_exec_defer(cql_exec_t *x);
+void cql_deferred_done(cql_deferred_t *d, int status, const char *msg);
+/* A store completion that finishes a deferred answer (arg is the cql_deferred_t). */
+void cql_deferred_store_done(void *arg, int status);
+
+/* server.c */
+store_t *cql_server_store(const cql_server_t *srv);
+const cql_server_opts_t *cql_server_opts(const cql_server_t *srv);
+cql_pcache_t *cql_server_pcache(cql_server_t *srv);
+/* The node's identity for system.local: host id, address, listen port. */
+const uint8_t *cql_server_host_id(const cql_server_t *srv);
+const uint8_t *cql_server_addr(const cql_server_t *srv, size_t *len);
+int cql_server_port(const cql_server_t *srv);
+int64_t cql_server_started_s(const cql_server_t *srv);
+
+/* exec.c: QUERY, PREPARE, EXECUTE, BATCH. */
+void cql_exec_run(cql_exec_t *x);
+
+/* ---- executor internals (exec*.c, prepared.c, system.c, describe.c) ----------------------- */
+
+
+cql_tools_t *cql_sconn_tools(cql_sconn_t *sc);
+
+/* A prepared statement, server-wide: valid on every connection. */
+typedef struct cql_pstmt {
+    struct cql_pstmt *next;     /* hash chain */
+    uint8_t id[16];             /* MD5(keyspace + query) as Cassandra computes it */
+    uint8_t result_id[16];      /* v5 result_metadata_id: MD5 of the result columns */
+    char *keyspace;             /* the keyspace it was prepared under, or NULL */
+    char *query;
+    size_t query_len;
+    arena_t arena;              /* the AST */
+    const sql_stmt_t *stmt;
+    _Atomic int refs;
+} cql_pstmt_t;
+
+cql_pcache_t *cql_pcache_new(void);
+void cql_pcache_free(cql_pcache_t *pc);
+/* Finds a statement by id (a reference: release it), or NULL. */
+cql_pstmt_t *cql_pcache_get(cql_pcache_t *pc, const uint8_t *id, size_t len);
+/* Adds a parsed statement (taking arena's contents) unless the id is there; returns a reference
+ * to the cached one. NULL when out of memory. */
+cql_pstmt_t *cql_pcache_put(cql_pcache_t *pc, const uint8_t id[16], const char *keyspace, const char *query,
+                            size_t len, arena_t *arena, const sql_stmt_t *stmt);
+void cql_pstmt_release(cql_pstmt_t *p);
+/* Cassandra's prepared id: MD5 of the keyspace (when set) followed by the query text. */
+void cql_prepared_id(const char *keyspace, const char *query, size_t len, uint8_t out[16]);
+void cql_md5(const void *p, size_t n, uint8_t out[16]);
+
+/* One statement being run: its AST, bound values (in marker order) and the request's options. */
+typedef struct {
+    const sql_stmt_t *stmt;
+    const char *text;
+    size_t text_len;
+    const cql_value_t *values;
+    uint16_t nvalues;
+    uint16_t consistency;
+    int32_t page_size;          /* <= 0: no paging */
+    cql_value_t paging_state;
+    bool skip_metadata;
+    int64_t timestamp;          /* the default write time, µs */
+    const char *keyspace;       /* the keyspace unqualified names mean, or NULL */
+    const cql_pstmt_t *prepared;
+    const uint8_t *result_id;   /* v5 EXECUTE: the client's result_metadata_id */
+    size_t result_id_len;
+} cql_run_t;
+
+/* A bind marker's description for PREPARE metadata. */
+typedef struct {
+    const char *keyspace;
+    const char *table;
+    const char *name;
+    const store_type_t *type;   /* a reference: release it */
+} cql_bindspec_t;
+
+/* A result column. */
+typedef struct {
+    const char *keyspace;
+    const char *table;
+    const char *name;
+    const store_type_t *type;   /* a reference: release it */
+} cql_colmeta_t;
+
+/* Writes a Rows metadata block: the Global_tables_spec flag when every column is of one table,
+ * the paging state with Has_more_pages, and (v5) the new result metadata id when new_id. */
+void cql_write_rows_metadata(wr_t *w, uint8_t version, const cql_colmeta_t *cols, size_t n, uint32_t flags,
+                             cql_value_t paging_state, const uint8_t *new_id);
+void cql_result_metadata_id(const cql_colmeta_t *cols, size_t n, uint8_t out[16]);
+
+/* A term's value (exec_term.c): bytes, or null, or unset (a bound value left unset). */
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+    bool null;
+    bool unset;
+} cql_term_t;
+
+/* exec_selector.c: the selection of a SELECT. */
+#define CQL_SEL_DEPTH 8
+typedef enum {
+    CQL_SEL_COLUMN, CQL_SEL_WRITETIME, CQL_SEL_TTL, CQL_SEL_TOKEN, CQL_SEL_TERM, CQL_SEL_CAST, CQL_SEL_TOJSON,
+    CQL_SEL_FUNC, CQL_SEL_COUNT, CQL_SEL_MIN, CQL_SEL_MAX, CQL_SEL_SUM, CQL_SEL_AVG,
+} cql_sel_kind_t;
+
+typedef struct cql_sel cql_sel_t;
+struct cql_sel {
+    cql_sel_kind_t kind;
+    int col;                    /* COLUMN, WRITETIME, TTL */
+    const store_type_t *type;   /* the result's type */
+    const store_type_t *owned_type; /* a reference this selector holds (CAST, blobAsX) */
+    char *name;                 /* the result column's name */
+    cql_sel_t *args;
+    size_t nargs;
+    const char *func;           /* FUNC */
+    cql_term_t term;            /* TERM */
+    bool aggregate;             /* is or contains an aggregate */
+    bool star;                  /* count(*) */
+    /* aggregate state */
+    int64_t count;
+    int64_t isum;
+    double dsum;
+    bool have;
+    wr_t best;                  /* min / max */
+};
+
+typedef struct {
+    cql_sel_t *sels;
+    size_t nsels;
+    bool aggregate;
+    bool json;
+    cql_colmeta_t *cols;        /* result metadata (types referenced) */
+    size_t ncols;
+    size_t rows;                /* rows emitted */
+    bool first_valid;
+    wr_t tmp[CQL_SEL_DEPTH];
+} cql_selection_t;
+
+/* What a selection reads: a table's (or a virtual table's) columns. */
+typedef struct {
+    const store_table_info_t *info;
+    const char *keyspace;
+} cql_selsrc_t;
+
+/* Builds the selection of q over src. r may be NULL (PREPARE: no values yet). */
+int cql_selection_build(cql_exec_t *x, const cql_run_t *r, const sql_select_t *q, const cql_selsrc_t *src,
+                        cql_selection_t *s);
+void cql_selection_free(cql_selection_t *s);
+void cql_sel_free(cql_sel_t *sel);
+/* One output row per input row (no aggregates): its values as [bytes] appended to out. */
+void cql_selection_emit(cql_selection_t *s, const store_row_t *row, wr_t *out);
+/* Aggregation: reset, accumulate rows, then emit one row (first: the group's first row). */
+void cql_selection_reset(cql_selection_t *s);
+void cql_selection_accumulate(cql_selection_t *s, const store_row_t *row);
+void cql_selection_emit_group(cql_selection_t *s, const store_row_t *first, wr_t *out);
+bool cql_sel_agg_result(cql_sel_t *sel, wr_t *w);
+/* exec_write.c: keyspace.table of a statement, resolved and kept (release it). */
+int cql_resolve_table(cql_exec_t *x, const cql_run_t *r, const sql_qname_t *q, const store_table_t **out,
+                      const char **ks_out);
+
+/* exec_select.c */
+int cql_exec_select(cql_exec_t *x, const cql_run_t *r);
+/* The result columns of a SELECT, for PREPARE (arrays in x->arena, types referenced). */
+int cql_select_columns(cql_exec_t *x, const sql_stmt_t *stmt, const char *keyspace, cql_colmeta_t **cols,
+                       size_t *ncols);
+/* exec_write.c: INSERT, UPDATE, DELETE and BATCH (the statement or the protocol message). */
+int cql_exec_modify(cql_exec_t *x, const cql_run_t *runs, size_t n, uint8_t batch_type, bool is_batch);
+/* exec_ddl.c: DDL, USE's checks, TRUNCATE. */
+int cql_exec_ddl(cql_exec_t *x, const cql_run_t *r);
+/* describe.c */
+int cql_exec_describe(cql_exec_t *x, const cql_run_t *r);
+/* exec_prepare.c: bind markers' metadata and the partition key markers. */
+int cql_prepare_binds(cql_exec_t *x, const sql_stmt_t *stmt, const char *keyspace, cql_bindspec_t **binds,
+                      size_t *nbinds, uint16_t **pk, size_t *npk);
+
+/* exec_term.c: values of terms. */
+
+/* The value of term e as type t ("receiver" names what it is for, in messages). Values live in
+ * x->arena. Returns EDDY_OK or an error recorded with cql_exec_fail. */
+int cql_term_eval(cql_exec_t *x, const cql_run_t *r, const sql_expr_t *e, const store_type_t *t,
+                  const char *receiver, cql_term_t *out);
+/* An integer term (LIMIT, TTL, TIMESTAMP): returns EDDY_OK with *present and *v. */
+int cql_term_int(cql_exec_t *x, const cql_run_t *r, const sql_expr_t *e, const char *what, bool *present,
+                 int64_t *v);
+/* A version 1 (time-based) uuid for now(), unique within the process. */
+void cql_timeuuid_now(uint8_t out[16]);
+void cql_uuid_random(uint8_t out[16]);
+
+/* system.c: the virtual keyspaces. Returns true when keyspace is one of them. */
+bool cql_system_keyspace(const char *keyspace);
+/* The virtual table keyspace.name (info with its columns), or NULL. */
+const store_table_info_t *cql_system_table(const char *keyspace, const char *name);
+/* The rows of a virtual table: each an array of info->ncolumns cells, in x->arena. */
+int cql_system_rows(cql_exec_t *x, const store_table_info_t *info, store_cell_t ***rows, size_t *nrows);
 
 /* Walks the rows_content of a Rows result: cql_rows_cursor_init, then cql_rows_next_value for
  * each of rows_count * columns_count values. Returns false when the content is malformed. */
