@@ -22,6 +22,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <uv.h>
@@ -1010,6 +1011,15 @@ bool cql_system_keyspace(const char *keyspace);
 const store_table_info_t *cql_system_table(const char *keyspace, const char *name);
 /* The rows of a virtual table: each an array of info->ncolumns cells, in x->arena. */
 int cql_system_rows(cql_exec_t *x, const store_table_info_t *info, store_cell_t ***rows, size_t *nrows);
+
+/* ---- shell internals (shell*.c) ----------------------------------------------------------- */
+
+/* Appends a value as cqlsh prints it (nested: inside a collection, where text is quoted). */
+void cql_shell_format_value(wr_t *w, const cql_type_t *t, const uint8_t *p, int32_t len, bool nested);
+/* Prints one page of rows as a cqlsh table (header when asked) or expanded blocks. */
+void cql_shell_print_rows(FILE *out, const cql_result_t *res, bool header, bool expand, size_t row_offset);
+/* cqlsh's exception class name and summary for a CQL error code. */
+void cql_shell_error_name(int32_t code, const char **cls, const char **summary);
 
 /* Walks the rows_content of a Rows result: cql_rows_cursor_init, then cql_rows_next_value for
  * each of rows_count * columns_count values. Returns false when the content is malformed. */

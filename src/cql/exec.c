@@ -101,7 +101,7 @@ static int exec_stmt(cql_exec_t *x, const cql_run_t *r) {
     case SQL_STMT_LIST_ROLES:
         return cql_exec_fail(x, CQL_ERR_UNAUTHORIZED, "You have to be logged in and not anonymous to perform this request");
     case SQL_STMT_CREATE_STREAM:
-    case SQL_STMT_DROP_STREAM:
+    case SQL_STMT_CREATE_PIPELINE:
         return cql_exec_fail(x, CQL_ERR_INVALID, "Streams are pipeline statements: submit them with eddy submit, not over CQL");
     default: return cql_exec_ddl(x, r);
     }
