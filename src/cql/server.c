@@ -88,7 +88,7 @@ static void out_flush(cql_sconn_t *sc) {
         net_conn_close(sc->conn);
         return;
     }
-    wr_init(&sc->out, 0);
+    /* net took the buffer, or copied it and left it to us for reuse */
     net_conn_send(sc->conn, reply);
 }
 

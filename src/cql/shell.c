@@ -402,11 +402,17 @@ static void feed_line(shell_t *sh, const char *line) {
         if (!w[0] || !strncmp(line + strspn(line, " \t"), "--", 2) || !strncmp(line + strspn(line, " \t"), "//", 2)) {
             if (!w[0]) return;
         } else if (is_command_word(w)) {
-            char *copy = eddy_strdup(line);
+            /* A shell command ends at its ';' or at the end of the line; more may follow. */
+            size_t n = strlen(line), end = statement_end(line, n);
+            char *copy = eddy_strndup(line, end ? end : n);
             if (copy) {
                 run_command(sh, copy);
                 eddy_free(copy);
             }
+            if (!end || sh->quit) return;
+            line += end;
+            sh->line--;
+            feed_line(sh, line);
             return;
         }
     }
