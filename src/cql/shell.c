@@ -361,30 +361,6 @@ static bool is_command_word(const char *w) {
 
 /* ---- input ---------------------------------------------------------------------------------- */
 
-/* Finds the end of the first complete statement in s[0..n): the index after its ';', or 0. */
-static size_t statement_end(const char *s, size_t n) {
-    enum { NORMAL, SQUOTE, DQUOTE, DOLLAR, LINE_COMMENT, BLOCK_COMMENT } st = NORMAL;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i], d = i + 1 < n ? s[i + 1] : 0;
-        switch (st) {
-        case NORMAL:
-            if (c == ';') return i + 1;
-            if (c == '\'') st = SQUOTE;
-            else if (c == '"') st = DQUOTE;
-            else if (c == '$' && d == '$') st = DOLLAR, i++;
-            else if ((c == '-' && d == '-') || (c == '/' && d == '/')) st = LINE_COMMENT, i++;
-            else if (c == '/' && d == '*') st = BLOCK_COMMENT, i++;
-            break;
-        case SQUOTE: if (c == '\'') st = NORMAL; break; /* '' re-enters at once */
-        case DQUOTE: if (c == '"') st = NORMAL; break;
-        case DOLLAR: if (c == '$' && d == '$') st = NORMAL, i++; break;
-        case LINE_COMMENT: if (c == '\n') st = NORMAL; break;
-        case BLOCK_COMMENT: if (c == '*' && d == '/') st = NORMAL, i++; break;
-        }
-    }
-    return 0;
-}
-
 static bool blank(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (!isspace((unsigned char)s[i])) return false;
@@ -403,7 +379,7 @@ static void feed_line(shell_t *sh, const char *line) {
             if (!w[0]) return;
         } else if (is_command_word(w)) {
             /* A shell command ends at its ';' or at the end of the line; more may follow. */
-            size_t n = strlen(line), end = statement_end(line, n);
+            size_t n = strlen(line), end = sql_statement_end(line, n);
             char *copy = eddy_strndup(line, end ? end : n);
             if (copy) {
                 run_command(sh, copy);
@@ -419,7 +395,7 @@ static void feed_line(shell_t *sh, const char *line) {
     wr_str(&sh->pending, line);
     wr_u8(&sh->pending, '\n');
     for (;;) {
-        size_t end = statement_end((const char *)sh->pending.buf, sh->pending.len);
+        size_t end = sql_statement_end((const char *)sh->pending.buf, sh->pending.len);
         if (!end) break;
         char *stmt = eddy_strndup((const char *)sh->pending.buf, end);
         size_t left = sh->pending.len - end;
