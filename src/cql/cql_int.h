@@ -852,6 +852,8 @@ typedef struct cql_pstmt {
     arena_t arena;              /* the AST */
     const sql_stmt_t *stmt;
     _Atomic int refs;
+    pthread_mutex_t lock;       /* the cached result id below */
+    uint64_t result_key;        /* the table id and version result_id was computed for (0: none) */
 } cql_pstmt_t;
 
 cql_pcache_t *cql_pcache_new(void);
@@ -863,6 +865,10 @@ cql_pstmt_t *cql_pcache_get(cql_pcache_t *pc, const uint8_t *id, size_t len);
 cql_pstmt_t *cql_pcache_put(cql_pcache_t *pc, const uint8_t id[16], const char *keyspace, const char *query,
                             size_t len, arena_t *arena, const sql_stmt_t *stmt);
 void cql_pstmt_release(cql_pstmt_t *p);
+/* The v5 result metadata id of a prepared SELECT, cached per table version (computing it is an
+ * MD5 of the columns): true with out filled when key matches the cached one. */
+bool cql_pstmt_result_id(cql_pstmt_t *p, uint64_t key, uint8_t out[16]);
+void cql_pstmt_set_result_id(cql_pstmt_t *p, uint64_t key, const uint8_t id[16]);
 /* Cassandra's prepared id: MD5 of the keyspace (when set) followed by the query text. */
 void cql_prepared_id(const char *keyspace, const char *query, size_t len, uint8_t out[16]);
 void cql_md5(const void *p, size_t n, uint8_t out[16]);
@@ -919,7 +925,7 @@ typedef struct {
 #define CQL_SEL_DEPTH 8
 typedef enum {
     CQL_SEL_COLUMN, CQL_SEL_WRITETIME, CQL_SEL_TTL, CQL_SEL_TOKEN, CQL_SEL_TERM, CQL_SEL_CAST, CQL_SEL_TOJSON,
-    CQL_SEL_FUNC, CQL_SEL_COUNT, CQL_SEL_MIN, CQL_SEL_MAX, CQL_SEL_SUM, CQL_SEL_AVG,
+    CQL_SEL_FUNC, CQL_SEL_FIELD, CQL_SEL_ELEMENT, CQL_SEL_COUNT, CQL_SEL_MIN, CQL_SEL_MAX, CQL_SEL_SUM, CQL_SEL_AVG,
 } cql_sel_kind_t;
 
 typedef struct cql_sel cql_sel_t;
@@ -932,7 +938,8 @@ struct cql_sel {
     cql_sel_t *args;
     size_t nargs;
     const char *func;           /* FUNC */
-    cql_term_t term;            /* TERM */
+    cql_term_t term;            /* TERM; ELEMENT: the key */
+    int field;                  /* FIELD: the UDT field's index */
     bool aggregate;             /* is or contains an aggregate */
     bool star;                  /* count(*) */
     /* aggregate state */

@@ -196,7 +196,12 @@ int cql_exec_describe(cql_exec_t *x, const cql_run_t *r) {
         write_result(&d, true);
         goto out;
     }
-    case SQL_DESCRIBE_KEYSPACES:
+    case SQL_DESCRIBE_KEYSPACES: {
+        static const char *const sys[] = {"system", "system_schema", "system_virtual_schema"};
+        for (size_t i = 0; i < EDDY_ARRAY_LEN(sys); i++) {
+            wr_reset(&d.stmt);
+            add_row(&d, sys[i], "keyspace", sys[i]);
+        }
         for (size_t i = 0;; i++) {
             const store_keyspace_info_t *k = store_schema_keyspace_at(s, i);
             if (!k) break;
@@ -204,6 +209,7 @@ int cql_exec_describe(cql_exec_t *x, const cql_run_t *r) {
             add_row(&d, k->name, "keyspace", k->name);
         }
         break;
+    }
     case SQL_DESCRIBE_SCHEMA:
         for (size_t i = 0;; i++) {
             const store_keyspace_info_t *k = store_schema_keyspace_at(s, i);

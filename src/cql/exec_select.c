@@ -790,7 +790,12 @@ int cql_exec_select(cql_exec_t *x, const cql_run_t *r) {
         uint8_t new_id[16];
         const uint8_t *changed = NULL;
         if (r->prepared && x->version >= 5 && r->result_id_len == 16) {
-            cql_result_metadata_id(s.cols, s.ncols, new_id);
+            cql_pstmt_t *pst = (cql_pstmt_t *)r->prepared;
+            uint64_t key = table ? (uint64_t)p->info->id << 32 | p->info->version | 1ull << 63 : 1;
+            if (!cql_pstmt_result_id(pst, key, new_id)) {
+                cql_result_metadata_id(s.cols, s.ncols, new_id);
+                cql_pstmt_set_result_id(pst, key, new_id);
+            }
             if (memcmp(new_id, r->result_id, 16)) changed = new_id;
         }
         if (r->skip_metadata && !changed) flags |= CQL_RF_NO_METADATA;

@@ -250,6 +250,49 @@ static int build(cql_exec_t *x, const cql_run_t *r, const sql_expr_t *e, const c
                                  store_type_cstr(t, (char[64]){0}, 64));
         return out->name ? EDDY_OK : fail_nomem(x);
     }
+    case SQL_EXPR_FIELD: {
+        /* udt.field */
+        out->args = arena_alloc(x->arena, sizeof *out->args);
+        if (!out->args) return fail_nomem(x);
+        memset(out->args, 0, sizeof *out->args);
+        out->nargs = 1;
+        if (build(x, r, e->field.arg, src, out->args) != EDDY_OK) return EDDY_ERR_INVALID;
+        const store_type_t *ut = out->args->type;
+        out->field = -1;
+        for (uint16_t f = 0; ut->kind == STORE_T_UDT && f < ut->nsub; f++)
+            if (!strcmp(ut->field_names[f], e->field.field.name)) out->field = f;
+        if (out->field < 0)
+            return cql_exec_fail(x, CQL_ERR_INVALID, "Invalid field selection: %s of type %s has no field %s", out->args->name,
+                                 store_type_cstr(ut, (char[64]){0}, 64), e->field.field.name);
+        out->kind = CQL_SEL_FIELD;
+        out->type = ut->sub[out->field];
+        out->aggregate = out->args->aggregate;
+        out->name = fmt_name(x, "%s.%s", out->args->name, e->field.field.name);
+        return out->name ? EDDY_OK : fail_nomem(x);
+    }
+    case SQL_EXPR_SUBSCRIPT: {
+        /* map[key] and set[element] */
+        out->args = arena_alloc(x->arena, sizeof *out->args);
+        if (!out->args) return fail_nomem(x);
+        memset(out->args, 0, sizeof *out->args);
+        out->nargs = 1;
+        if (build(x, r, e->sub.arg, src, out->args) != EDDY_OK) return EDDY_ERR_INVALID;
+        const store_type_t *ct = out->args->type;
+        if (ct->kind != STORE_T_MAP && ct->kind != STORE_T_SET)
+            return cql_exec_fail(x, CQL_ERR_INVALID, "Element selection is only allowed on sets and maps, but %s is a %s",
+                                 out->args->name, store_type_cstr(ct, (char[64]){0}, 64));
+        out->kind = CQL_SEL_ELEMENT;
+        out->type = ct->kind == STORE_T_MAP ? ct->sub[1] : ct->sub[0];
+        out->aggregate = out->args->aggregate;
+        if (r && cql_term_eval(x, r, e->sub.key, ct->sub[0], out->args->name, &out->term) != EDDY_OK) return EDDY_ERR_INVALID;
+        wr_t key;
+        wr_init(&key, 32);
+        sql_print_expr(&key, e->sub.key);
+        wr_u8(&key, 0);
+        out->name = wr_ok(&key) ? fmt_name(x, "%s[%s]", out->args->name, (const char *)key.buf) : NULL;
+        wr_free(&key);
+        return out->name ? EDDY_OK : fail_nomem(x);
+    }
     case SQL_EXPR_LITERAL:
         return cql_exec_fail(x, CQL_ERR_INVALID, "Literals are not supported in the selection clause of a SELECT statement");
     default: return cql_exec_fail(x, CQL_ERR_INVALID, "Unsupported selector in the SELECT clause");
@@ -473,6 +516,26 @@ static bool eval(cql_selection_t *s, cql_sel_t *sel, const store_row_t *row, wr_
             write_number(to, iv, dv, f, w);
         }
         return true;
+    }
+    if (sel->kind == CQL_SEL_FIELD || sel->kind == CQL_SEL_ELEMENT) {
+        eddy_view_t el[256];
+        long n = store_value_elements(at, tmp->buf, tmp->len, NULL, 0);
+        if (n <= 0 || (size_t)n > EDDY_ARRAY_LEN(el)) return false;
+        store_value_elements(at, tmp->buf, tmp->len, el, (size_t)n);
+        if (sel->kind == CQL_SEL_FIELD) {
+            if (sel->field >= n || !el[sel->field].ptr) return false;
+            wr_bytes(w, el[sel->field].ptr, el[sel->field].len);
+            return true;
+        }
+        if (sel->term.null || sel->term.unset) return false;
+        bool map = at->kind == STORE_T_MAP;
+        for (long i = 0; i < n; i += map ? 2 : 1) {
+            if (store_value_compare(at->sub[0], el[i].ptr, el[i].len, sel->term.ptr, sel->term.len)) continue;
+            const eddy_view_t *v = map ? &el[i + 1] : &el[i];
+            wr_bytes(w, v->ptr, v->len);
+            return true;
+        }
+        return false;
     }
     if (sel->kind == CQL_SEL_FUNC) {
         const char *f = sel->func;

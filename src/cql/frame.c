@@ -81,6 +81,11 @@ uint32_t cql_crc32(const void *p, size_t n) {
     return (uint32_t)crc;
 }
 
+/* Below this size compression costs more than it saves (lz4 resets a 16 KiB state per call):
+ * such payloads go out raw, which both v4 (no compression flag) and v5 (uncompressed length 0)
+ * allow. */
+#define CQL_COMPRESS_MIN 512
+
 static uint64_t load_le(const uint8_t *p, int n) {
     uint64_t v = 0;
     for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
@@ -373,7 +378,7 @@ static void write_segment(const cql_outfmt_t *f, wr_t *w, const uint8_t *payload
     size_t hdr = wr_mark(w, (size_t)hlen + 3);
     size_t body = w->len;
     uint64_t ulen = 0;
-    if (lz4) {
+    if (lz4 && n >= CQL_COMPRESS_MIN) {
         long got = compress_into(CQL_COMPRESSION_LZ4, payload, n, w, false);
         if (got >= 0 && (size_t)got < n) {
             ulen = n;
@@ -404,7 +409,7 @@ static int v4_compress_range(const cql_outfmt_t *f, wr_t *out, size_t start, wr_
         const uint8_t *body = out->buf + pos + CQL_HEADER_SIZE;
         size_t hpos = scratch->len;
         wr_bytes(scratch, out->buf + pos, CQL_HEADER_SIZE);
-        if (h.length > 0 && h.opcode != CQL_OP_STARTUP) {
+        if (h.length >= CQL_COMPRESS_MIN && h.opcode != CQL_OP_STARTUP) {
             long got = compress_into(f->compression, body, h.length, scratch, true);
             if (got < 0) return EDDY_ERR_NOMEM;
             scratch->buf[hpos + 1] |= CQL_FLAG_COMPRESSION;
@@ -431,11 +436,14 @@ static int v5_segment_range(const cql_outfmt_t *f, wr_t *out, size_t mark, wr_t 
         out->len = mark;
         return EDDY_OK;
     }
-    /* Fast path: one uncompressed self-contained segment, built in place. */
-    if (f->compression == CQL_COMPRESSION_NONE && n <= CQL_SEGMENT_MAX_PAYLOAD) {
-        uint64_t hv = n | (uint64_t)1 << 17;
-        store_le(out->buf + mark, hv, 3);
-        store_le(out->buf + mark + 3, cql_crc24(hv, 3), 3);
+    /* Fast path: one uncompressed self-contained segment, built in place (with lz4, a payload too
+     * small to compress keeps the 5-byte header with an uncompressed length of 0). */
+    bool lz4 = f->compression == CQL_COMPRESSION_LZ4;
+    if ((!lz4 || n < CQL_COMPRESS_MIN) && n <= CQL_SEGMENT_MAX_PAYLOAD) {
+        int hlen = lz4 ? 5 : 3;
+        uint64_t hv = n | (uint64_t)1 << (lz4 ? 34 : 17);
+        store_le(out->buf + mark, hv, hlen);
+        store_le(out->buf + mark + hlen, cql_crc24(hv, hlen), 3);
         uint8_t crc[4];
         store_le(crc, cql_crc32(out->buf + start, n), 4);
         wr_bytes(out, crc, 4);

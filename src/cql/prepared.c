@@ -39,6 +39,7 @@ cql_pcache_t *cql_pcache_new(void) {
 }
 
 static void pstmt_free(cql_pstmt_t *p) {
+    pthread_mutex_destroy(&p->lock);
     arena_free(&p->arena);
     eddy_free(p->keyspace);
     eddy_free(p->query);
@@ -93,6 +94,7 @@ cql_pstmt_t *cql_pcache_put(cql_pcache_t *pc, const uint8_t id[16], const char *
                             size_t len, arena_t *arena, const sql_stmt_t *stmt) {
     cql_pstmt_t *p = eddy_calloc(1, sizeof *p);
     if (!p) return NULL;
+    pthread_mutex_init(&p->lock, NULL);
     memcpy(p->id, id, 16);
     p->keyspace = keyspace ? eddy_strdup(keyspace) : NULL;
     p->query = eddy_strndup(query, len);
@@ -122,4 +124,19 @@ cql_pstmt_t *cql_pcache_put(cql_pcache_t *pc, const uint8_t id[16], const char *
     pc->count++;
     pthread_rwlock_unlock(&pc->lock);
     return p;
+}
+
+bool cql_pstmt_result_id(cql_pstmt_t *p, uint64_t key, uint8_t out[16]) {
+    pthread_mutex_lock(&p->lock);
+    bool hit = p->result_key == key && key != 0;
+    if (hit) memcpy(out, p->result_id, 16);
+    pthread_mutex_unlock(&p->lock);
+    return hit;
+}
+
+void cql_pstmt_set_result_id(cql_pstmt_t *p, uint64_t key, const uint8_t id[16]) {
+    pthread_mutex_lock(&p->lock);
+    p->result_key = key;
+    memcpy(p->result_id, id, 16);
+    pthread_mutex_unlock(&p->lock);
 }
