@@ -11,7 +11,7 @@ DEBIAN_PACKAGES=(
   build-essential pkg-config clang libclang-rt-14-dev
   libuv1-dev librocksdb-dev librdkafka-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
   libssl-dev libcurl4-openssl-dev libgumbo-dev libedit-dev libhttp-parser-dev
-  kcat python3 python3-kafka python3-confluent-kafka python3-cassandra python3-psycopg2
+  kcat python3 python3-kafka python3-confluent-kafka python3-cassandra python3-lz4 python3-snappy python3-psycopg2
   python3-avro python3-requests curl
 )
 # Installed only for benchmarks (make bench), never for make test.

@@ -6,6 +6,7 @@
 #include "base/base.h"
 #include "engine/engine.h"
 #include "log/log.h"
+#include "cql/cql.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -21,13 +22,16 @@ typedef struct {
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_bench(int argc, char **argv);
 static int cmd_dump(int argc, char **argv);
 
 static const command_t commands[] = {
     {"up", "run the whole stack in one process (Kafka, CQL, HTTP, pipelines)", server_main_up},
+    {"cql", "a CQL shell like cqlsh, against eddy up or Cassandra", cql_main_shell},
     {"submit", "send a pipeline file to a running eddy (eddy submit FILE)", engine_main_submit},
     {"gen", "generate realistic test data (eddy gen leaves)", api_main_gen},
     {"dump", "print one of eddy's files in readable form (dump segment FILE, dump keys KS.TABLE)", cmd_dump},
+    {"bench", "load generators: eddy bench cql (cassandra-stress-like)", cmd_bench},
     {"version", "print eddy's version", cmd_version},
     {"help", "show help for eddy or for a command", cmd_help},
 };
@@ -73,6 +77,17 @@ static int cmd_dump(int argc, char **argv) {
     for (size_t i = 0; i < EDDY_ARRAY_LEN(dump_commands); i++)
         if (!strcmp(dump_commands[i].name, argv[1])) return dump_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "eddy dump: unknown kind '%s' (see eddy dump --help)\n", argv[1]);
+    return 2;
+}
+
+/* eddy bench KIND: each part's load generator. */
+static int cmd_bench(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "cql")) return cql_main_bench(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: eddy bench cql [flags]   (eddy bench cql --help for its flags)\n");
+        return 0;
+    }
+    fprintf(stderr, "usage: eddy bench cql [flags]\n");
     return 2;
 }
 

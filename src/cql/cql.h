@@ -217,10 +217,10 @@ void cql_result_free(cql_result_t *r);
 typedef struct store store_t;
 typedef struct cql_server cql_server_t;
 
+typedef struct net_server net_server_t;
+
 /* Settings of the CQL server of `eddy up`; zero fields take the defaults in brackets. */
 typedef struct {
-    const char *const *listen;       /* "HOST:PORT", port 0 picks one [127.0.0.1:9042] */
-    size_t nlisten;
     store_t *store;                  /* required; must outlive the server */
     int threads;                     /* event loop threads [1] */
     bool password_auth;              /* PasswordAuthenticator instead of AllowAll [off] */
@@ -232,9 +232,14 @@ typedef struct {
                                       * server answers Overloaded [65536] */
 } cql_server_opts_t;
 
-/* Starts listening (printing "eddy: cql listening on HOST:PORT" per listener on stderr) and
- * serving. Returns EDDY_OK with *out, or an error in errstr (a port in use: EDDY_ERR_IO). */
-int cql_server_start(const cql_server_opts_t *opts, cql_server_t **out, char *errstr, size_t errlen);
+/* Creates the server with its net server, not yet listening: bind and start the net server
+ * (cql_server_net; eddy up does it with server_net_start), then call cql_server_ready. Returns
+ * EDDY_OK with *out, or an error in errstr. */
+int cql_server_new(const cql_server_opts_t *opts, cql_server_t **out, char *errstr, size_t errlen);
+net_server_t *cql_server_net(cql_server_t *srv);
+/* Takes the node's address from the first listener (for system.local) and starts pushing schema
+ * changes to registered clients. */
+void cql_server_ready(cql_server_t *srv);
 /* Stops accepting, finishes what is in flight (up to a few seconds), closes and frees. NULL is
  * ignored. The store must still be open. */
 void cql_server_stop(cql_server_t *srv);

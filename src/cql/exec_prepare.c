@@ -50,15 +50,17 @@ static int set_spec(pctx_t *c, uint32_t idx, const char *name, const store_type_
     return EDDY_OK;
 }
 
-/* A marker's type from its role and the table's columns. */
-static int from_role(pctx_t *c, const sql_expr_t *e) {
+/* A marker's type from its role and the table's columns. column, when given, is the column it
+ * feeds (UPDATE's SET: the parser's bind.columns for those point at a parse-time copy). */
+static int from_role(pctx_t *c, const sql_expr_t *e, const sql_ident_t *column) {
     cql_exec_t *x = c->x;
     uint32_t idx = e->bind.index;
     if (idx < c->nbinds && e->bind.name.name) c->binds[idx].name = e->bind.name.name;
-    const store_column_t *col = e->bind.ncolumns ? find_col(c, &e->bind.columns[0]) : NULL;
+    const sql_ident_t *first = column ? column : e->bind.ncolumns ? &e->bind.columns[0] : NULL;
+    const store_column_t *col = first ? find_col(c, first) : NULL;
     const char *cn = col ? col->name : "?";
-    if (e->bind.ncolumns && !col && e->bind.role != SQL_BIND_TOKEN)
-        return cql_exec_fail(x, CQL_ERR_INVALID, "Undefined column name %s", e->bind.columns[0].name);
+    if (first && !col && e->bind.role != SQL_BIND_TOKEN)
+        return cql_exec_fail(x, CQL_ERR_INVALID, "Undefined column name %s", first->name);
     const store_type_t *t = col ? col->type : NULL;
     switch (e->bind.role) {
     case SQL_BIND_COLUMN: return set_spec(c, idx, cn, store_type_keep(t));
@@ -118,7 +120,8 @@ static int from_role(pctx_t *c, const sql_expr_t *e) {
 }
 
 /* Markers inside function calls take the function's argument type. */
-static int walk(pctx_t *c, const sql_expr_t *e, const store_type_t *receiver);
+static int walk_col(pctx_t *c, const sql_expr_t *e, const store_type_t *receiver, const sql_ident_t *column);
+static int walk(pctx_t *c, const sql_expr_t *e, const store_type_t *receiver) { return walk_col(c, e, receiver, NULL); }
 
 static int walk_call(pctx_t *c, const sql_expr_t *e, const store_type_t *receiver) {
     const char *f = e->call.name.name.name;
@@ -145,11 +148,11 @@ static int walk_call(pctx_t *c, const sql_expr_t *e, const store_type_t *receive
     return EDDY_OK;
 }
 
-static int walk(pctx_t *c, const sql_expr_t *e, const store_type_t *receiver) {
+static int walk_col(pctx_t *c, const sql_expr_t *e, const store_type_t *receiver, const sql_ident_t *column) {
     if (!e) return EDDY_OK;
     switch (e->kind) {
     case SQL_EXPR_BIND:
-        if (e->bind.role != SQL_BIND_UNKNOWN) return from_role(c, e);
+        if (e->bind.role != SQL_BIND_UNKNOWN) return from_role(c, e, column);
         if (e->bind.name.name && e->bind.index < c->nbinds) c->binds[e->bind.index].name = e->bind.name.name;
         return receiver ? set_spec(c, e->bind.index, "?", store_type_keep(receiver)) : EDDY_OK;
     case SQL_EXPR_CALL: return walk_call(c, e, receiver);
@@ -206,8 +209,8 @@ static int walk_stmt(pctx_t *c, const sql_stmt_t *s) {
         if (rc == EDDY_OK) rc = walk(c, q->using_.ttl, NULL);
         if (rc == EDDY_OK) rc = walk(c, q->using_.timestamp, NULL);
         for (uint32_t i = 0; rc == EDDY_OK && i < q->nsets; i++) {
-            rc = walk(c, q->sets[i].key, NULL);
-            if (rc == EDDY_OK) rc = walk(c, q->sets[i].value, NULL);
+            rc = walk_col(c, q->sets[i].key, NULL, &q->sets[i].column);
+            if (rc == EDDY_OK) rc = walk_col(c, q->sets[i].value, NULL, &q->sets[i].column);
         }
         if (rc == EDDY_OK) rc = walk_relations(c, q->where, q->nwhere);
         if (rc == EDDY_OK) rc = walk_relations(c, q->conditions, q->nconditions);

@@ -599,7 +599,7 @@ static void server_free(cql_server_t *srv) {
     eddy_free(srv);
 }
 
-int cql_server_start(const cql_server_opts_t *opts, cql_server_t **out, char *errstr, size_t errlen) {
+int cql_server_new(const cql_server_opts_t *opts, cql_server_t **out, char *errstr, size_t errlen) {
     *out = NULL;
     if (!opts->store) return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "the CQL server needs a store");
     cql_server_t *srv = eddy_calloc(1, sizeof *srv);
@@ -623,6 +623,9 @@ int cql_server_start(const cql_server_opts_t *opts, cql_server_t **out, char *er
     }
     srv->host_id[6] = (uint8_t)((srv->host_id[6] & 0x0f) | 0x40); /* a version 4 uuid */
     srv->host_id[8] = (uint8_t)((srv->host_id[8] & 0x3f) | 0x80);
+    memcpy(srv->addr, "\x7f\0\0\1", 4);
+    srv->addr_len = 4;
+    srv->port = 9042;
     srv->pcache = cql_pcache_new();
     int rc = EDDY_ERR_NOMEM;
     if (!srv->users || !srv->pcache) {
@@ -638,38 +641,30 @@ int cql_server_start(const cql_server_opts_t *opts, cql_server_t **out, char *er
     no.max_pending = 1024;
     rc = net_server_new(&no, &srv->net, errstr, errlen);
     if (rc != EDDY_OK) goto err;
-    static const char *const default_listen[] = {"127.0.0.1:9042"};
-    size_t nlisten = opts->nlisten ? opts->nlisten : 1;
-    const char *const *listen = opts->nlisten ? opts->listen : default_listen;
-    for (size_t i = 0; i < nlisten; i++) {
-        rc = net_server_listen(srv->net, listen[i], errstr, errlen);
-        if (rc != EDDY_OK) goto err;
-    }
-    rc = net_server_start(srv->net, errstr, errlen);
-    if (rc != EDDY_OK) goto err;
-    for (size_t i = 0; i < net_server_listener_count(srv->net); i++) {
-        char addr[128];
-        if (net_server_listener_addr(srv->net, i, addr, sizeof addr) == EDDY_OK)
-            fprintf(stderr, "eddy: cql listening on %s\n", addr);
-    }
+    *out = srv;
+    return EDDY_OK;
+err:
+    server_free(srv);
+    return rc;
+}
+
+net_server_t *cql_server_net(cql_server_t *srv) { return srv->net; }
+
+void cql_server_ready(cql_server_t *srv) {
     /* The node's address for system.local: the first listener's (loopback for a wildcard). */
     char host[128];
     int port = 0;
     if (net_server_listener_port(srv->net, 0, host, sizeof host, &port) == EDDY_OK) {
         srv->port = port;
         if (inet_pton(AF_INET, host, srv->addr) == 1 && memcmp(srv->addr, "\0\0\0\0", 4)) srv->addr_len = 4;
-        else if (inet_pton(AF_INET6, host, srv->addr) == 1) srv->addr_len = 16;
+        else if (inet_pton(AF_INET6, host, srv->addr) == 1 && memcmp(srv->addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16))
+            srv->addr_len = 16;
         else {
             memcpy(srv->addr, "\x7f\0\0\1", 4);
             srv->addr_len = 4;
         }
     }
-    srv->listen_id = store_schema_listen(srv->store, on_schema_change, srv);
-    *out = srv;
-    return EDDY_OK;
-err:
-    server_free(srv);
-    return rc;
+    if (srv->listen_id <= 0) srv->listen_id = store_schema_listen(srv->store, on_schema_change, srv);
 }
 
 void cql_server_stop(cql_server_t *srv) {

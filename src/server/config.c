@@ -23,6 +23,10 @@ static const server_setting_t server_settings[] = {
             "Kafka listener, repeatable (default 127.0.0.1:9092; port 0 picks a free one)"),
     SETTING("cql-listen", "EDDY_CQL_LISTEN", FLAG_STRING_LIST, cql_listen, "HOST:PORT",
             "CQL listener, repeatable (default 127.0.0.1:9042)"),
+    SETTING("cql-auth", "EDDY_CQL_AUTH", FLAG_BOOL, cql_password_auth, NULL,
+            "CQL clients must log in with a user of --cql-user (PasswordAuthenticator; default false)"),
+    SETTING("cql-user", "EDDY_CQL_USER", FLAG_STRING_LIST, cql_users, "USER:PASSWORD",
+            "a CQL login for --cql-auth, repeatable (default cassandra:cassandra)"),
     SETTING("http-listen", "EDDY_HTTP_LISTEN", FLAG_STRING_LIST, http_listen, "HOST:PORT",
             "HTTP listener, repeatable (default 127.0.0.1:8000)"),
     SETTING("kafka-advertise", "EDDY_KAFKA_ADVERTISE", FLAG_STRING, kafka_advertise, "HOST:PORT",
@@ -188,6 +192,7 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     bool auto_create = cfg->auto_create_topics;
     from_flags.auto_create_topics = auto_create;
     from_flags.default_partitions = cfg->default_partitions;
+    from_flags.cql_password_auth = cfg->cql_password_auth;
     from_flags.enrich = cfg->enrich;
     from_flags.io_threads = cfg->io_threads;
     flags_parse(flags, EDDY_ARRAY_LEN(flags), argc, argv, &index, errstr, errlen);
@@ -242,4 +247,5 @@ void server_config_free(server_config_t *cfg) {
     flag_list_free(&cfg->cql_listen);
     flag_list_free(&cfg->http_listen);
     flag_list_free(&cfg->pipelines);
+    flag_list_free(&cfg->cql_users);
 }

@@ -22,6 +22,8 @@ typedef struct {
     bool auto_create_topics;
     int64_t default_partitions;
     flag_list_t pipelines;           /* pipeline files started with the server */
+    bool cql_password_auth;          /* CQL clients log in (PasswordAuthenticator) */
+    flag_list_t cql_users;           /* USER:PASSWORD for it, repeatable */
     int64_t io_threads;              /* event-loop threads per protocol server */
     bool enrich;                     /* the Leaves API fetches created leaves' pages */
     const char *config_file;

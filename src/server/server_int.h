@@ -8,6 +8,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "net/net.h"
+#include "cql/cql.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -24,6 +25,7 @@ typedef struct server {
      * "http" (started last) binds --http-listen. */
     metrics_registry_t *metrics;
     http_server_t *http;
+    cql_server_t *cql;    /* the CQL server on the store (component "cql") */
 } server_t;
 
 /* One part of `eddy up`: start returns EDDY_OK or an error with a message in errstr. */
@@ -58,5 +60,8 @@ void server_api_stop(server_t *srv);
 void server_engine_stop(server_t *srv);
 int server_kafka_start(server_t *srv, char *errstr, size_t errlen);
 void server_kafka_stop(server_t *srv);
+
+int server_cql_start(server_t *srv, char *errstr, size_t errlen);
+void server_cql_stop(server_t *srv);
 
 #endif

@@ -42,6 +42,7 @@ static const server_component_t server_components[] = {
     {"log", server_log_start, server_log_stop},
     {"kafka", server_kafka_start, server_kafka_stop},
     {"store", server_store_start, server_store_stop},
+    {"cql", server_cql_start, server_cql_stop},
     {"engine", server_engine_start, server_engine_stop},
     {"api", server_api_start, server_api_stop},
     {"http", server_http_start, server_http_stop},
@@ -109,6 +110,32 @@ int server_api_start(server_t *srv, char *errstr, size_t errlen) {
 void server_api_stop(server_t *srv) {
     api_free(srv->api);
     srv->api = NULL;
+}
+
+/* The CQL server on the store, on every --cql-listen address. */
+int server_cql_start(server_t *srv, char *errstr, size_t errlen) {
+    cql_server_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.store = srv->store;
+    o.threads = (int)srv->cfg.io_threads;
+    o.password_auth = srv->cfg.cql_password_auth;
+    o.users = srv->cfg.cql_users.items;
+    o.nusers = (size_t)srv->cfg.cql_users.count;
+    int rc = cql_server_new(&o, &srv->cql, errstr, errlen);
+    if (rc != EDDY_OK) return rc;
+    rc = server_net_start(srv, cql_server_net(srv->cql), "cql", &srv->cfg.cql_listen, errstr, errlen);
+    if (rc != EDDY_OK) {
+        cql_server_stop(srv->cql);
+        srv->cql = NULL;
+        return rc;
+    }
+    cql_server_ready(srv->cql);
+    return EDDY_OK;
+}
+
+void server_cql_stop(server_t *srv) {
+    cql_server_stop(srv->cql);
+    srv->cql = NULL;
 }
 
 /* Blocks the shutdown signals in this thread (and every thread it creates), so that the main

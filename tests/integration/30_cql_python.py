@@ -57,23 +57,23 @@ def main():
         check("one host in the token map", len(hosts) == 1 and cluster.metadata.token_map is not None, hosts)
 
         v1 = local.schema_version
-        s.execute("CREATE KEYSPACE demo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("CREATE KEYSPACE pyks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
         v2 = s.execute("SELECT schema_version FROM system.local WHERE key='local'").one().schema_version
         check("schema_version changes on DDL", v1 != v2, (v1, v2))
         try:
-            s.execute("CREATE KEYSPACE demo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+            s.execute("CREATE KEYSPACE pyks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
             not_ok("CREATE KEYSPACE twice is AlreadyExists")
         except AlreadyExists as ex:
-            check("CREATE KEYSPACE twice is AlreadyExists", ex.keyspace == "demo", ex)
-        s.execute("USE demo")
+            check("CREATE KEYSPACE twice is AlreadyExists", ex.keyspace == "pyks", ex)
+        s.execute("USE pyks")
         s.execute("CREATE TABLE users (id text PRIMARY KEY, name text, age int, tags list<text>)")
         s.execute("CREATE TABLE events (tenant text, day int, ts timeuuid, kind text, n int, "
                   "PRIMARY KEY ((tenant, day), ts)) WITH CLUSTERING ORDER BY (ts DESC)")
-        t = cluster.metadata.keyspaces["demo"].tables.get("events")
+        t = cluster.metadata.keyspaces["pyks"].tables.get("events")
         check("driver metadata: partition key, clustering and DESC order",
               t is not None and [c.name for c in t.partition_key] == ["tenant", "day"]
               and [c.name for c in t.clustering_key] == ["ts"] and t.clustering_key[0].is_reversed, t and t.export_as_string())
-        cql = cluster.metadata.keyspaces["demo"].tables["users"].export_as_string()
+        cql = cluster.metadata.keyspaces["pyks"].tables["users"].export_as_string()
         check("driver metadata: export_as_string is a CQL table (not COMPACT)",
               "PRIMARY KEY" in cql and "COMPACT" not in cql and "tags list<text>" in cql, cql)
 

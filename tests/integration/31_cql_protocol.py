@@ -19,7 +19,7 @@ from cassandra.auth import PlainTextAuthProvider  # noqa: E402
 from cassandra.cluster import Cluster, NoHostAvailable  # noqa: E402
 from cassandra.util import Date, Duration, OrderedMapSerializedKey, SortedSet, Time  # noqa: E402
 
-TYPES_DDL = """CREATE TABLE IF NOT EXISTS demo.t (k int PRIMARY KEY, a ascii, b bigint, bl blob, bo boolean,
+TYPES_DDL = """CREATE TABLE IF NOT EXISTS proto.t (k int PRIMARY KEY, a ascii, b bigint, bl blob, bo boolean,
     d decimal, db double, f float, i int, ts timestamp, u uuid, tu timeuuid, v varint, ip inet, ip6 inet,
     dt date, tm time, si smallint, ti tinyint, dur duration, tx text, l list<int>, s set<text>,
     m map<text, int>, fm frozen<map<int, frozen<list<text>>>>, tp tuple<int, text, boolean>, ad frozen<addr>,
@@ -61,9 +61,9 @@ def types_roundtrip(session, label):
         l=[1, 2, 3], s={"x", "y"}, m={"a": 1}, fm={1: ["p", "q"]}, tp=(1, "t", False))
     cols = list(vals)
     k = abs(hash(label)) % 1000000
-    stmt = session.prepare("INSERT INTO demo.t (k, %s) VALUES (?, %s)" % (", ".join(cols), ", ".join("?" * len(cols))))
+    stmt = session.prepare("INSERT INTO proto.t (k, %s) VALUES (?, %s)" % (", ".join(cols), ", ".join("?" * len(cols))))
     session.execute(stmt, [k] + [vals[c] for c in cols])
-    row = session.execute("SELECT %s FROM demo.t WHERE k = %%s" % ", ".join(cols), [k]).one()
+    row = session.execute("SELECT %s FROM proto.t WHERE k = %%s" % ", ".join(cols), [k]).one()
     bad = []
     for c in cols:
         got = getattr(row, c)
@@ -98,8 +98,8 @@ def main():
         conn = cluster.control_connection._connection
         check("the python driver negotiates lz4 over v5 segments", cluster.protocol_version == 5 and conn.compressor is not None,
               (cluster.protocol_version, conn.compressor))
-        s.execute("CREATE KEYSPACE demo WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-        s.execute("CREATE TYPE demo.addr (street text, zip int)")
+        s.execute("CREATE KEYSPACE proto WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        s.execute("CREATE TYPE proto.addr (street text, zip int)")
         s.execute(TYPES_DDL)
         bad = types_roundtrip(s, "v5-lz4")
         check("every type round-trips at v5 with lz4 segments", not bad, bad)
@@ -107,8 +107,8 @@ def main():
         # a second client sees the first one's DDL through SCHEMA_CHANGE events
         other = Cluster([host], port=port, protocol_version=4)
         o = other.connect()
-        s.execute("CREATE TABLE demo.late (k int PRIMARY KEY)")
-        seen = wait_for(lambda: "late" in other.metadata.keyspaces["demo"].tables, 30, 0.1)
+        s.execute("CREATE TABLE proto.late (k int PRIMARY KEY)")
+        seen = wait_for(lambda: "late" in other.metadata.keyspaces["proto"].tables, 30, 0.1)
         check("SCHEMA_CHANGE events refresh another client's metadata", seen)
         o.shutdown()
         other.shutdown()

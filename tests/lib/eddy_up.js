@@ -47,6 +47,8 @@ class Eddy {
     if (!ready || exited) throw new Error('eddy up did not start:\n' + this.logText())
     const m = this.logText().match(/^eddy: kafka listening on (\S+)$/m)
     this.kafka = m && m[1]
+    const c = this.logText().match(/^eddy: cql listening on (\S+)$/m)
+    this.cql = c && c[1]
     return this
   }
 

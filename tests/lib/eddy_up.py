@@ -3,7 +3,7 @@ and TAP-style results (the same contract as tests/lib/eddy.sh).
 
     from eddy_up import Eddy, ok, check
     with Eddy("--default-partitions", "2") as e:
-        e.kafka  # "127.0.0.1:PORT"
+        e.kafka  # "127.0.0.1:PORT"; e.cql the same, e.cql_host and e.cql_port its parts
 """
 import http.client
 import json
@@ -84,6 +84,9 @@ class Eddy:
                 proto, hostport = line[6:].split(" listening on ")
                 self.addr.setdefault(proto, hostport.strip())
         self.http_addr, self.cql_addr = self.addr.get("http"), self.addr.get("cql")
+        self.cql = self.cql_addr
+        self.cql_host, _, port = (self.cql or ":").rpartition(":")
+        self.cql_port = int(port) if port else None
         return self
 
     def stop(self):
