@@ -28,7 +28,8 @@ typedef struct {
     int32_t min_session_timeout_ms; /* group.min.session.timeout.ms (default 1000) */
 } kafka_broker_opts_t;
 
-/* Defaults: 127.0.0.1:9092-less (no listener), 2 threads, auto-create on, 1 partition. */
+/* Defaults: no listener (the caller lists them), 2 threads, auto-create on, 1 partition,
+ * 100 MiB requests, 1 s minimum session timeout. */
 void kafka_broker_opts_init(kafka_broker_opts_t *o);
 
 /* Starts the broker on log (which must outlive it): loads the groups, binds every listener

@@ -988,7 +988,11 @@ int16_t kafka_group_commit_check(kafka_groups_t *g, kafka_str_t group_id, int32_
     if (group_id.len <= 0) err = KERR_INVALID_GROUP_ID;
     else if (!gr) {
         if (generation < 0) {
-            if (!group_add(g, group_id)) err = KERR_UNKNOWN_SERVER_ERROR;
+            /* A group used only to store offsets: saved as empty, so that the log expires its
+             * offsets after the retention time as Kafka does. */
+            group_t *ng = group_add(g, group_id);
+            if (ng) group_save(g, ng);
+            else err = KERR_UNKNOWN_SERVER_ERROR;
         } else {
             err = KERR_ILLEGAL_GENERATION;
         }

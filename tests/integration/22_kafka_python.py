@@ -72,7 +72,21 @@ with Eddy("--default-partitions", "1") as e:
     check("KafkaAdminClient lists the group's offsets",
           offsets.get(TopicPartition("py-topic", 0)) is not None
           and offsets[TopicPartition("py-topic", 0)].offset == 60, offsets)
+    res = admin.delete_consumer_groups(["py-group"])
+    check("DeleteGroups refuses a group with members (NON_EMPTY_GROUP)",
+          res[0][0] == "py-group" and res[0][1].errno == 68, res)
     c2.close()
+    res = admin.delete_consumer_groups(["py-group"])
+    check("DeleteGroups deletes an empty group and its offsets",
+          res[0][1].errno == 0 and "py-group" not in [g for g, _ in admin.list_consumer_groups()]
+          and not admin.list_consumer_group_offsets("py-group"), res)
+    from kafka.admin import NewPartitions
+    admin.create_partitions({"py-admin": NewPartitions(total_count=5)})
+    c3 = KafkaConsumer(bootstrap_servers=b)
+    check("CreatePartitions raises the partition count",
+          wait_for(lambda: len(c3.partitions_for_topic("py-admin") or []) == 5, 30),
+          c3.partitions_for_topic("py-admin"))
+    c3.close()
     admin.delete_topics(["py-admin"])
     check("KafkaAdminClient deletes a topic",
           wait_for(lambda: "py-admin" not in admin.list_topics(), 30), admin.list_topics())
