@@ -348,7 +348,7 @@ int kafka_broker_start(log_t *log, const kafka_broker_opts_t *opts, kafka_broker
         .max_input = b->opts.max_request_bytes + 4,
         .out_high = 8u << 20,
         .out_max = 512u << 20, /* Fetch responses are mostly file ranges: no memory */
-        .max_pending = 1024,
+        .max_pending = 256, /* requests in flight per connection before reading pauses */
     };
     if ((rc = net_server_new(&nopts, &b->srv, errstr, errlen)) != EDDY_OK) goto err;
     for (size_t i = 0; i < opts->nlisten; i++)
