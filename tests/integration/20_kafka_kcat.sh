@@ -69,4 +69,14 @@ rc=$?
 n=$(K -C -t idem -o beginning -e -q | wc -l)
 check "kcat idempotent producer delivers each record once" test $rc -eq 0 -a "$n" -eq 200
 
+# Acknowledged means durable: every record kcat saw acknowledged (acks=all; kcat exits 0 only
+# when all were) is there after kill -9 and a restart.
+seq 1 20000 | K -P -t durable -X acks=all -X linger.ms=2
+rc=$?
+kill -9 "$EDDY_PID"; wait "$EDDY_PID" 2>/dev/null; EDDY_PID=
+eddy_start --default-partitions 1 || { not_ok "eddy restarts after kill -9"; exit 1; }
+B="$KAFKA_ADDR"
+got=$(K -C -t durable -o beginning -e -q | sort -n | uniq | wc -l)
+check "records acknowledged with acks=all survive kill -9 (got $got of 20000)" test $rc -eq 0 -a "$got" -eq 20000
+
 eddy_stop || not_ok "eddy stops cleanly"
