@@ -42,12 +42,12 @@ def varint(n):
             return out + bytes([b])
 
 
-def batch(values, bad_crc=False):
+def batch(values, bad_crc=False, pid=-1, epoch=-1, seq=-1):
     records = b""
     for i, v in enumerate(values):
         r = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
         records += varint(len(r)) + r
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1000, 1000, -1, -1, -1, len(values)) + records
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1000, 1000, pid, epoch, seq, len(values)) + records
     crc = crc32c(after_crc) ^ (1 if bad_crc else 0)
     body = struct.pack(">ib", 0, 2) + struct.pack(">I", crc) + after_crc
     return struct.pack(">qi", 0, len(body)) + body
@@ -120,6 +120,27 @@ with Eddy() as e:
     f = read_frame(s)
     base = struct.unpack(">hq", f[4 + 4 + 2 + len("raw-topic") + 4 + 4:][:10])
     check("a good batch after a bad one gets offset 1 (after the acks=0 record)", base == (0, 1), base)
+
+    # An idempotent producer: a retried batch is acknowledged with its first offset and not
+    # stored twice; a gap in the sequence is OUT_OF_ORDER_SEQUENCE_NUMBER (45).
+    s.sendall(request(22, 1, 15, struct.pack(">hi", -1, 60000)))
+    f = read_frame(s)
+    _, perr, pid, epoch = struct.unpack(">ihqh", f[4:20])
+    check("InitProducerId gives a producer id", perr == 0 and pid >= 0 and epoch == 0, f)
+
+    def produce_result(corr, records):
+        s.sendall(produce(corr, "idem-raw", records))
+        f = read_frame(s)
+        return struct.unpack(">hq", f[4 + 4 + 2 + len("idem-raw") + 4 + 4:][:10])
+
+    first = produce_result(16, batch([b"a", b"b"], pid=pid, epoch=0, seq=0))
+    again = produce_result(17, batch([b"a", b"b"], pid=pid, epoch=0, seq=0))
+    gap = produce_result(18, batch([b"c"], pid=pid, epoch=0, seq=5))
+    nxt = produce_result(19, batch([b"c"], pid=pid, epoch=0, seq=2))
+    check("a duplicate idempotent batch is acknowledged with the original offset",
+          first == (0, 0) and again == (0, 0), (first, again))
+    check("a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER", gap[0] == 45, gap)
+    check("the next in-order batch follows the first without a duplicate", nxt == (0, 2), nxt)
     s.close()
 
     def refused(payload, name):
