@@ -54,6 +54,7 @@ echo "loaded $got leaves into demo.leaves through kcat -> topic leaves -> projec
 
 # the Express peer on eddy's CQL port
 (cd bench/api_express && [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error >/dev/null)
+: > "$tmp/express.log"
 CQL_HOST=${CQL%:*} CQL_PORT=${CQL##*:} PORT=8100 node bench/api_express/server.js >"$tmp/express.log" 2>&1 &
 pids+=($!)
 until grep -q 'listening' "$tmp/express.log"; do sleep 0.1; grep -q 'cannot' "$tmp/express.log" && { cat "$tmp/express.log"; exit 1; }; done
