@@ -194,7 +194,7 @@ static int flush_wal(store_t *st) {
 static void *sync_main(void *arg) {
     store_t *st = arg;
     int64_t last_sync = time_mono_ms();
-    bool dirty = false;
+    uint64_t synced_batches = 0; /* interval mode: batches written since the last fsync */
     pthread_mutex_lock(&st->sync_lock);
     for (;;) {
         if (!st->sync_head && !st->sync_stop) {
@@ -215,14 +215,14 @@ static void *sync_main(void *arg) {
         bool stop = st->sync_stop;
         pthread_mutex_unlock(&st->sync_lock);
         int status = EDDY_OK;
-        if (list) dirty = true;
         if (st->opts.sync_mode == STORE_SYNC_GROUP && list) {
             status = flush_wal(st);
-        } else if (st->opts.sync_mode == STORE_SYNC_INTERVAL && dirty &&
-                   time_mono_ms() - last_sync >= st->opts.interval_ms) {
-            flush_wal(st);
+        } else if (st->opts.sync_mode == STORE_SYNC_INTERVAL && time_mono_ms() - last_sync >= st->opts.interval_ms) {
+            /* every write counts, not only those waiting for a completion */
+            uint64_t batches = __atomic_load_n(&st->n_batches, __ATOMIC_RELAXED);
+            if (batches != synced_batches) flush_wal(st);
+            synced_batches = batches;
             last_sync = time_mono_ms();
-            dirty = false;
         }
         run_waiters(list, status);
         pthread_mutex_lock(&st->sync_lock);

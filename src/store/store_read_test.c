@@ -1,6 +1,8 @@
 /* More store tests: tombstones kept until gc grace then purged, counters that stay deleted,
  * INSERT JSON with DEFAULT UNSET, DISTINCT, filtering across pages, IN lists across pages,
  * reversed slices with PER PARTITION LIMIT, static column deletion, dropped columns. */
+#include <time.h>
+
 #include "store/store_test_util.h"
 
 static int64_t count_rows(store_t *st, const store_query_t *q) {
@@ -370,4 +372,57 @@ TEST(store_paging_distinct_and_static_rows) {
     CHECK_EQ_INT(count_paged(st, &q, 1), 8);
     store_table_release(t);
     store_close(st);
+}
+
+typedef struct {
+    int calls;
+    int status;
+} done_t;
+
+static void on_done(void *arg, int status) {
+    done_t *d = arg;
+    d->status = status;
+    __atomic_fetch_add(&d->calls, 1, __ATOMIC_RELEASE);
+}
+
+TEST(store_sync_modes_complete_every_write) {
+    const char *modes[] = {"group", "interval:20", "none"};
+    for (size_t m = 0; m < EDDY_ARRAY_LEN(modes); m++) {
+        char dir[512], err[256];
+        snprintf(dir, sizeof dir, "%s/%zu", test_tmpdir(), m);
+        store_options_t o;
+        memset(&o, 0, sizeof o);
+        REQUIRE(store_options_parse_sync(&o, modes[m], err, sizeof err) == 0);
+        store_t *st = NULL;
+        REQUIRE(store_open(dir, &o, &st, err, sizeof err) == 0);
+        store_write_t *w = store_write_new(st);
+        done_t d[10] = {{0, 0}};
+        for (int i = 0; i < 10; i++) {
+            char k[16];
+            int n = snprintf(k, sizeof k, "k%d", i);
+            CHECK_OK(store_write_kv_put(w, k, (size_t)n, "v", 1));
+            CHECK_OK(store_write_submit(w, on_done, &d[i], err, sizeof err));
+        }
+        /* completions run on the sync thread; close waits for the pending ones */
+        int64_t until = time_mono_ms() + 10000;
+        while (__atomic_load_n(&d[9].calls, __ATOMIC_ACQUIRE) == 0 && time_mono_ms() < until) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        store_write_free(w);
+        store_stats_t stats;
+        store_stats(st, &stats);
+        CHECK_EQ_INT(stats.batches, 10);
+        if (m == 0) CHECK(stats.syncs >= 1);
+        store_close(st);
+        for (int i = 0; i < 10; i++) {
+            CHECK_EQ_INT(d[i].calls, 1);
+            CHECK_EQ_INT(d[i].status, EDDY_OK);
+        }
+    }
+    store_options_t o;
+    memset(&o, 0, sizeof o);
+    char err[256];
+    CHECK_EQ_INT(store_options_parse_sync(&o, "sometimes", err, sizeof err), EDDY_ERR_INVALID);
+    CHECK_EQ_STR(err, "unknown fsync mode 'sometimes' (group, interval:MS, none)");
 }
