@@ -785,6 +785,7 @@ struct cql_sconn {
     wr_t scratch;
     arena_t arena;              /* per request, reset after each */
     cql_tools_t tools;
+    struct cql_outbox *outbox;  /* answers finished off the loop, sent together */
 };
 
 #define CQL_EVENT_TOPOLOGY 1

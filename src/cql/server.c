@@ -42,9 +42,21 @@ struct cql_server {
     _Atomic uint32_t pending;
 };
 
+/* Answers finished off the loop (durable writes) gather here per connection and leave together:
+ * one post to the loop and one reply (one v5 segment) for all that completed meanwhile, instead
+ * of one each. Reference-counted by the connection and by every deferred answer. */
+typedef struct cql_outbox {
+    pthread_mutex_t lock;
+    wr_t envs;                 /* finished envelopes */
+    bool posted;               /* a flush is queued on the loop */
+    cql_outfmt_t fmt;
+    _Atomic int refs;
+} cql_outbox_t;
+
 struct cql_deferred {
     cql_server_t *srv;
     net_conn_t *conn;          /* kept */
+    cql_outbox_t *ob;          /* referenced */
     cql_outfmt_t fmt;
     int16_t stream;
     wr_t env;                  /* the success answer */
@@ -128,6 +140,8 @@ cql_deferred_t *cql_exec_defer(cql_exec_t *x) {
     if (!d) return NULL;
     d->srv = x->srv;
     d->conn = x->sc->conn;
+    d->ob = x->sc->outbox;
+    atomic_fetch_add(&d->ob->refs, 1);
     d->fmt = x->sc->fmt;
     d->stream = x->msg->stream;
     wr_init(&d->env, 0);
@@ -138,33 +152,82 @@ cql_deferred_t *cql_exec_defer(cql_exec_t *x) {
     return d;
 }
 
+static cql_outbox_t *outbox_new(void) {
+    cql_outbox_t *ob = eddy_calloc(1, sizeof *ob);
+    if (!ob) return NULL;
+    pthread_mutex_init(&ob->lock, NULL);
+    wr_init(&ob->envs, 0);
+    atomic_store(&ob->refs, 1);
+    return ob;
+}
+
+static void outbox_release(cql_outbox_t *ob) {
+    if (!ob || atomic_fetch_sub(&ob->refs, 1) != 1) return;
+    pthread_mutex_destroy(&ob->lock);
+    wr_free(&ob->envs);
+    eddy_free(ob);
+}
+
+/* On the connection's loop: everything gathered so far leaves as one reply. */
+static void outbox_flush(net_conn_t *conn, void *arg) {
+    cql_outbox_t *ob = arg;
+    wr_t envs;
+    pthread_mutex_lock(&ob->lock);
+    envs = ob->envs;
+    wr_init(&ob->envs, 0);
+    ob->posted = false;
+    cql_outfmt_t fmt = ob->fmt;
+    pthread_mutex_unlock(&ob->lock);
+    if (!net_conn_closed(conn) && envs.len > 0) {
+        wr_t w, scratch;
+        wr_init(&w, envs.len + 64);
+        wr_init(&scratch, 0);
+        size_t mark = cql_out_begin(&fmt, &w);
+        wr_bytes(&w, envs.buf, envs.len);
+        net_reply_t *reply = NULL;
+        if (cql_out_end(&fmt, &w, mark, &scratch) == EDDY_OK && (reply = net_reply_new()) &&
+            net_reply_add_wr(reply, &w) == EDDY_OK) {
+            net_conn_send(conn, reply);
+        } else {
+            net_reply_free(reply);
+            net_conn_close(conn);
+        }
+        wr_free(&w);
+        wr_free(&scratch);
+    }
+    wr_free(&envs);
+    outbox_release(ob);
+}
+
 static void deferred_release(cql_deferred_t *d) {
     if (atomic_fetch_sub(&d->refs, 1) != 1) return;
-    wr_t w;
-    wr_init(&w, d->env.len + 64);
-    wr_t scratch;
-    wr_init(&scratch, 0);
-    size_t mark = cql_out_begin(&d->fmt, &w);
+    cql_outbox_t *ob = d->ob;
+    bool post = false;
+    pthread_mutex_lock(&ob->lock);
+    ob->fmt = d->fmt;
     if (d->status == EDDY_OK) {
-        wr_bytes(&w, d->env.buf, d->env.len);
+        wr_bytes(&ob->envs, d->env.buf, d->env.len);
     } else {
-        size_t start = cql_env_begin(&w, d->fmt.version, true, 0, d->stream, CQL_OP_ERROR);
-        write_error_body(&w, d->fmt.version, CQL_ERR_SERVER, d->msg, NULL, NULL, NULL, 0);
-        cql_env_end(&w, start);
+        size_t start = cql_env_begin(&ob->envs, d->fmt.version, true, 0, d->stream, CQL_OP_ERROR);
+        write_error_body(&ob->envs, d->fmt.version, CQL_ERR_SERVER, d->msg, NULL, NULL, NULL, 0);
+        cql_env_end(&ob->envs, start);
     }
-    net_reply_t *reply = NULL;
-    if (cql_out_end(&d->fmt, &w, mark, &scratch) == EDDY_OK && (reply = net_reply_new()) &&
-        net_reply_add_wr(reply, &w) == EDDY_OK) {
-        net_conn_send(d->conn, reply);
-    } else {
-        net_reply_free(reply);
-        net_conn_close_after_flush(d->conn);
+    if (!ob->posted) post = ob->posted = true;
+    pthread_mutex_unlock(&ob->lock);
+    if (post) {
+        atomic_fetch_add(&ob->refs, 1); /* the post's */
+        if (net_conn_post(d->conn, outbox_flush, ob) != EDDY_OK) {
+            pthread_mutex_lock(&ob->lock);
+            ob->posted = false;
+            pthread_mutex_unlock(&ob->lock);
+            outbox_release(ob);
+            net_conn_close_after_flush(d->conn);
+        }
     }
-    wr_free(&w);
-    wr_free(&scratch);
     wr_free(&d->env);
     atomic_fetch_sub(&d->srv->pending, 1);
     net_conn_release(d->conn);
+    outbox_release(ob);
     eddy_free(d);
 }
 
@@ -541,6 +604,12 @@ static int on_open(net_conn_t *conn) {
         return EDDY_ERR_NOMEM;
     }
     sc->fmt = (cql_outfmt_t){CQL_VERSION_MAX, CQL_COMPRESSION_NONE, false};
+    sc->outbox = outbox_new();
+    if (!sc->outbox) {
+        cql_codec_free(sc->codec);
+        eddy_free(sc);
+        return EDDY_ERR_NOMEM;
+    }
     wr_init(&sc->out, 0);
     wr_init(&sc->scratch, 0);
     arena_init(&sc->arena, 4096);
@@ -572,6 +641,7 @@ static void on_close(net_conn_t *conn) {
     wr_free(&t->rows);
     wr_free(&t->tmp);
     cql_codec_free(sc->codec);
+    outbox_release(sc->outbox);
     wr_free(&sc->out);
     wr_free(&sc->scratch);
     arena_free(&sc->arena);
