@@ -116,9 +116,32 @@ static void issue(bench_t *b, op_t *op) {
     }
 }
 
+/* On the I/O thread: every paced operation that is due now. */
+static void issue_due(void *arg) {
+    bench_t *b = arg;
+    int64_t interval = (int64_t)(1e9 / b->rate);
+    for (;;) {
+        int64_t now = time_mono_ns();
+        pthread_mutex_lock(&b->lock);
+        int64_t due = b->start_ns + b->issued * interval;
+        bool go = !b->stop && now >= due && b->inflight < b->concurrency &&
+                  (b->total ? b->issued < b->total : due < b->deadline_ns);
+        if (go) {
+            b->issued++;
+            b->inflight++;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (!go) return;
+        op_t *op = eddy_calloc(1, sizeof *op);
+        if (!op) return;
+        op->b = b;
+        op->sched_ns = due;
+        issue(b, op);
+    }
+}
+
 static int run(bench_t *b) {
     b->start_ns = time_mono_ns();
-    int64_t interval = b->rate > 0 ? (int64_t)(1e9 / b->rate) : 0;
     if (b->rate == 0) {
         /* Closed loop: start concurrency operations; each completion issues the next one. */
         pthread_mutex_lock(&b->lock);
@@ -135,31 +158,19 @@ static int run(bench_t *b) {
             issue(b, op);
         }
     } else {
-        /* Paced: operation i is due at start + i * interval; at most concurrency in flight. */
+        /* Paced: operation i is due at start + i * interval (at most concurrency in flight). This
+         * thread only ticks; the due operations are issued on the client's I/O thread. */
         for (;;) {
-            int64_t now = time_mono_ns();
             pthread_mutex_lock(&b->lock);
-            bool finished = b->total ? b->issued >= b->total : now >= b->deadline_ns;
-            if (finished) {
-                pthread_mutex_unlock(&b->lock);
-                break;
-            }
-            int64_t due = b->start_ns + b->issued * interval;
-            if (now < due || b->inflight >= b->concurrency) {
-                pthread_mutex_unlock(&b->lock);
-                int64_t wait = due - now;
-                usleep(wait > 1000000 ? 1000 : wait > 50000 ? (useconds_t)(wait / 1000) : 50);
-                continue;
-            }
-            b->issued++;
-            b->inflight++;
+            bool finished = b->total ? b->issued >= b->total : time_mono_ns() >= b->deadline_ns;
             pthread_mutex_unlock(&b->lock);
-            op_t *op = eddy_calloc(1, sizeof *op);
-            if (!op) return EDDY_ERR_NOMEM;
-            op->b = b;
-            op->sched_ns = due;
-            issue(b, op);
+            if (finished) break;
+            if (cql_client_call(b->client, issue_due, b) != EDDY_OK) break;
+            usleep(500);
         }
+        pthread_mutex_lock(&b->lock);
+        b->stop = true;
+        pthread_mutex_unlock(&b->lock);
     }
     pthread_mutex_lock(&b->lock);
     while (b->inflight > 0) pthread_cond_wait(&b->cond, &b->lock);

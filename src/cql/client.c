@@ -318,6 +318,42 @@ cql_req_t *cql_req_internal(cql_client_t *c, const cql_msg_t *msg, cql_req_fn fn
     return req;
 }
 
+/* ---- calls on the I/O thread ---- */
+
+typedef struct cql_call {
+    struct cql_call *next;
+    void (*fn)(void *arg);
+    void *arg;
+} cql_call_t;
+
+int cql_client_call(cql_client_t *c, void (*fn)(void *arg), void *arg) {
+    if (atomic_load(&c->closing)) return EDDY_ERR_CLOSED;
+    cql_call_t *call = eddy_malloc(sizeof *call);
+    if (!call) return EDDY_ERR_NOMEM;
+    call->fn = fn;
+    call->arg = arg;
+    pthread_mutex_lock(&c->lock);
+    /* LIFO is fine: calls are independent */
+    call->next = c->calls;
+    c->calls = call;
+    pthread_mutex_unlock(&c->lock);
+    uv_async_send(&c->wake);
+    return EDDY_OK;
+}
+
+static void run_calls(cql_client_t *c) {
+    pthread_mutex_lock(&c->lock);
+    cql_call_t *calls = c->calls;
+    c->calls = NULL;
+    pthread_mutex_unlock(&c->lock);
+    while (calls) {
+        cql_call_t *next = calls->next;
+        calls->fn(calls->arg);
+        eddy_free(calls);
+        calls = next;
+    }
+}
+
 /* ---- the loop's callbacks ------------------------------------------------------------------- */
 
 static void fail_all_queued(cql_client_t *c, const char *why) {
@@ -370,6 +406,7 @@ static void on_wake(uv_async_t *a) {
         dispatch(c, q);
         q = next;
     }
+    run_calls(c);
     cql_client_flush(c);
 }
 
@@ -526,6 +563,11 @@ static int resolve(const char *point, int default_port, struct sockaddr_storage 
 static char *dup_opt(const char *s) { return s ? eddy_strdup(s) : NULL; }
 
 void cql_client_free(cql_client_t *c) {
+    while (c->calls) {
+        cql_call_t *next = c->calls->next;
+        eddy_free(c->calls);
+        c->calls = next;
+    }
     for (size_t i = 0; i < c->nhosts; i++) host_free(c->hosts[i]);
     cql_client_prepared_free_all(c);
     eddy_free(c->ring);

@@ -182,6 +182,11 @@ int cql_client_batch_async(cql_client_t *c, cql_batch_type_t type, const cql_bat
 int cql_client_batch(cql_client_t *c, cql_batch_type_t type, const cql_batch_entry_t *entries, size_t n,
                      const cql_stmt_t *options, cql_result_t **out, cql_error_t *err);
 
+/* Runs fn(arg) on the client's I/O thread soon (any thread may call it), where requests are
+ * issued without a cross-thread hand-off: a load generator issues its due requests from there.
+ * Returns EDDY_OK, or EDDY_ERR_CLOSED / EDDY_ERR_NOMEM (fn will not run). */
+int cql_client_call(cql_client_t *c, void (*fn)(void *arg), void *arg);
+
 /* ---- client: results ----------------------------------------------------------------------- */
 
 typedef enum {

@@ -688,6 +688,7 @@ struct cql_client {
     /* shared between threads */
     pthread_mutex_t lock;       /* submit queue, prepared cache, result ids */
     cql_req_t *submit_head, *submit_tail;
+    struct cql_call *calls;     /* cql_client_call: functions for the I/O thread */
     _Atomic bool closing;
     _Atomic size_t nhosts_public;
     _Atomic size_t hosts_up;
