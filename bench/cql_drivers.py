@@ -1,7 +1,8 @@
 """bench/cql.sh's driver half: the same rows written and read point-wise through the DataStax Python
 driver (prepared statements, execute_concurrent) against eddy up, and through psycopg2 against
 PostgreSQL (prepared statements, one connection per concurrent worker, autocommit), with the same
-concurrency. Both acknowledge a write once it is durable (eddy's group commit; PostgreSQL's
+concurrency. Rows come back as plain tuples on both sides (psycopg2's default; the driver's
+tuple_factory, instead of its default of building a namedtuple class for every result). Both acknowledge a write once it is durable (eddy's group commit; PostgreSQL's
 synchronous_commit = on). Prints one line per case and the ratios.
     cql_drivers.py CQL_HOST:PORT PG_SOCKET_DIR ROWS CONCURRENCY"""
 import random
@@ -10,8 +11,9 @@ import threading
 import time
 
 import psycopg2
-from cassandra.cluster import Cluster
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.query import tuple_factory
 
 cql, pgdir, n, conc = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 rows = [("leaf%08d" % i, "title of leaf %d" % i, i, "x" * 100) for i in range(n)]
@@ -26,7 +28,8 @@ def rate(label, ops, secs):
 
 
 host, port = cql.rsplit(":", 1)
-cluster = Cluster([host], port=int(port))
+cluster = Cluster([host], port=int(port),
+                  execution_profiles={EXEC_PROFILE_DEFAULT: ExecutionProfile(row_factory=tuple_factory)})
 s = cluster.connect()
 s.execute("CREATE KEYSPACE IF NOT EXISTS bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
 s.execute("CREATE TABLE IF NOT EXISTS bench.kv (id text PRIMARY KEY, name text, value int, payload text)")

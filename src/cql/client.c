@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "cql/cql_int.h"
+#include "cql/cql_client_int.h"
 
 int64_t cql_client_now_ms(void) { return time_mono_ms(); }
 uint8_t cql_client_version(const cql_client_t *c) { return c->version; }

@@ -4,7 +4,7 @@
  * a node answers Unprepared; and the synchronous wrappers. */
 #include <stdio.h>
 
-#include "cql/cql_int.h"
+#include "cql/cql_client_int.h"
 
 /* Client timestamps: µs, strictly increasing within the session (as the drivers do). */
 static int64_t next_timestamp(cql_client_t *c) {

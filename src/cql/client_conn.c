@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <strings.h>
 
-#include "cql/cql_int.h"
+#include "cql/cql_client_int.h"
 
 cql_req_t cql_req_abandoned;
 

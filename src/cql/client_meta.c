@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cql/cql_int.h"
+#include "cql/cql_client_int.h"
 
 static void connect_finish(cql_client_t *c, int status, const char *why) {
     if (!c->connecting) return;

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "cql/cql_int.h"
+#include "cql/cql_client_int.h"
 
 struct cql_result {
     arena_t arena;
