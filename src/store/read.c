@@ -238,6 +238,7 @@ int store_iter_start(store_iter_t *it, const store_query_t *q, char *errstr, siz
         it->t = store_table_keep(q->table);
     }
     it->q = *q;
+    it->m.want = q->columns;
     it->now_s = store_now_s(it->st);
     it->started = true;
     it->done = it->has_more = it->in_part = it->has_resume = false;

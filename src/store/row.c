@@ -186,6 +186,20 @@ int store_rowmat_frag(store_rowmat_t *m, const store_table_t *t, const uint8_t *
         if (idx < 0) continue; /* a dropped column */
         const store_column_t *col = &t->info.columns[idx];
         store_cell_t *cell = &m->cells[idx];
+        if (m->want && !m->want[idx]) {
+            /* not wanted: it still decides whether the row lives */
+            if (!*live) {
+                if (c.flags & FRAG_CELL_COMPLEX) {
+                    frag_deletion_t ce = eff;
+                    if (c.cdel.ts != STORE_NO_TS && (ce.ts == STORE_NO_TS || c.cdel.ts > ce.ts)) ce = c.cdel;
+                    frag_cell_t e;
+                    while (!*live && frag_elem_next(&f, &c, &e) == 1) *live = cell_live(&e, &ce, now_s);
+                } else {
+                    *live = cell_live(&c.cell, &eff, now_s);
+                }
+            }
+            continue;
+        }
         if (c.flags & FRAG_CELL_COMPLEX) {
             if (!store_type_is_multicell(col->type)) continue;
             size_t at = m->buf.len;

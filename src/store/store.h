@@ -699,6 +699,10 @@ typedef struct {
     size_t paging_state_len;
     store_filter_fn filter;        /* NULL = keep all */
     void *filter_arg;
+    /* Optional projection: columns[i] != 0 for the columns to materialize, by column index
+     * (key columns always are; include the filter's columns). Others come back null, which
+     * saves decoding and assembling them. NULL = every column. Row liveness is unaffected. */
+    const uint8_t *columns;
 } store_query_t;
 
 /* Iterators are reusable: create one per thread or connection, start a query on it, pull rows,

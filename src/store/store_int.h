@@ -669,6 +669,7 @@ typedef struct {
     store_cell_t *cells;
     uint8_t *set;        /* 0 null, 1 value at buf + off, 2 value pointed to directly (cells[i].ptr) */
     bool zero_copy;      /* simple cells may point into the fragment (kept alive by the caller) */
+    const uint8_t *want; /* projection by column index, or NULL for all */
 } store_rowmat_t;
 
 void store_rowmat_init(store_rowmat_t *m);

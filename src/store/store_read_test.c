@@ -426,3 +426,35 @@ TEST(store_sync_modes_complete_every_write) {
     CHECK_EQ_INT(store_options_parse_sync(&o, "sometimes", err, sizeof err), EDDY_ERR_INVALID);
     CHECK_EQ_STR(err, "unknown fsync mode 'sometimes' (group, interval:MS, none)");
 }
+
+TEST(store_projection_materializes_only_wanted_columns) {
+    store_t *st = open_store(test_tmpdir(), NULL);
+    REQUIRE(st);
+    const char *cols[] = {"k int pk", "a int regular", "l list<text> regular", "t text regular"};
+    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    REQUIRE(t);
+    CHECK_OK(put(st, t, 1, 0, STORE_ROW_INSERT, "k=1;a=1;l=['x'];t='y'"));
+    CHECK_OK(put(st, t, 1, 0, 0, "k=2;l=['only']")); /* lives through an unwanted column */
+    store_query_t q;
+    memset(&q, 0, sizeof q);
+    q.table = t;
+    uint8_t want[4] = {0};
+    want[store_table_column(t, "a", 1)] = 1;
+    q.columns = want;
+    char *got = query_text(st, &q);
+    CHECK_EQ_STR(got, "k=1 a=1|k=2|");
+    free(got);
+    /* point reads too */
+    wr_t b;
+    wr_init(&b, 16);
+    eddy_view_t key = lit(t, 0, "1", &b);
+    fix_views(&key, 1, &b);
+    q.keys = &key;
+    q.nkeys = 1;
+    got = query_text(st, &q);
+    CHECK_EQ_STR(got, "k=1 a=1|");
+    free(got);
+    wr_free(&b);
+    store_table_release(t);
+    store_close(st);
+}
