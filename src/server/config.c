@@ -35,6 +35,8 @@ static const server_setting_t server_settings[] = {
             "error, warn, info (default), debug or trace"),
     SETTING("fsync", "EDDY_FSYNC", FLAG_STRING, fsync, "MODE",
             "group (default: acknowledged = fsynced), interval:MS, or none"),
+    SETTING("store-cache-mb", "EDDY_STORE_CACHE_MB", FLAG_INT, store_cache_mb, "MIB",
+            "cap of the table store's block cache, filled as tables are read (default 32)"),
     SETTING("auto-create-topics", "EDDY_AUTO_CREATE_TOPICS", FLAG_BOOL, auto_create_topics, NULL,
             "create topics on first use (default true)"),
     SETTING("default-partitions", "EDDY_DEFAULT_PARTITIONS", FLAG_INT, default_partitions, "N",
@@ -158,6 +160,7 @@ static int config_defaults(server_config_t *cfg) {
     cfg->enrich = true;
     cfg->default_partitions = 1;
     cfg->io_threads = 1;
+    cfg->store_cache_mb = 32;
     return EDDY_OK;
 }
 
@@ -195,6 +198,7 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     from_flags.cql_password_auth = cfg->cql_password_auth;
     from_flags.enrich = cfg->enrich;
     from_flags.io_threads = cfg->io_threads;
+    from_flags.store_cache_mb = cfg->store_cache_mb;
     flags_parse(flags, EDDY_ARRAY_LEN(flags), argc, argv, &index, errstr, errlen);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(server_settings); i++) {
         const server_setting_t *s = &server_settings[i];
@@ -226,6 +230,8 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "unknown log level '%s' (error, warn, info, debug, trace)", cfg->log_level);
     if (cfg->io_threads < 1 || cfg->io_threads > 64)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "io-threads must be between 1 and 64");
+    if (cfg->store_cache_mb < 1 || cfg->store_cache_mb > 1048576)
+        return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "store-cache-mb must be between 1 and 1048576");
     if (cfg->default_partitions < 1 || cfg->default_partitions > 10000)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "default-partitions must be between 1 and 10000");
     flag_list_t *lists[] = {&cfg->kafka_listen, &cfg->cql_listen, &cfg->http_listen};

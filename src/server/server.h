@@ -19,6 +19,7 @@ typedef struct {
     const char *kafka_advertise;     /* HOST:PORT advertised in Metadata, or NULL */
     const char *log_level;
     const char *fsync;               /* "group" (default), "interval:MS" or "none" */
+    int64_t store_cache_mb;          /* cap of the table store's block cache, MiB */
     bool auto_create_topics;
     int64_t default_partitions;
     flag_list_t pipelines;           /* pipeline files started with the server */

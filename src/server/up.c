@@ -91,6 +91,7 @@ int server_store_start(server_t *srv, char *errstr, size_t errlen) {
     memset(&opts, 0, sizeof opts);
     int rc = store_options_parse_sync(&opts, srv->cfg.fsync, errstr, errlen);
     if (rc) return rc;
+    opts.block_cache_bytes = (size_t)srv->cfg.store_cache_mb << 20;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/store", srv->cfg.data_dir);
     return store_open(dir, &opts, &srv->store, errstr, errlen);

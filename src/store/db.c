@@ -5,7 +5,8 @@
  *
  * Column families: "data" (rows), "part" (partition headers: partition deletions, range
  * tombstones, static rows), "kv" (the pipelines' positions and state), "schema" (catalog).
- * Memory stays small: one LRU block cache shared by all (8 MiB default), 8 MiB memtables. */
+ * Memory stays small: one LRU block cache shared by all (32 MiB cap by default; it holds only
+ * what was read, so an idle store uses little), 8 MiB memtables. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,7 +262,14 @@ static rocksdb_options_t *cf_options(store_t *st, int cf) {
     rocksdb_block_based_options_set_block_cache(t, st->cache);
     /* the table options own their filter policy */
     rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
+    /* Partitioned filters and a two-level index: a full filter block of a large SST (1.2 MB for
+     * a million keys) does not fit a shard of a small cache and would be re-read by every point
+     * read; 4 KiB partitions are cached like data blocks, the top levels stay pinned. */
+    rocksdb_block_based_options_set_partition_filters(t, 1);
+    rocksdb_block_based_options_set_index_type(t, 2 /* kTwoLevelIndexSearch */);
+    rocksdb_block_based_options_set_metadata_block_size(t, 4096);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
+    rocksdb_block_based_options_set_pin_top_level_index_and_filter(t, 1);
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
     rocksdb_block_based_options_set_block_size(t, 16 * 1024);
     rocksdb_block_based_options_set_format_version(t, 5);
@@ -289,7 +297,7 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     store_t *st = eddy_calloc(1, sizeof *st);
     if (!st) return EDDY_ERR_NOMEM;
     if (opts) st->opts = *opts;
-    if (!st->opts.block_cache_bytes) st->opts.block_cache_bytes = 8u << 20;
+    if (!st->opts.block_cache_bytes) st->opts.block_cache_bytes = 32u << 20;
     if (!st->opts.write_buffer_bytes) st->opts.write_buffer_bytes = 8u << 20;
     if (!st->opts.max_background_jobs) st->opts.max_background_jobs = 2;
     if (!st->opts.interval_ms) st->opts.interval_ms = 100;
@@ -301,7 +309,12 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     st->sync_tail = &st->sync_head;
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_init(&st->cas_locks[i], NULL);
 
-    st->cache = rocksdb_cache_create_lru(st->opts.block_cache_bytes);
+    /* few shards: RocksDB would cut a small cache into 64 shards too small for large blocks */
+    rocksdb_lru_cache_options_t *lo = rocksdb_lru_cache_options_create();
+    rocksdb_lru_cache_options_set_capacity(lo, st->opts.block_cache_bytes);
+    rocksdb_lru_cache_options_set_num_shard_bits(lo, st->opts.block_cache_bytes >= (256u << 20) ? 4 : 2);
+    st->cache = rocksdb_cache_create_lru_opts(lo);
+    rocksdb_lru_cache_options_destroy(lo);
 
     st->dbopts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(st->dbopts, 1);

@@ -54,7 +54,7 @@ typedef struct store_row store_row_t;
 typedef enum { STORE_SYNC_GROUP = 0, STORE_SYNC_INTERVAL = 1, STORE_SYNC_NONE = 2 } store_sync_mode_t;
 
 typedef struct {
-    size_t block_cache_bytes;   /* 0 = default 8 MiB */
+    size_t block_cache_bytes;   /* cap of the LRU block cache (filled as data is read); 0 = 32 MiB */
     size_t write_buffer_bytes;  /* per memtable; 0 = default 8 MiB */
     int max_background_jobs;    /* RocksDB compactions + flushes; 0 = default 2 */
     store_sync_mode_t sync_mode;
