@@ -29,7 +29,11 @@ static cql_prepared_t *cache_find(cql_client_t *c, const char *ks, const char *q
     return NULL;
 }
 
+static size_t bind_count_of(const cql_prepared_t *p);
+
 static void prepared_free(cql_prepared_t *p) {
+    if (p->res && p->bind_names)
+        for (size_t i = 0; i < bind_count_of(p); i++) eddy_free(p->bind_names[i]);
     cql_result_free(p->res);
     eddy_free(p->bind_names);
     eddy_free(p->query);
@@ -53,7 +57,8 @@ static const cql_prepared_meta_t *bind_meta(const cql_prepared_t *p) {
     return &cql_result_msg(p->res)->u.result.bind;
 }
 
-size_t cql_prepared_bind_count(const cql_prepared_t *p) { return (size_t)bind_meta(p)->columns_count; }
+static size_t bind_count_of(const cql_prepared_t *p) { return (size_t)bind_meta(p)->columns_count; }
+size_t cql_prepared_bind_count(const cql_prepared_t *p) { return bind_count_of(p); }
 const char *cql_prepared_bind_name(const cql_prepared_t *p, size_t i) {
     return i < cql_prepared_bind_count(p) ? p->bind_names[i] : "";
 }
@@ -86,7 +91,7 @@ static cql_prepared_t *prepared_new(const char *ks, const char *query, cql_resul
     p->id_len = (uint16_t)r->prepared_id.len;
     memcpy(p->result_id, r->result_metadata_id.ptr, r->result_metadata_id.len);
     p->result_id_len = (uint16_t)r->result_metadata_id.len;
-    /* Names live in the result's arena through its views: make them C strings there. */
+    /* The names are views into the result: C strings of them (freed by prepared_free). */
     for (size_t i = 0; i < n; i++) {
         eddy_view_t v = r->bind.columns[i].name;
         char *s = eddy_malloc(v.len + 1);
@@ -121,7 +126,6 @@ static cql_prepared_t *cache_insert(cql_client_t *c, cql_prepared_t *p) {
         /* A re-prepare may bring a new id: keep the newest. */
         if (have->id_len == p->id_len) memcpy(have->id, p->id, p->id_len);
         pthread_mutex_unlock(&c->lock);
-        for (size_t i = 0; i < cql_prepared_bind_count(p); i++) eddy_free(p->bind_names[i]);
         prepared_free(p);
         return have;
     }
