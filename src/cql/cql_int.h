@@ -610,6 +610,13 @@ typedef struct {
     uint8_t err_id[64];          /* Unprepared */
     uint16_t err_id_len;
     cql_deferred_t *deferred;    /* set by cql_exec_defer: the answer comes later */
+    /* Schema changes fsync the catalog, which a loop must not wait for: on a loop, the executor
+     * only records the statement (offload, its text and keyspace) and the server runs it again
+     * on its schema thread (on_schema_thread), which executes it. */
+    bool on_schema_thread;
+    bool offload;
+    eddy_view_t offload_text;
+    const char *offload_keyspace;
 } cql_exec_t;
 
 /* Records an error answer (the first one wins). Returns EDDY_ERR_INVALID for one-line returns. */
@@ -636,6 +643,9 @@ int64_t cql_server_started_s(const cql_server_t *srv);
 
 /* exec.c: QUERY, PREPARE, EXECUTE, BATCH. */
 void cql_exec_run(cql_exec_t *x);
+/* On the schema thread: parses text (a schema change recorded by an offload) and executes it in
+ * the keyspace of x->sc, writing the answer's body to x->out as cql_exec_run does. */
+void cql_exec_run_schema(cql_exec_t *x, eddy_view_t text);
 
 /* ---- executor internals (exec*.c, prepared.c, system.c, describe.c) ----------------------- */
 

@@ -103,8 +103,27 @@ static int exec_stmt(cql_exec_t *x, const cql_run_t *r) {
     case SQL_STMT_CREATE_STREAM:
     case SQL_STMT_CREATE_PIPELINE:
         return cql_exec_fail(x, CQL_ERR_INVALID, "Streams are pipeline statements: submit them with eddy submit, not over CQL");
-    default: return cql_exec_ddl(x, r);
+    default:
+        if (x->on_schema_thread) return cql_exec_ddl(x, r);
+        x->offload = true;
+        x->offload_text = (eddy_view_t){(const uint8_t *)r->text, r->text_len};
+        x->offload_keyspace = r->keyspace;
+        return EDDY_OK;
     }
+}
+
+void cql_exec_run_schema(cql_exec_t *x, eddy_view_t text) {
+    sql_stmt_t *stmt;
+    if (parse(x, x->arena, text, &stmt) != EDDY_OK) return;
+    cql_query_params_t none;
+    memset(&none, 0, sizeof none);
+    cql_run_t r;
+    run_init(x, &r, stmt, text, &none);
+    if (stmt->nbinds) {
+        cql_exec_fail(x, CQL_ERR_INVALID, "Schema statements take no bind markers");
+        return;
+    }
+    exec_stmt(x, &r);
 }
 
 static void exec_query(cql_exec_t *x) {

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cql/cql_int.h"
 #include "net/net.h"
@@ -40,7 +41,26 @@ struct cql_server {
     int port;
     int64_t started_s;
     _Atomic uint32_t pending;
+    /* the schema thread: schema changes, one at a time, off the loops */
+    pthread_t schema_thread;
+    bool schema_started;
+    pthread_mutex_t schema_lock;
+    pthread_cond_t schema_cond;
+    struct cql_schema_job *jobs, **jobs_tail;
+    bool schema_stop;
 };
+
+/* A schema change for the schema thread: the statement's text and session keyspace, and the
+ * deferred answer it completes. */
+typedef struct cql_schema_job {
+    struct cql_schema_job *next;
+    cql_deferred_t *d;
+    uint8_t version;
+    int16_t stream;
+    char keyspace[CQL_KEYSPACE_MAX];
+    size_t len;
+    char text[];
+} cql_schema_job_t;
 
 /* Answers finished off the loop (durable writes) gather here per connection and leave together:
  * one post to the loop and one reply (one v5 segment) for all that completed meanwhile, instead
@@ -476,6 +496,8 @@ static void on_schema_change(void *arg, const store_schema_event_t *ev) {
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
+static void schema_submit(cql_sconn_t *sc, cql_exec_t *x);
+
 static void run_statement(cql_sconn_t *sc, const cql_msg_t *m) {
     cql_server_t *srv = sc->srv;
     if (atomic_load(&srv->pending) >= srv->opts.max_pending) {
@@ -509,6 +531,12 @@ static void run_statement(cql_sconn_t *sc, const cql_msg_t *m) {
         write_error_body(&sc->out, m->version, CQL_ERR_SERVER, "the result is too large to send", NULL, NULL, NULL, 0);
     }
     cql_env_end(&sc->out, env);
+    if (x.offload && !x.err_code) {
+        /* The answer comes from the schema thread; nothing of it leaves now. */
+        sc->out.len = env;
+        schema_submit(sc, &x);
+        return;
+    }
     if (x.deferred) {
         cql_deferred_t *d = x.deferred;
         /* The success answer, or the ERROR that replaced it (sent when the store is done). */
@@ -520,6 +548,105 @@ static void run_statement(cql_sconn_t *sc, const cql_msg_t *m) {
         }
         deferred_release(d);
     }
+}
+
+/* ---- the schema thread ---------------------------------------------------------------------- */
+
+/* Answers one job: the statement runs again, executed this time, into the deferred's envelope. */
+static void schema_run(cql_server_t *srv, cql_sconn_t *wsc, cql_schema_job_t *job) {
+    cql_deferred_t *d = job->d;
+    snprintf(wsc->keyspace, sizeof wsc->keyspace, "%s", job->keyspace);
+    arena_reset(&wsc->arena);
+    cql_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.opcode = CQL_OP_QUERY;
+    m.version = job->version;
+    m.stream = job->stream;
+    size_t env = cql_env_begin(&d->env, job->version, true, 0, job->stream, CQL_OP_RESULT);
+    size_t body = d->env.len;
+    cql_exec_t x;
+    memset(&x, 0, sizeof x);
+    x.srv = srv;
+    x.sc = wsc;
+    x.msg = &m;
+    x.arena = &wsc->arena;
+    x.out = &d->env;
+    x.version = job->version;
+    x.on_schema_thread = true;
+    cql_exec_run_schema(&x, (eddy_view_t){(const uint8_t *)job->text, job->len});
+    if (x.err_code || !wr_ok(&d->env)) {
+        bool built = !x.err_code;
+        d->env.len = body;
+        d->env.err = EDDY_OK;
+        d->env.buf[env + 4] = CQL_OP_ERROR;
+        if (built) write_error_body(&d->env, job->version, CQL_ERR_SERVER, "out of memory", NULL, NULL, NULL, 0);
+        else write_error_body(&d->env, job->version, x.err_code, x.err_msg, x.err_ks, x.err_table, NULL, 0);
+    }
+    cql_env_end(&d->env, env);
+    if (!wr_ok(&d->env)) cql_deferred_done(d, EDDY_ERR_NOMEM, "out of memory");
+    else cql_deferred_done(d, EDDY_OK, NULL);
+}
+
+static void *schema_main(void *arg) {
+    cql_server_t *srv = arg;
+    cql_sconn_t *wsc = eddy_calloc(1, sizeof *wsc); /* a session of its own: parser, arena */
+    if (wsc) {
+        wsc->srv = srv;
+        arena_init(&wsc->arena, 0);
+    }
+    pthread_mutex_lock(&srv->schema_lock);
+    for (;;) {
+        while (!srv->jobs && !srv->schema_stop) pthread_cond_wait(&srv->schema_cond, &srv->schema_lock);
+        cql_schema_job_t *job = srv->jobs;
+        if (!job) break;
+        srv->jobs = job->next;
+        if (!srv->jobs) srv->jobs_tail = &srv->jobs;
+        pthread_mutex_unlock(&srv->schema_lock);
+        if (wsc) schema_run(srv, wsc, job);
+        else cql_deferred_done(job->d, EDDY_ERR_NOMEM, "out of memory");
+        eddy_free(job);
+        pthread_mutex_lock(&srv->schema_lock);
+    }
+    pthread_mutex_unlock(&srv->schema_lock);
+    if (wsc) {
+        if (wsc->tools.parser) sql_parser_free(wsc->tools.parser);
+        arena_free(&wsc->arena);
+        eddy_free(wsc);
+    }
+    return NULL;
+}
+
+/* On the loop: hands the schema change x recorded to the schema thread. */
+static void schema_submit(cql_sconn_t *sc, cql_exec_t *x) {
+    cql_server_t *srv = sc->srv;
+    cql_deferred_t *d = cql_exec_defer(x);
+    size_t len = x->offload_text.len;
+    cql_schema_job_t *job = d ? eddy_malloc(sizeof *job + len + 1) : NULL;
+    if (!job) {
+        if (d) {
+            d->status = EDDY_ERR_NOMEM;
+            snprintf(d->msg, sizeof d->msg, "out of memory");
+            deferred_release(d); /* the hand-over */
+            deferred_release(d); /* the completion that will not come */
+        } else {
+            send_error(sc, x->version, x->msg->stream, CQL_ERR_SERVER, "out of memory");
+        }
+        return;
+    }
+    job->next = NULL;
+    job->d = d;
+    job->version = x->version;
+    job->stream = x->msg->stream;
+    snprintf(job->keyspace, sizeof job->keyspace, "%s", x->offload_keyspace ? x->offload_keyspace : "");
+    job->len = len;
+    memcpy(job->text, x->offload_text.ptr, len);
+    job->text[len] = 0;
+    pthread_mutex_lock(&srv->schema_lock);
+    *srv->jobs_tail = job;
+    srv->jobs_tail = &job->next;
+    pthread_cond_signal(&srv->schema_cond);
+    pthread_mutex_unlock(&srv->schema_lock);
+    deferred_release(d); /* the hand-over: the schema thread's completion sends the answer */
 }
 
 /* Returns false when the connection must close after what was answered. */
@@ -653,9 +780,23 @@ static const net_proto_t cql_proto = {on_open, on_data, on_close};
 
 /* ---- start and stop ------------------------------------------------------------------------- */
 
+/* Ends the schema thread once its queue is empty. */
+static void schema_thread_stop(cql_server_t *srv) {
+    if (!srv->schema_started) return;
+    pthread_mutex_lock(&srv->schema_lock);
+    srv->schema_stop = true;
+    pthread_cond_signal(&srv->schema_cond);
+    pthread_mutex_unlock(&srv->schema_lock);
+    pthread_join(srv->schema_thread, NULL);
+    srv->schema_started = false;
+}
+
 static void server_free(cql_server_t *srv) {
     if (srv->listen_id > 0) store_schema_unlisten(srv->store, srv->listen_id);
     net_server_free(srv->net);
+    schema_thread_stop(srv);
+    pthread_mutex_destroy(&srv->schema_lock);
+    pthread_cond_destroy(&srv->schema_cond);
     while (srv->regs) {
         cql_reg_t *r = srv->regs;
         srv->regs = r->next;
@@ -675,6 +816,9 @@ int cql_server_new(const cql_server_opts_t *opts, cql_server_t **out, char *errs
     cql_server_t *srv = eddy_calloc(1, sizeof *srv);
     if (!srv) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&srv->reg_lock, NULL);
+    pthread_mutex_init(&srv->schema_lock, NULL);
+    pthread_cond_init(&srv->schema_cond, NULL);
+    srv->jobs_tail = &srv->jobs;
     srv->opts = *opts;
     srv->store = opts->store;
     if (!srv->opts.cluster_name) srv->opts.cluster_name = "eddy";
@@ -711,6 +855,11 @@ int cql_server_new(const cql_server_opts_t *opts, cql_server_t **out, char *errs
     no.max_pending = 1024;
     rc = net_server_new(&no, &srv->net, errstr, errlen);
     if (rc != EDDY_OK) goto err;
+    if (pthread_create(&srv->schema_thread, NULL, schema_main, srv) != 0) {
+        rc = eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "cannot start the CQL schema thread");
+        goto err;
+    }
+    srv->schema_started = true;
     *out = srv;
     return EDDY_OK;
 err:
@@ -742,5 +891,9 @@ void cql_server_stop(cql_server_t *srv) {
     if (srv->listen_id > 0) store_schema_unlisten(srv->store, srv->listen_id);
     srv->listen_id = 0;
     net_server_stop(srv->net, 5000);
+    /* Answers still owed (durable writes, schema changes) reference the server: wait for them
+     * (the store, still open, completes every write it took). */
+    for (int i = 0; i < 30000 && atomic_load(&srv->pending) > 0; i++) usleep(1000);
+    schema_thread_stop(srv);
     server_free(srv);
 }
