@@ -270,8 +270,35 @@ static bool retryable(const cql_req_t *req, int status, const cql_error_t *err) 
     return status == EDDY_ERR_IO || status == EDDY_ERR_BUSY || status == EDDY_ERR_TIMEOUT;
 }
 
+void cql_client_keyspace_copy(cql_client_t *c, char *buf, size_t n) {
+    pthread_mutex_lock(&c->lock);
+    snprintf(buf, n, "%s", c->opts.keyspace ? c->opts.keyspace : "");
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* A USE answered on one connection: the session's keyspace for every other one and for
+ * connections opened later, as the drivers do. */
+static void keyspace_changed(cql_client_t *c, const cql_conn_t *from, const char *ks) {
+    char *copy = eddy_strdup(ks);
+    if (!copy) return;
+    pthread_mutex_lock(&c->lock);
+    bool same = c->opts.keyspace && !strcmp(c->opts.keyspace, ks);
+    char *old = same ? copy : (char *)c->opts.keyspace;
+    if (!same) c->opts.keyspace = copy;
+    pthread_mutex_unlock(&c->lock);
+    eddy_free(old);
+    if (same) return;
+    for (size_t i = 0; i < c->nhosts; i++)
+        for (int s = 0; s < c->opts.connections_per_host; s++) {
+            cql_conn_t *conn = c->hosts[i]->conns ? c->hosts[i]->conns[s] : NULL;
+            if (conn && conn != from && conn->state == CQL_CONN_READY) cql_conn_use(conn);
+        }
+}
+
 void cql_req_finish(cql_req_t *req, int status, cql_result_t *res, const cql_error_t *err) {
     cql_client_t *c = req->client;
+    if (status == EDDY_OK && !req->internal && res && cql_result_kind(res) == CQL_KIND_SET_KEYSPACE)
+        keyspace_changed(c, req->answered_by, cql_result_text(res));
     if (status != EDDY_OK && err && err->code == CQL_ERR_UNPREPARED && cql_client_reprepare(c, req, err)) return;
     if (status != EDDY_OK && retryable(req, status, err) && !c->closing) {
         req->attempts_left--;

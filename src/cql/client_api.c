@@ -51,7 +51,6 @@ void cql_client_prepared_free_all(cql_client_t *c) {
     }
 }
 
-static const char *session_keyspace(const cql_client_t *c) { return c->opts.keyspace ? c->opts.keyspace : ""; }
 
 static const cql_prepared_meta_t *bind_meta(const cql_prepared_t *p) {
     return &cql_result_msg(p->res)->u.result.bind;
@@ -197,7 +196,8 @@ static cql_req_t *prepare_req(cql_client_t *c, const char *ks, const char *query
 int cql_client_prepare_async(cql_client_t *c, const char *query, cql_prepare_fn done, void *arg) {
     if (!query) return EDDY_ERR_INVALID;
     if (atomic_load(&c->closing)) return EDDY_ERR_CLOSED;
-    const char *ks = session_keyspace(c);
+    char ks[CQL_KEYSPACE_MAX];
+    cql_client_keyspace_copy(c, ks, sizeof ks);
     uint64_t h = prepared_hash(ks, query);
     pthread_mutex_lock(&c->lock);
     cql_prepared_t *p = cache_find(c, ks, query, h);

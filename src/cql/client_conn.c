@@ -238,16 +238,15 @@ static void on_use(cql_req_t *req, int status, cql_result_t *res, const cql_erro
     conn_ready(conn);
 }
 
-static void after_auth(cql_conn_t *conn) {
-    const cql_client_opts_t *o = cql_client_opts(conn->client);
-    if (!o->keyspace || !o->keyspace[0]) {
-        conn_ready(conn);
-        return;
-    }
+/* Sends USE "ks" (quoted) for the session keyspace; false when there is none. */
+static bool send_use(cql_conn_t *conn, cql_req_fn fn) {
+    char ks[CQL_KEYSPACE_MAX];
+    cql_client_keyspace_copy(conn->client, ks, sizeof ks);
+    if (!ks[0]) return false;
     wr_t q;
     wr_init(&q, 64);
     wr_str(&q, "USE \"");
-    for (const char *p = o->keyspace; *p; p++) {
+    for (const char *p = ks; *p; p++) {
         if (*p == '"') wr_u8(&q, '"');
         wr_u8(&q, (uint8_t)*p);
     }
@@ -255,9 +254,20 @@ static void after_auth(cql_conn_t *conn) {
     cql_msg_t m = {0};
     m.u.query.query = eddy_view(q.buf, q.len);
     m.u.query.params.consistency = CQL_CL_ONE;
-    send_internal(conn, CQL_OP_QUERY, &m, on_use);
+    send_internal(conn, CQL_OP_QUERY, &m, fn);
     wr_free(&q);
+    return true;
 }
+
+static void after_auth(cql_conn_t *conn) {
+    if (!send_use(conn, on_use)) conn_ready(conn);
+}
+
+static void on_use_again(cql_req_t *req, int status, cql_result_t *res, const cql_error_t *err) {
+    cql_result_free(res);
+}
+
+void cql_conn_use(cql_conn_t *conn) { send_use(conn, on_use_again); }
 
 static void on_auth(cql_req_t *req, int status, cql_result_t *res, const cql_error_t *err) {
     cql_conn_t *conn = req->internal_arg;

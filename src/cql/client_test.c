@@ -220,6 +220,16 @@ TEST(client_against_server) {
     CHECK_EQ_INT(err.code, 0x2200);
     CHECK(strstr(err.message, "ALLOW FILTERING") != NULL);
 
+    /* USE on one connection holds for the session: every connection then resolves t in ck */
+    run(c, "USE ck");
+    for (int i = 0; i < 20; i++) {
+        cql_result_t *cr = NULL;
+        CHECK_OK(cql_client_query(c, "SELECT count(*) FROM t WHERE k = 99", &cr, &err));
+        cql_result_free(cr);
+    }
+    const cql_prepared_t *unqualified = NULL;
+    CHECK_OK(cql_client_prepare(c, "SELECT v FROM t WHERE k = ?", &unqualified, &err));
+
     cql_client_close(c);
     fixture_stop(&f);
 }

@@ -119,6 +119,11 @@ bool cql_client_version_fixed(const cql_client_t *c);
 const cql_client_opts_t *cql_client_opts(const cql_client_t *c);
 uv_loop_t *cql_client_loop(cql_client_t *c);
 void cql_client_mark_dirty(cql_client_t *c, cql_conn_t *conn);
+/* The session keyspace ("" for none; USE changes it) copied into buf; any thread. */
+void cql_client_keyspace_copy(cql_client_t *c, char *buf, size_t n);
+/* Sends USE of the session keyspace on a ready connection (after a USE on another one); a
+ * failure only closes nothing: the next USE or reconnect sets it again. */
+void cql_conn_use(cql_conn_t *conn);
 
 #define CQL_CLIENT_MAX_HOSTS 256
 #define CQL_PREPARED_BUCKETS 256
