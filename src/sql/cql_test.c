@@ -525,6 +525,15 @@ TEST(bind_marker_positions) {
     st = cql_stmt(&a, "SELECT * FROM t WHERE (a, b) IN ? AND m CONTAINS KEY ?");
     CHECK_EQ_INT(st->binds[0]->bind.role, SQL_BIND_TUPLE_IN);
     CHECK_EQ_INT(st->binds[1]->bind.role, SQL_BIND_CONTAINS_KEY);
+    /* UPDATE's markers name their column through the statement, not a parse-time copy. */
+    st = cql_stmt(&a, "UPDATE t SET a = ?, m[?] = ?, l = l + ? WHERE k = ?");
+    REQUIRE(st->nbinds == 5);
+    CHECK(st->binds[0]->bind.columns == &st->update.sets[0].column);
+    CHECK_EQ_STR(st->binds[0]->bind.columns[0].name, "a");
+    CHECK_EQ_INT(st->binds[1]->bind.role, SQL_BIND_ELEMENT_KEY);
+    CHECK(st->binds[2]->bind.columns == &st->update.sets[1].column);
+    CHECK_EQ_STR(st->binds[3]->bind.columns[0].name, "l");
+    CHECK_EQ_STR(st->binds[4]->bind.columns[0].name, "k");
     arena_free(&a);
 }
 

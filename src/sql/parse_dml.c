@@ -531,6 +531,13 @@ sql_stmt_t *sql_parse_update(parser_t *p) {
         if (!parse_assignment(p, &a) || !sql_stack_push(p, &a, sizeof a)) return NULL;
     } while (sql_accept(p, TK_COMMA));
     if (!STACK_FINISH(p, mark, u->sets, u->nsets)) return NULL;
+    /* The markers' roles were set while each assignment lived on the C stack: point them at the
+     * assignment's final copy. */
+    for (uint32_t i = 0; i < u->nsets; i++) {
+        sql_assignment_t *a = &u->sets[i];
+        if (a->key && a->key->kind == SQL_EXPR_BIND) a->key->bind.columns = &a->column;
+        if (a->value && a->value->kind == SQL_EXPR_BIND) a->value->bind.columns = &a->column;
+    }
     if (!sql_expect_kw(p, KW_WHERE) || !sql_parse_where_relations(p, &u->where, &u->nwhere, false) ||
         !parse_if(p, &u->if_exists, &u->conditions, &u->nconditions))
         return NULL;
