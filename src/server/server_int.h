@@ -37,7 +37,8 @@ typedef struct {
 
 /* Binds every address in listen on ns, starts its loop threads and prints one
  * `eddy: NAME listening on HOST:PORT` line per bound listener on stderr (port 0 shows the port
- * picked). Returns EDDY_OK or an error with a message in errstr; ns stays the caller's. */
+ * picked), and registers ns's counters in srv->metrics. Returns EDDY_OK or an error with a
+ * message in errstr; ns stays the caller's. */
 int server_net_start(server_t *srv, net_server_t *ns, const char *name, const flag_list_t *listen,
                      char *errstr, size_t errlen);
 

@@ -66,6 +66,9 @@ check "/metrics has HELP and TYPE lines" bash -c 'grep -q "^# HELP eddy_http_req
 check "/metrics counted the 404s" grep -Eq '^eddy_http_requests_total\{route="unmatched",method="\*",code="4xx"\} [1-9]' "$TEST_TMP/m"
 check "/metrics has request latency histograms" grep -q '^eddy_http_request_duration_seconds_bucket{route="/health",method="GET",le="+Inf"} ' "$TEST_TMP/m"
 check "/metrics shows open connections" grep -q '^eddy_net_connections{server="http"} ' "$TEST_TMP/m"
+if [ -n "${CQL_ADDR:-}" ]; then
+  check "/metrics has the CQL listener's net counters" grep -q '^eddy_net_connections{server="cql"} ' "$TEST_TMP/m"
+fi
 check "every /metrics sample line is well formed" bash -c '! grep -v "^#" "$0" | grep -vE "^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\",?)*\})? [-+0-9.eE]+(Inf)?$|^[a-zA-Z_:][a-zA-Z0-9_:]* NaN$|^$"' "$TEST_TMP/m"
 
 # Python: raw sockets and http.client
