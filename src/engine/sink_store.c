@@ -384,6 +384,9 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     }
     store_iter_t *it = store_iter_new(s->st);
     eng_val_t *cols = eddy_calloc(table->ncols ? table->ncols : 1, sizeof *cols);
+    /* Only the columns the query reads are decoded (a leaf's 1 KB content is skipped). */
+    uint8_t *want = needed ? eddy_calloc(table->ncols ? table->ncols : 1, 1) : NULL;
+    for (uint32_t c = 0; want && c < table->ncols; c++) want[c] = needed[c];
     arena_t a;
     arena_init(&a, 1 << 14);
     int rc = it && cols ? EDDY_OK : EDDY_ERR_NOMEM;
@@ -396,6 +399,8 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     q.token_hi = end;
     q.token_hi_inclusive = true;
     q.no_static_only = true;
+    q.columns = want;
+    if (!rc && needed && !want) rc = EDDY_ERR_NOMEM;
     if (!rc) rc = store_iter_start(it, &q, errstr, errlen);
     const store_row_t *row;
     int r = 0;
@@ -417,6 +422,7 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     if (!rc && r < 0) rc = r;
     arena_free(&a);
     eddy_free(cols);
+    eddy_free(want);
     store_iter_free(it);
     store_table_release(t);
     return rc;
