@@ -7,7 +7,8 @@
  * Upserts: THREADS writers, each its share of the rows in batches of 64 rows (one RocksDB write
  * batch each, WAL on, no fsync per batch: the CPU path; durability is group commit on top).
  * The raw peer writes the exact keys and values the store wrote (captured from the store's own
- * write batches before timing) with rocksdb Put into a database with the same options.
+ * write batches before timing) with rocksdb Put into a database with the same options (table
+ * format, partitioned filters, cache).
  * Point reads: THREADS readers, random full primary keys, after both databases were compacted
  * (steady state, data in the block cache), the store through a reused iterator (decoding the
  * row into cells) and the peer with rocksdb_get_pinned of the same key. Best of ROUNDS. */
@@ -378,7 +379,11 @@ static rocksdb_t *raw_open(const char *dir, rocksdb_cache_t *cache, rocksdb_colu
     rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_block_cache(t, cache);
     rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_block_based_options_set_partition_filters(t, 1);
+    rocksdb_block_based_options_set_index_type(t, 2 /* kTwoLevelIndexSearch */);
+    rocksdb_block_based_options_set_metadata_block_size(t, 4096);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
+    rocksdb_block_based_options_set_pin_top_level_index_and_filter(t, 1);
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
     rocksdb_block_based_options_set_block_size(t, 16 * 1024);
     rocksdb_block_based_options_set_format_version(t, 5);
@@ -423,7 +428,11 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
-        rocksdb_cache_t *cache = rocksdb_cache_create_lru(512u << 20);
+        rocksdb_lru_cache_options_t *lo = rocksdb_lru_cache_options_create(); /* as the store's */
+        rocksdb_lru_cache_options_set_capacity(lo, 512u << 20);
+        rocksdb_lru_cache_options_set_num_shard_bits(lo, 4);
+        rocksdb_cache_t *cache = rocksdb_cache_create_lru_opts(lo);
+        rocksdb_lru_cache_options_destroy(lo);
         rocksdb_column_family_handle_t *rawcf;
         rocksdb_options_t *ropts;
         snprintf(path, sizeof path, "%s/round/raw", dir);

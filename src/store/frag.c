@@ -98,10 +98,55 @@ int frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e) {
     return r->err ? EDDY_ERR_CORRUPT : 1;
 }
 
+/* Unchecked varint: only where at least 10 bytes are known to remain. */
+static inline uint64_t uv_unchecked(const uint8_t **pp) {
+    const uint8_t *p = *pp;
+    uint64_t v = p[0] & 0x7F;
+    if (p[0] < 0x80) {
+        *pp = p + 1;
+        return v;
+    }
+    int shift = 7, i = 1;
+    for (; i < 10; i++, shift += 7) {
+        v |= (uint64_t)(p[i] & 0x7F) << shift;
+        if (p[i] < 0x80) break;
+    }
+    *pp = p + (i < 10 ? i + 1 : 10);
+    return v;
+}
+
+/* The common simple cell (no TTL, not a tombstone) when its header surely fits: three varints
+ * and a flag byte read without per-byte bounds checks. Returns false to take the checked way. */
+static inline bool col_fast(frag_t *f, frag_col_t *c) {
+    rd_t *r = &f->cols;
+    if (r->len - r->pos < 32) return false;
+    const uint8_t *p = r->ptr + r->pos;
+    uint64_t id = uv_unchecked(&p);
+    uint8_t flags = *p++;
+    if (id > UINT32_MAX || (flags & ~(uint8_t)FRAG_CELL_COUNTER)) return false; /* complex, TTL, tombstone */
+    uint64_t zz = uv_unchecked(&p);
+    uint64_t vl = uv_unchecked(&p);
+    size_t used = (size_t)(p - (r->ptr + r->pos));
+    if (vl > r->len - r->pos - used) return false;
+    c->col_id = (uint32_t)id;
+    c->flags = flags;
+    c->cdel.ts = STORE_NO_TS;
+    c->cdel.ldt = 0;
+    c->cell.flags = flags;
+    c->cell.path = eddy_view(NULL, 0);
+    c->cell.ts = (int64_t)((uint64_t)f->base_ts + (uint64_t)((int64_t)(zz >> 1) ^ -(int64_t)(zz & 1)));
+    c->cell.ttl = 0;
+    c->cell.ldt = 0;
+    c->cell.value = eddy_view(p, (size_t)vl);
+    r->pos += used + (size_t)vl;
+    return true;
+}
+
 int frag_col_next(frag_t *f, frag_col_t *c) {
     rd_t *r = &f->cols;
     if (!rd_ok(r)) return EDDY_ERR_CORRUPT;
     if (rd_remaining(r) == 0) return 0;
+    if (col_fast(f, c)) return 1;
     c->col_id = frd_uv32(r);
     c->flags = frd_u8(r);
     c->cdel.ts = STORE_NO_TS;
