@@ -102,6 +102,10 @@ TEST(time_iso8601) {
     CHECK_EQ_STR(buf, "2024-01-02T03:04:05.678Z");
     time_format_iso8601(-1, buf, sizeof buf);
     CHECK_EQ_STR(buf, "1969-12-31T23:59:59.999Z");
+    time_format_iso8601(INT64_MIN, buf, sizeof buf); /* no overflow at the extremes (UBSan) */
+    CHECK_EQ_STR(buf, "-292275055-05-16T16:47:04.192Z");
+    time_format_iso8601(INT64_MAX, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "292278994-08-17T07:12:55.807Z");
     int64_t ms;
     CHECK_OK(time_parse_iso8601("2024-01-02T03:04:05.678Z", 24, &ms));
     CHECK(ms == 1704164645678LL);

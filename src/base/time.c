@@ -41,11 +41,13 @@ void time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     *y = yy + (*m <= 2);
 }
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-
 size_t time_format_iso8601(int64_t ms, char *out, size_t outlen) {
-    int64_t days = floor_div(ms, 86400000);
-    int64_t rem = ms - days * 86400000;
+    /* Quotient and remainder separately: days * 86400000 overflows near INT64_MIN. */
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        days -= 1;
+    }
     int64_t y;
     unsigned mo, d;
     time_civil_from_days(days, &y, &mo, &d);
