@@ -55,6 +55,7 @@ void net_conn_release(net_conn_t *conn) {
 }
 
 void net_conn_free_now(net_conn_t *conn) {
+    while (conn->timers) net_timer_stop(conn->timers);
     net_chain_drop(&conn->out);
     eddy_free(conn->in);
     conn->loop->live--;
@@ -367,7 +368,9 @@ void net_conn_close(net_conn_t *conn) {
     else loop->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
     conn->prev = conn->next = NULL;
-    while (conn->timers) net_timer_stop(conn->timers);
+    /* Stopped, not freed: a protocol may still call net_timer_stop on them (in on_close, say)
+     * until the connection is freed. */
+    for (net_timer_t *t = conn->timers; t; t = t->next) uv_timer_stop(&t->handle);
     net_chain_drop(&conn->out);
     net_conn_drop_slots_output(conn);
     atomic_fetch_sub_explicit(&conn->srv->conns_open, 1, memory_order_relaxed);

@@ -164,7 +164,8 @@ int net_conn_post(net_conn_t *conn, net_conn_fn fn, void *arg);
 
 /* A one-shot timer on the connection's loop: fn(conn, arg) runs after ms milliseconds, unless
  * stopped first or the connection closes first (then fn never runs: release arg in on_close).
- * The handle is valid until fn returns or net_timer_stop; NULL on allocation failure. */
+ * The handle is valid until fn starts or net_timer_stop is called, which is allowed until the
+ * connection is freed (in on_close too). NULL on allocation failure or a closed connection. */
 net_timer_t *net_timer_start(net_conn_t *conn, uint64_t ms, net_conn_fn fn, void *arg);
 void net_timer_stop(net_timer_t *timer);
 

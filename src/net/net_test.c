@@ -80,8 +80,12 @@ static int t_open(net_conn_t *conn) {
     return EDDY_OK;
 }
 
+static void never(net_conn_t *conn, void *arg) { abort(); }
+
 static void t_close(net_conn_t *conn) {
     proto_ctx_t *c = net_conn_ctx(conn);
+    net_timer_t *t = net_conn_data(conn);
+    if (t) net_timer_stop(t); /* allowed in on_close: net stopped it, the protocol frees it */
     pthread_mutex_lock(&c->mu);
     c->closes++;
     pthread_cond_broadcast(&c->cv);
@@ -135,6 +139,10 @@ static ssize_t t_data(net_conn_t *conn, const uint8_t *data, size_t len) {
         break;
     }
     case 'X': net_conn_close_after_flush(conn); break;
+    case 'W': /* a timer that the connection's close must stop */
+        if (!net_conn_data(conn)) net_conn_set_data(conn, net_timer_start(conn, 60000, never, NULL));
+        net_slot_complete(net_slot_reserve(conn, NET_SLOT_ORDERED), make_reply(id, "w", 1));
+        break;
     default: return EDDY_ERR_CORRUPT;
     }
     return 4 + (ssize_t)n;
@@ -410,10 +418,13 @@ TEST(net_file_ranges_timers_and_posts) {
     REQUIRE(write(c.file_fd, "0123456789abcdefghijKLMNOP", 26) == 26);
     int fd = client_connect(srv);
     REQUIRE(fd >= 0);
+    send_frame(fd, 'W', 6, NULL);
     send_frame(fd, 'T', 7, NULL);
     send_frame(fd, 'F', 8, NULL);
     uint32_t id;
     char out[64];
+    REQUIRE(recv_reply(fd, &id, out, sizeof out));
+    CHECK_EQ_INT(id, 6);
     REQUIRE(recv_reply(fd, &id, out, sizeof out));
     CHECK_EQ_INT(id, 7);
     CHECK_EQ_STR(out, "timer");
