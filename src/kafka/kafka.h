@@ -13,6 +13,7 @@
 
 #include "base/base.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 
 typedef struct kafka_broker kafka_broker_t;
 
@@ -26,10 +27,17 @@ typedef struct {
     int32_t default_partitions;  /* of auto-created topics and CreateTopics with -1 */
     size_t max_request_bytes;    /* socket.request.max.bytes (default 100 MiB) */
     int32_t min_session_timeout_ms; /* group.min.session.timeout.ms (default 1000) */
+    int64_t queued_max_request_bytes; /* queued.max.request.bytes: bytes of requests received
+                                    and not yet answered, over every connection, before
+                                    connections stop reading (default 100 MiB; -1 unlimited) */
+    metrics_registry_t *metrics; /* where the listener's net counters and the broker's metrics
+                                    (requests and latency by API, bytes, queued request bytes)
+                                    are registered, or NULL; its renders read the broker, so
+                                    they must end before kafka_broker_stop */
 } kafka_broker_opts_t;
 
 /* Defaults: no listener (the caller lists them), 2 threads, auto-create on, 1 partition,
- * 100 MiB requests, 1 s minimum session timeout. */
+ * 100 MiB requests, 100 MiB of requests in flight, 1 s minimum session timeout, no metrics. */
 void kafka_broker_opts_init(kafka_broker_opts_t *o);
 
 /* Starts the broker on log (which must outlive it): loads the groups, binds every listener

@@ -11,6 +11,7 @@
 #include "kafka/kafka_int.h"
 
 #define KAFKA_DEFAULT_MAX_REQUEST (100u * 1024 * 1024) /* socket.request.max.bytes */
+#define KAFKA_DEFAULT_QUEUED_BYTES (100ll * 1024 * 1024) /* queued.max.request.bytes */
 
 void kafka_broker_opts_init(kafka_broker_opts_t *o) {
     memset(o, 0, sizeof *o);
@@ -19,6 +20,7 @@ void kafka_broker_opts_init(kafka_broker_opts_t *o) {
     o->default_partitions = 1;
     o->max_request_bytes = KAFKA_DEFAULT_MAX_REQUEST;
     o->min_session_timeout_ms = 1000;
+    o->queued_max_request_bytes = KAFKA_DEFAULT_QUEUED_BYTES;
 }
 
 /* ---- errors ------------------------------------------------------------------------------------ */
@@ -64,7 +66,19 @@ int16_t kafka_error_from_log(int status, const log_err_t *err) {
 
 /* ---- requests ------------------------------------------------------------------------------------ */
 
+/* The request is answered (or dropped): its bytes go back to the budget and its latency is
+ * recorded. Runs before its slot completes, while the slot keeps the broker running. */
+static void req_done(kafka_req_t *r) {
+    kafka_broker_t *b = r->b;
+    if (r->start_ns && r->req.api_key >= 0 && r->req.api_key < KAFKA_API_KEY_MAX)
+        metrics_histogram_observe_ns(b->m_latency[r->req.api_key], time_mono_ns() - r->start_ns);
+    r->start_ns = 0;
+    kafka_budget_give(&b->budget, r->charged);
+    r->charged = 0;
+}
+
 static void req_free(kafka_req_t *r) {
+    req_done(r);
     arena_free(&r->arena);
     eddy_free(r->frame);
     eddy_free(r);
@@ -117,6 +131,7 @@ void kafka_req_reply(kafka_req_t *r, const void *body) {
         for (size_t i = 0; i < o.nsplices; i++) file_piece_release((void *)o.splices[i].ext);
     }
     kafka_out_free(&o);
+    req_done(r);
     if (rep) {
         net_slot_complete(r->slot, rep);
     } else {
@@ -132,17 +147,26 @@ static void close_conn_fn(net_conn_t *conn, void *arg) {
 
 void kafka_req_drop(kafka_req_t *r, bool close_conn) {
     if (close_conn) net_conn_post(r->conn, close_conn_fn, NULL);
+    req_done(r);
     net_slot_cancel(r->slot);
     req_free(r);
 }
 
 /* ---- connections --------------------------------------------------------------------------------- */
 
+/* The budget had room for a paused connection's next request: it reads again. */
+static void budget_granted(kafka_budget_waiter_t *w) {
+    kafka_conn_t *kc = (kafka_conn_t *)((char *)w - offsetof(kafka_conn_t, waiter));
+    /* The connection is valid: its on_close forgets the waiter under the budget's lock. */
+    net_conn_resume(kc->conn);
+}
+
 static int on_open(net_conn_t *conn) {
     kafka_conn_t *kc = eddy_calloc(1, sizeof *kc);
     if (!kc) return EDDY_ERR_NOMEM;
     kc->b = net_conn_ctx(conn);
     kc->conn = conn;
+    kc->waiter.grant = budget_granted;
     const char *peer = net_conn_peer(conn);
     kc->ipv6 = peer && peer[0] == '[';
     char host[sizeof kc->host - 1];
@@ -157,6 +181,9 @@ static void on_close(net_conn_t *conn) {
     kafka_conn_t *kc = net_conn_data(conn);
     if (!kc) return;
     kafka_fetch_conn_closed(kc);
+    kafka_budget_forget(&kc->b->budget, &kc->waiter);
+    kafka_budget_give(&kc->b->budget, kc->reserved);
+    kc->reserved = 0;
     net_conn_set_data(conn, NULL);
     eddy_free(kc);
 }
@@ -172,20 +199,25 @@ static ssize_t refuse(kafka_conn_t *kc, const char *fmt, ...) {
         va_end(ap);
         elog_warn("kafka", "closing connection from %s: %s", net_conn_peer(kc->conn), msg);
         kc->complained = true;
+        metrics_counter_inc(kc->b->m_refused);
     }
     net_conn_close_after_flush(kc->conn);
     return EDDY_ERR_CORRUPT;
 }
 
-static void dispatch(kafka_conn_t *kc, const uint8_t *frame, size_t len) {
+/* Handles one complete request, which holds charged bytes of the budget until answered. */
+static void dispatch(kafka_conn_t *kc, const uint8_t *frame, size_t len, int64_t charged) {
     kafka_broker_t *b = kc->b;
     kafka_req_t *r = eddy_calloc(1, sizeof *r);
     if (!r || !(r->frame = eddy_memdup(frame, len ? len : 1))) {
         eddy_free(r);
+        kafka_budget_give(&b->budget, charged);
         refuse(kc, "out of memory for a %zu-byte request", len);
         return;
     }
     r->b = b;
+    r->charged = charged;
+    r->start_ns = time_mono_ns();
     r->kc = kc;
     r->conn = kc->conn;
     r->frame_len = len;
@@ -220,6 +252,7 @@ static void dispatch(kafka_conn_t *kc, const uint8_t *frame, size_t len) {
         req_free(r);
         return;
     }
+    metrics_counter_inc(b->m_requests[r->req.api_key]);
     if (elog_get_level() >= ELOG_LEVEL_TRACE)
         elog_trace("kafka", "%s: %s correlation %d", net_conn_peer(kc->conn),
                    kafka_request_name(&r->req, name, sizeof name), r->req.correlation_id);
@@ -235,12 +268,33 @@ static ssize_t on_data(net_conn_t *conn, const uint8_t *data, size_t len) {
         if ((size_t)size > kc->b->opts.max_request_bytes)
             return refuse(kc, "request of %d bytes is over socket.request.max.bytes (%zu)", size,
                           kc->b->opts.max_request_bytes);
+        /* The request's bytes come from the budget before its body is buffered (Kafka takes
+         * them from its memory pool when it reads the size). Short of room, the connection
+         * stops reading until bytes given back are granted to it. */
+        if (kc->reserved == 0) {
+            if (kc->budget_wait) {
+                kc->reserved = kafka_budget_claim(&kc->b->budget, &kc->waiter);
+                if (kc->reserved == 0) { /* still queued */
+                    net_conn_pause(conn);
+                    break;
+                }
+                kc->budget_wait = false;
+            } else if (kafka_budget_take(&kc->b->budget, &kc->waiter, 4 + (int64_t)size)) {
+                kc->reserved = 4 + (int64_t)size;
+            } else {
+                kc->budget_wait = true;
+                net_conn_pause(conn);
+                break;
+            }
+        }
         if (len - used - 4 < (size_t)size) {
             if (net_conn_expect(conn, (size_t)size + 4) != EDDY_OK)
                 return refuse(kc, "request of %d bytes does not fit the input buffer", size);
             break;
         }
-        dispatch(kc, data + used + 4, (size_t)size);
+        int64_t charged = kc->reserved;
+        kc->reserved = 0;
+        dispatch(kc, data + used + 4, (size_t)size, charged);
         used += 4 + (size_t)size;
         if (net_conn_closed(conn)) break;
     }
@@ -316,6 +370,53 @@ static void *ticker_main(void *arg) {
     return NULL;
 }
 
+static double queued_bytes(void *arg) { return (double)kafka_budget_used(&((kafka_broker_t *)arg)->budget); }
+static double queued_peak(void *arg) {
+    return (double)atomic_load_explicit(&((kafka_broker_t *)arg)->budget.peak, memory_order_relaxed);
+}
+static double queued_waits(void *arg) {
+    return (double)atomic_load_explicit(&((kafka_broker_t *)arg)->budget.waits, memory_order_relaxed);
+}
+static double fetches_waiting(void *arg) {
+    return (double)atomic_load_explicit(&((kafka_broker_t *)arg)->inflight_fetches, memory_order_relaxed);
+}
+
+/* The broker's metrics, next to net's counters for its listener (eddy_net_*{server="kafka"}). */
+static int broker_metrics(kafka_broker_t *b, metrics_registry_t *reg) {
+    int rc = net_server_metrics(b->srv, reg);
+    size_t n;
+    const kafka_api_t *const *apis = kafka_api_list(&n);
+    for (size_t i = 0; i < n; i++) {
+        const kafka_api_t *api = apis[i];
+        const char *labels[] = {"api", api->name, NULL};
+        b->m_requests[api->key] = metrics_counter(reg, "eddy_kafka_requests_total", "Kafka requests received, by API.", labels);
+        b->m_latency[api->key] = metrics_histogram(reg, "eddy_kafka_request_duration_seconds",
+                                                   "Time from a Kafka request's arrival to its answer (Fetch long-polls and "
+                                                   "Produce fsyncs included), by API.",
+                                                   labels, NULL, 0);
+    }
+    b->m_produce_bytes = metrics_counter(reg, "eddy_kafka_produce_bytes_total", "Record batch bytes received by Produce.", NULL);
+    b->m_fetch_bytes = metrics_counter(reg, "eddy_kafka_fetch_bytes_total", "Record batch bytes sent by Fetch.", NULL);
+    b->m_refused = metrics_counter(reg, "eddy_kafka_bad_requests_total",
+                                   "Requests refused (size, API key, version, body); each closes its connection.", NULL);
+    if (rc == EDDY_OK)
+        rc = metrics_gauge_fn(reg, "eddy_kafka_queued_request_bytes",
+                              "Bytes of Kafka requests received and not yet answered (bounded by "
+                              "--kafka-queued-max-request-bytes).",
+                              NULL, queued_bytes, b);
+    if (rc == EDDY_OK)
+        rc = metrics_gauge_fn(reg, "eddy_kafka_queued_request_bytes_peak",
+                              "The most bytes of Kafka requests ever held at once.", NULL, queued_peak, b);
+    if (rc == EDDY_OK)
+        rc = metrics_counter_fn(reg, "eddy_kafka_queued_request_waits_total",
+                                "Times a connection stopped reading until request bytes were given back.", NULL,
+                                queued_waits, b);
+    if (rc == EDDY_OK)
+        rc = metrics_gauge_fn(reg, "eddy_kafka_fetches_waiting", "Fetch requests long-polling for data.", NULL,
+                              fetches_waiting, b);
+    return rc;
+}
+
 int kafka_broker_start(log_t *log, const kafka_broker_opts_t *opts, kafka_broker_t **out,
                        char *errstr, size_t errlen) {
     int rc;
@@ -329,6 +430,8 @@ int kafka_broker_start(log_t *log, const kafka_broker_opts_t *opts, kafka_broker
     snprintf(b->cluster_id, sizeof b->cluster_id, "eddy-cluster");
     pthread_mutex_init(&b->tick_mu, NULL);
     pthread_cond_init(&b->tick_cv, NULL);
+    if (b->opts.queued_max_request_bytes == 0) b->opts.queued_max_request_bytes = KAFKA_DEFAULT_QUEUED_BYTES;
+    kafka_budget_init(&b->budget, b->opts.queued_max_request_bytes);
 
     kafka_group_opts_t gopts;
     kafka_group_opts_init(&gopts);
@@ -354,6 +457,8 @@ int kafka_broker_start(log_t *log, const kafka_broker_opts_t *opts, kafka_broker
     for (size_t i = 0; i < opts->nlisten; i++)
         if ((rc = net_server_listen(b->srv, opts->listen[i], errstr, errlen)) != EDDY_OK) goto err;
     if ((rc = broker_addresses(b, errstr, errlen)) != EDDY_OK) goto err;
+    if (b->opts.metrics && broker_metrics(b, b->opts.metrics) != EDDY_OK)
+        elog_warn("kafka", "some broker metrics could not be registered");
     if (pthread_create(&b->ticker, NULL, ticker_main, b) != 0) {
         rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "cannot start the group coordinator's timer thread");
         goto err;
@@ -387,5 +492,6 @@ void kafka_broker_stop(kafka_broker_t *b) {
     kafka_groups_free(b->groups);
     pthread_cond_destroy(&b->tick_cv);
     pthread_mutex_destroy(&b->tick_mu);
+    kafka_budget_destroy(&b->budget);
     eddy_free(b);
 }

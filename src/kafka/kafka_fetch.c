@@ -241,6 +241,7 @@ static void fetch_attempt(kafka_fetch_t *f) {
         int64_t now = time_mono_ms();
         if (!resp || errors || total >= EDDY_MAX(req->min_bytes, 1) || now >= f->deadline_ms) {
             fetch_end(f);
+            metrics_counter_add(r->b->m_fetch_bytes, (uint64_t)total);
             if (resp) fetch_reply(r, resp, &ps);
             else kafka_req_drop(r, true);
             fetch_unref(f);

@@ -17,6 +17,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_msg.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "net/net.h"
 
 typedef enum {
@@ -305,6 +306,48 @@ int16_t kafka_group_delete(kafka_groups_t *g, kafka_str_t group_id);
 void kafka_group_touch(kafka_groups_t *g, kafka_str_t group_id);
 
 
+/* ---- the budget of request bytes in flight (kafka_budget.c) -------------------------------- */
+
+/* One party that may wait for bytes (a connection). Fields belong to the budget. */
+typedef struct kafka_budget_waiter kafka_budget_waiter_t;
+struct kafka_budget_waiter {
+    kafka_budget_waiter_t *next;
+    int64_t want;            /* bytes asked for while queued */
+    int64_t granted;         /* bytes charged for it once its turn came, until claimed */
+    bool queued;
+    /* Its turn came (want bytes are charged for it): called once, under the budget's lock, on
+     * whichever thread gave bytes back; it must only hand the news on (net_conn_resume). */
+    void (*grant)(kafka_budget_waiter_t *w);
+};
+
+/* Kafka's queued.max.request.bytes for every connection of a broker: cap <= 0 is unlimited.
+ * Thread-safe; the fast paths (nobody queued) take no lock. */
+typedef struct {
+    pthread_mutex_t mu;
+    int64_t cap;
+    atomic_llong used;       /* bytes charged and not given back */
+    atomic_llong peak;       /* the most ever charged at once */
+    atomic_int nqueued;
+    atomic_ullong waits;     /* times a waiter had to queue */
+    kafka_budget_waiter_t *head, *tail;
+} kafka_budget_t;
+
+void kafka_budget_init(kafka_budget_t *bg, int64_t cap);
+void kafka_budget_destroy(kafka_budget_t *bg);
+/* Takes n bytes for w: true when charged now. False when w is queued (behind earlier waiters):
+ * w->grant runs once n bytes are charged for it, then the owner takes them with
+ * kafka_budget_claim. A request is admitted while the bytes in use are under the cap, even one
+ * larger than the cap (Kafka's non-strict pool): the bytes in use stay under cap + n. */
+bool kafka_budget_take(kafka_budget_t *bg, kafka_budget_waiter_t *w, int64_t n);
+/* The bytes granted to w since it queued (0 while it still waits); they are the caller's now. */
+int64_t kafka_budget_claim(kafka_budget_t *bg, kafka_budget_waiter_t *w);
+/* Gives n charged bytes back, granting queued waiters their turn; any thread. */
+void kafka_budget_give(kafka_budget_t *bg, int64_t n);
+/* w goes away (its connection closed): leaves the queue, and bytes granted to it and not claimed
+ * are given back. */
+void kafka_budget_forget(kafka_budget_t *bg, kafka_budget_waiter_t *w);
+int64_t kafka_budget_used(kafka_budget_t *bg);
+
 /* ---- the broker (kafka_broker.c) ------------------------------------------------------------ */
 
 #define KAFKA_NODE_ID 1
@@ -323,6 +366,11 @@ struct kafka_broker {
     pthread_cond_t tick_cv;
     bool stopping;
     atomic_llong inflight_fetches;
+    kafka_budget_t budget;      /* queued.max.request.bytes */
+    /* Metrics (NULL without a registry; updates accept NULL). */
+    metrics_counter_t *m_requests[KAFKA_API_KEY_MAX];
+    metrics_histogram_t *m_latency[KAFKA_API_KEY_MAX];
+    metrics_counter_t *m_produce_bytes, *m_fetch_bytes, *m_refused;
 };
 
 /* One connection's state (loop thread only). */
@@ -333,6 +381,9 @@ typedef struct kafka_conn {
     bool ipv6;
     char host[64];              /* the peer's address without the port */
     struct kafka_fetch *waits;  /* long-polling Fetches, ended in on_close */
+    kafka_budget_waiter_t waiter; /* queued for request bytes (the connection is paused) */
+    bool budget_wait;           /* waiter is (or was) queued and its grant not yet claimed */
+    int64_t reserved;           /* bytes taken for the request at the head of the input */
 } kafka_conn_t;
 
 /* One request in flight. conn and slot stay valid until the request is answered or dropped;
@@ -348,6 +399,8 @@ struct kafka_req {
     size_t frame_len;
     char client_host[64];
     int64_t now_ms;
+    int64_t start_ns;           /* monotonic, for the latency histogram */
+    int64_t charged;            /* bytes of the budget this request holds until answered */
 };
 
 /* Encodes body as the response to r, queues it on r's slot (any thread) and frees r. */

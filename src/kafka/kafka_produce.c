@@ -104,6 +104,7 @@ void kafka_handle_Produce(kafka_req_t *r) {
                 refused = true;
                 continue;
             }
+            metrics_counter_add(b->m_produce_bytes, (uint64_t)pd->records.len);
             part_ctx_t *pc = arena_alloc(&r->arena, sizeof *pc);
             if (!pc) {
                 log_partition_release(p);

@@ -92,6 +92,7 @@ static void conn_open(net_loop_t *loop, int fd, const struct sockaddr_storage *s
     conn->fd = fd;
     atomic_init(&conn->refs, 1); /* the loop's, dropped when the poll handle has closed */
     atomic_init(&conn->closed, false);
+    atomic_init(&conn->resume_queued, false);
     conn->id = atomic_fetch_add_explicit(&srv->next_conn_id, 1, memory_order_relaxed) + 1;
     format_peer(ss, conn->peer, sizeof conn->peer);
     conn->last_read_ms = conn->last_write_ms = net_loop_now_ms(loop);
@@ -151,7 +152,7 @@ void net_accept_cb(uv_poll_t *h, int status, int events) {
 void net_conn_update_poll(net_conn_t *conn) {
     if (net_conn_closed(conn)) return;
     int ev = 0;
-    if (!conn->paused && !conn->eof && !conn->draining) ev |= UV_READABLE;
+    if (!conn->paused && !conn->held && !conn->eof && !conn->draining) ev |= UV_READABLE;
     if (conn->want_write) ev |= UV_WRITABLE;
     if (ev == conn->poll_events) return;
     if (ev) uv_poll_start(&conn->poll, ev, conn_poll_cb);
@@ -165,7 +166,7 @@ static size_t conn_feed(net_conn_t *conn, const uint8_t *data, size_t len) {
     const net_proto_t *proto = conn->srv->opts.proto;
     size_t used = 0;
     conn->in_dispatch = 1;
-    while (used < len && !net_conn_closed(conn) && !conn->draining && !net_conn_over_bounds(conn)) {
+    while (used < len && !net_conn_closed(conn) && !conn->draining && !conn->held && !net_conn_over_bounds(conn)) {
         ssize_t n = proto->on_data(conn, data + used, len - used);
         if (net_conn_closed(conn)) break;
         if (n < 0) {
@@ -302,8 +303,13 @@ static void conn_settle(net_conn_t *conn) {
         net_conn_close(conn);
         return;
     }
+    bool resume = conn->unheld;
+    conn->unheld = 0;
     if (conn->paused && !net_conn_over_bounds(conn)) {
         conn->paused = 0;
+        resume = true;
+    }
+    if (resume && !conn->paused && !conn->held) {
         net_conn_dispatch(conn);
         if (net_conn_closed(conn)) return;
     }
@@ -337,7 +343,36 @@ static void conn_poll_cb(uv_poll_t *h, int status, int events) {
         conn_settle(conn);
         if (net_conn_closed(conn)) return;
     }
-    if ((events & UV_READABLE) && !conn->paused && !conn->eof && !conn->draining) conn_read(conn);
+    if ((events & UV_READABLE) && !conn->paused && !conn->held && !conn->eof && !conn->draining) conn_read(conn);
+}
+
+/* ---- the protocol's pause and resume ---------------------------------------------------------- */
+
+void net_conn_pause(net_conn_t *conn) {
+    if (net_conn_closed(conn) || conn->held) return;
+    conn->held = 1;
+    conn->unheld = 0;
+    net_conn_update_poll(conn);
+}
+
+void net_conn_resume_on_loop(net_conn_t *conn) {
+    if (net_conn_closed(conn) || !conn->held) return;
+    conn->held = 0;
+    /* Buffered input is dispatched when the loop flushes the connection, never from inside
+     * another connection's (or this one's) callback. */
+    conn->unheld = 1;
+    net_loop_mark_dirty(conn->loop, conn);
+}
+
+void net_conn_resume(net_conn_t *conn) {
+    if (net_loop_is_current(conn->loop)) {
+        net_conn_resume_on_loop(conn);
+        return;
+    }
+    if (atomic_exchange_explicit(&conn->resume_queued, true, memory_order_acq_rel)) return; /* on its way */
+    net_conn_keep(conn); /* for the trip through the queue */
+    conn->resume_op.kind = NET_OP_CONN_RESUME;
+    net_loop_enqueue(conn->loop, &conn->resume_op);
 }
 
 /* ---- closing ------------------------------------------------------------------------------- */

@@ -122,6 +122,14 @@ static void loop_async_cb(uv_async_t *h) {
             loop->zombies = conn;
             break;
         }
+        case NET_OP_CONN_RESUME: {
+            net_conn_t *conn = NET_CONTAINER(op, net_conn_t, resume_op);
+            /* Cleared first: a resume asked for after this point queues the op again. */
+            atomic_store_explicit(&conn->resume_queued, false, memory_order_release);
+            net_conn_resume_on_loop(conn);
+            net_conn_release(conn);
+            break;
+        }
         case NET_OP_LOOP_STOP: loop_begin_stop(loop); break;
         }
         op = next;

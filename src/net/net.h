@@ -149,6 +149,18 @@ void net_conn_close(net_conn_t *conn);
  * HTTP "Connection: close", a fatal protocol error). */
 void net_conn_close_after_flush(net_conn_t *conn);
 
+/* A protocol's own flow control, on top of net's backpressure bounds (Kafka's cap on the bytes
+ * of requests in flight across every connection): net_conn_pause stops reading the socket and
+ * handing buffered input to on_data until net_conn_resume. Pause on the loop thread (on_data may
+ * pause and then return what it consumed; input already read stays buffered: the rest of one
+ * read, at most 64 KiB, or the message announced with net_conn_expect). Resume from any thread
+ * while the connection's memory is valid (a reference is held, or its on_close cannot have
+ * returned yet); from another thread it takes effect on the loop soon after, and buffered
+ * input is dispatched before the socket is read again. Both are idempotent; resuming a closed
+ * connection does nothing. */
+void net_conn_pause(net_conn_t *conn);
+void net_conn_resume(net_conn_t *conn);
+
 /* Extra references for code that keeps a connection beyond a slot (CQL's event registrations,
  * a worker that will net_conn_send): keep on any thread that already holds a reference (or on
  * the loop), release on any thread. The memory stays valid while referenced; the connection

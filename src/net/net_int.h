@@ -25,6 +25,7 @@ typedef enum {
     NET_OP_SEND,        /* net_reply_t: pieces for reply->conn, outside slot order */
     NET_OP_POST,        /* net_post_t: run a function */
     NET_OP_CONN_FREE,   /* net_conn_t: the last reference was dropped on another thread */
+    NET_OP_CONN_RESUME, /* net_conn_t: net_conn_resume from another thread */
     NET_OP_LOOP_STOP,   /* net_loop_t: begin the graceful stop */
 } net_op_kind_t;
 
@@ -93,6 +94,8 @@ struct net_timer {
 
 struct net_conn {
     net_op_t free_op;
+    net_op_t resume_op;      /* NET_OP_CONN_RESUME, queued at most once (resume_queued) */
+    atomic_bool resume_queued;
     net_server_t *srv;
     net_loop_t *loop;
     uv_poll_t poll;
@@ -116,6 +119,8 @@ struct net_conn {
     uint8_t eof;             /* peer closed its side */
     uint8_t draining;        /* close once every slot is written (close_after_flush, stop) */
     uint8_t paused;          /* reading stopped for backpressure */
+    uint8_t held;            /* reading stopped by the protocol (net_conn_pause) */
+    uint8_t unheld;          /* resumed: dispatch buffered input at the next settle */
     uint8_t dirty;           /* in loop->dirty */
     uint8_t in_dispatch;     /* on_data is running: no recursive dispatch */
     uint8_t handle_closed;   /* the poll handle's close callback ran */
@@ -207,6 +212,7 @@ void net_conn_dispatch(net_conn_t *conn);
 void net_conn_update_poll(net_conn_t *conn);
 void net_conn_free_now(net_conn_t *conn);
 void net_conn_run_post(net_post_t *post);
+void net_conn_resume_on_loop(net_conn_t *conn);
 void net_conn_sweep(net_conn_t *conn, int64_t now_ms);
 bool net_conn_over_bounds(const net_conn_t *conn);
 

@@ -31,6 +31,10 @@ static const server_setting_t server_settings[] = {
             "HTTP listener, repeatable (default 127.0.0.1:8000)"),
     SETTING("kafka-advertise", "EDDY_KAFKA_ADVERTISE", FLAG_STRING, kafka_advertise, "HOST:PORT",
             "address Kafka clients are told to connect to (default: the bound address)"),
+    SETTING("kafka-queued-max-request-bytes", "EDDY_KAFKA_QUEUED_MAX_REQUEST_BYTES", FLAG_INT,
+            kafka_queued_max_request_bytes, "BYTES",
+            "bytes of Kafka requests held until answered, over all connections, before reading pauses "
+            "(queued.max.request.bytes; default 104857600, -1 unlimited)"),
     SETTING("log-level", "EDDY_LOG_LEVEL", FLAG_STRING, log_level, "LEVEL",
             "error, warn, info (default), debug or trace"),
     SETTING("fsync", "EDDY_FSYNC", FLAG_STRING, fsync, "MODE",
@@ -161,6 +165,7 @@ static int config_defaults(server_config_t *cfg) {
     cfg->default_partitions = 1;
     cfg->io_threads = 1;
     cfg->store_cache_mb = 32;
+    cfg->kafka_queued_max_request_bytes = 100 << 20;
     return EDDY_OK;
 }
 
@@ -199,6 +204,7 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     from_flags.enrich = cfg->enrich;
     from_flags.io_threads = cfg->io_threads;
     from_flags.store_cache_mb = cfg->store_cache_mb;
+    from_flags.kafka_queued_max_request_bytes = cfg->kafka_queued_max_request_bytes;
     flags_parse(flags, EDDY_ARRAY_LEN(flags), argc, argv, &index, errstr, errlen);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(server_settings); i++) {
         const server_setting_t *s = &server_settings[i];
@@ -232,6 +238,8 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "io-threads must be between 1 and 64");
     if (cfg->store_cache_mb < 1 || cfg->store_cache_mb > 1048576)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "store-cache-mb must be between 1 and 1048576");
+    if (cfg->kafka_queued_max_request_bytes < -1 || cfg->kafka_queued_max_request_bytes == 0)
+        return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "kafka-queued-max-request-bytes must be positive, or -1 (unlimited)");
     if (cfg->default_partitions < 1 || cfg->default_partitions > 10000)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "default-partitions must be between 1 and 10000");
     flag_list_t *lists[] = {&cfg->kafka_listen, &cfg->cql_listen, &cfg->http_listen};

@@ -3,90 +3,12 @@ code), pipelining in order, no answer for acks=0, ApiVersions' special cases, no
 a bad batch, and 1,000 concurrent connections."""
 import os
 import resource
-import socket
 import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from eddy_up import Eddy, check, finish  # noqa: E402
-
-
-def crc32c(data):
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def kstr(s):
-    s = s.encode() if isinstance(s, str) else s
-    return struct.pack(">h", len(s)) + s
-
-
-def request(key, version, corr, body=b"", client=b"raw"):
-    msg = struct.pack(">hhi", key, version, corr) + kstr(client) + body
-    return struct.pack(">i", len(msg)) + msg
-
-
-def varint(n):
-    n = (n << 1) ^ (n >> 63)
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def batch(values, bad_crc=False, pid=-1, epoch=-1, seq=-1):
-    records = b""
-    for i, v in enumerate(values):
-        r = b"\x00" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
-        records += varint(len(r)) + r
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, 1000, 1000, pid, epoch, seq, len(values)) + records
-    crc = crc32c(after_crc) ^ (1 if bad_crc else 0)
-    body = struct.pack(">ib", 0, 2) + struct.pack(">I", crc) + after_crc
-    return struct.pack(">qi", 0, len(body)) + body
-
-
-def produce(corr, topic, records, acks=-1):
-    body = struct.pack(">h", -1) + struct.pack(">hi", acks, 10000) + struct.pack(">i", 1) + kstr(topic) \
-        + struct.pack(">i", 1) + struct.pack(">i", 0) + struct.pack(">i", len(records)) + records
-    return request(0, 7, corr, body)
-
-
-def read_frame(sock):
-    head = recv_exact(sock, 4)
-    if head is None:
-        return None
-    return recv_exact(sock, struct.unpack(">i", head)[0])
-
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-def connect(addr):
-    host, port = addr.rsplit(":", 1)
-    s = socket.create_connection((host, int(port)), timeout=30)
-    return s
-
-
-def closed_by_server(s):
-    try:
-        return s.recv(1) == b""
-    except (ConnectionResetError, socket.timeout):
-        return False
+from kafka_raw import batch, closed_by_server, connect, kstr, produce, read_frame, request  # noqa: E402
 
 
 API_VERSIONS_V0 = lambda corr: request(18, 0, corr)  # noqa: E731
