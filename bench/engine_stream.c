@@ -8,6 +8,7 @@
  *      batch every millisecond; the latency of a record is from its append call to the moment
  *      the pipeline's commit made its rows visible (engine_wait_applied fires after the commit).
  * Usage: build/bench/engine_stream [N [RATE [SECONDS]]]   (defaults 1000000 50000 5) */
+#include <dirent.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -25,6 +26,42 @@ static double cpu_seconds(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU-seconds of this process's threads so far, split into the pipeline threads ("pipe:..."),
+ * RocksDB's flush and compaction threads ("rocksdb:...") and the rest (from /proc: threads that
+ * ended are not counted, so take differences of threads that live through a phase). */
+typedef struct {
+    double pipe, rocks, other;
+} cpu_split_t;
+
+static void cpu_split(cpu_split_t *o) {
+    memset(o, 0, sizeof *o);
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        if (!open || !close) continue;
+        *close = 0;
+        unsigned long ut = 0, st = 0;
+        /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+        if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) continue;
+        double secs = (double)(ut + st) / tick;
+        if (!strncmp(open + 1, "pipe:", 5)) o->pipe += secs;
+        else if (!strncmp(open + 1, "rocksdb:", 8)) o->rocks += secs;
+        else o->other += secs;
+    }
+    closedir(d);
 }
 
 typedef struct {
@@ -181,14 +218,29 @@ int main(int argc, char **argv) {
     size_t tl = fread(text, 1, sizeof text, f);
     fclose(f);
     double c0 = cpu_seconds();
+    cpu_split_t s0, s1;
+    cpu_split(&s0);
     int64_t t0 = time_mono_ns();
     if (engine_submit(eng, "leaves_by_tag", text, tl, NULL, err, sizeof err)) return fprintf(stderr, "%s\n", err), 1;
     wait_applied(eng, n - 1);
     double wall = (double)(time_mono_ns() - t0) / 1e9, cpu = cpu_seconds() - c0;
+    cpu_split(&s1);
     double eng_eps = n / wall;
     fflush(stdout);
     printf("  engine:  %ld events in %.2f s = %.0f events/s (%.0f rows/s); %.2f CPU-s = %.0f events per CPU-second\n", n,
            wall, eng_eps, nrows / wall, cpu, n / cpu);
+    printf("           CPU-s: pipeline thread %.2f (%.0f events per pipeline CPU-second), RocksDB flushes and "
+           "compactions %.2f, other %.2f\n",
+           s1.pipe, n / (s1.pipe > 0 ? s1.pipe : 1e-9), s1.rocks - s0.rocks, s1.other - s0.other);
+    if (getenv("BENCH_ENGINE_ONLY")) {
+        /* for profiling the engine phase alone */
+        engine_free(eng);
+        log_partition_release(part);
+        store_close(st);
+        log_close(log);
+        snprintf(path, sizeof path, "rm -rf %s", dir);
+        return system(path) != 0;
+    }
 
     /* 2. raw RocksDB write batches of the same rows */
     snprintf(path, sizeof path, "%s/raw", dir);

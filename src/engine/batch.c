@@ -102,6 +102,11 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+static void *worker_thread(void *arg) {
+    pthread_setname_np(pthread_self(), "batch-worker");
+    return worker_main(arg);
+}
+
 typedef struct {
     bool import;
     eng_txn_t *t;
@@ -221,7 +226,7 @@ int eng_batch_run(eng_batch_job_t *job, int threads, char *errstr, size_t errlen
             started = 1;
             break;
         }
-        if (pthread_create(&tids[i], NULL, worker_main, &workers[i]) != 0) break;
+        if (pthread_create(&tids[i], NULL, worker_thread, &workers[i]) != 0) break;
         started++;
     }
     if (threads > 1)

@@ -14,9 +14,10 @@
  * per record key, the base row the key's current value produced (only the columns the query
  * uses); a new value for the key first replays the old base row with weight -1, then the new one
  * with +1, so everything derived from the old value is retracted (Materialize's and RisingWave's
- * model). Aggregates keep retractable state per group. The sink counts, per sink key, how many
- * derivations produce the row: a row is deleted only when its count reaches zero, and holds the
- * latest value produced.
+ * model). Aggregates keep retractable state per group. When two source keys (or groups) can
+ * produce one sink key, each sink row carries the count of derivations that produce it, kept by
+ * the sink in the row itself (the store's hidden reference counts): a row is deleted only when
+ * its count reaches zero, and holds the latest value produced.
  *
  * A batch (eng_txn_t) gathers the effects of many records: state reads see the batch's own
  * writes through an overlay; at the end, the sink rows, the state changes and the new source
@@ -141,7 +142,9 @@ typedef struct eng_query {
     eng_expr_t **out;
     uint32_t *sink_cols;
     eng_table_t *sink;
-    bool need_refcount;     /* two derivations may produce one sink key */
+    bool need_refcount;     /* two derivations may produce one sink key: rows carry counts */
+    uint32_t ref_slot;      /* where the sink rows keep this query's counts (changes with the
+                               fingerprint: a reset query starts new counts) */
     bool retracting;        /* input can retract (changelog source) */
     bool keyed;             /* a changelog projected 1:1 onto a table keyed by the record key: a
                                new value overwrites the row, a tombstone or a filtered value
@@ -202,13 +205,19 @@ typedef struct eng_source_ops {
     void (*unwatch)(void *ctx, void *handle);
 } eng_source_ops_t;
 
-/* One row write: values per table column (NULL pointer entries: column not written). */
+/* One row write: values per table column (NULL pointer entries: column not written).
+ * Reference-counted sinks (eng_query_t.need_refcount) also change the row's count of
+ * derivations in slot ref_slot by refs, atomically with the row: refs_only writes just that
+ * change (the row keeps its values); a delete resets the count. */
 typedef struct {
     const eng_table_t *table;
     bool is_delete;
     const eng_val_t *const *cols; /* table->ncols entries, NULL = unset */
     int32_t partition;            /* source position, for error reports */
     int64_t offset;
+    bool refs_only;
+    int64_t refs;                 /* 0: no change */
+    uint32_t ref_slot;
 } eng_mutation_t;
 
 typedef struct {
@@ -245,6 +254,10 @@ typedef struct eng_sink_ops {
      * and reported through bad(arg, mutation, reason); everything else is applied. */
     int (*commit)(void *ctx, const eng_commit_t *c, void (*bad)(void *arg, const eng_mutation_t *m, const char *why),
                   void *arg, char *errstr, size_t errlen);
+    /* The count of derivations a row holds in slot (0 when the row or its count is absent):
+     * what eng_mutation_t.refs added up since the row was last deleted. cols: the row's
+     * primary key values (table->ncols entries, as in a mutation). */
+    int (*refs_get)(void *ctx, const eng_table_t *table, const eng_val_t *const *cols, uint32_t slot, int64_t *count);
     /* Batch source: scans rows of table whose token lies in (start, end] (start INT64_MIN:
      * [start, end]), calling fn with the columns marked in needed (NULL: all; others NULL). */
     int (*scan)(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed, eng_row_fn fn,
@@ -301,7 +314,7 @@ typedef struct eng_counters {
     uint64_t retractions;      /* rows retracted upstream of the sink */
     uint64_t bad_records;      /* records whose value could not be decoded */
     uint64_t rows_skipped;     /* sink rows that could not be written */
-    uint64_t state_rows_total; /* estimate: keys + groups + refcounts held */
+    uint64_t state_rows_total; /* estimate: keys + groups held */
     uint64_t state_rows_updated;
     uint64_t state_rows_removed;
 } eng_counters_t;
@@ -337,7 +350,9 @@ bool eng_txn_empty(const eng_txn_t *t);
 
 /* ---- state keys ------------------------------------------------------------------------------ */
 
-enum { KV_INPUT = 1, KV_GROUP = 2, KV_REF = 3, KV_POS = 4, KV_META = 5, KV_RANGE = 6, KV_PARTIAL = 7 };
+/* (3 held (sink key, producer) reference-count pairs before counts moved into the rows.) */
+enum { KV_INPUT = 1, KV_GROUP = 2, KV_POS = 4, KV_META = 5, KV_RANGE = 6, KV_PARTIAL = 7 };
+#define ENG_REF_SLOT_MASK 0x7FFFFFFFu /* slots the store offers (STORE_REFS_SLOT_MAX) */
 
 /* "e" uvarint(len) query-id, kind byte, then the rest. */
 void eng_kv_prefix(wr_t *w, const char *query_id, int kind);

@@ -9,7 +9,7 @@ typedef struct {
     uint64_t batches;
     uint64_t input_rows, output_rows, rows_deleted, retractions, bad_records, rows_skipped;
     uint64_t state_updated, state_removed;
-    int64_t state_total;       /* rows of state held (keys, groups, refcounts) */
+    int64_t state_total;       /* rows of state held (keys, groups) */
     uint64_t busy_ns;          /* time spent applying batches */
     uint64_t read_ns, commit_ns;
     int64_t last_batch_ms;     /* wall time of the last batch */

@@ -33,6 +33,7 @@ typedef struct {
     eng_table_t *t;
     arena_t arena;
     eng_map_t rows;  /* encoded pk -> mem_blob_t * (encoded row: one value per column) */
+    eng_map_t refs;  /* encoded pk -> mem_blob_t * (reference counts: n x (u32 slot, u64 count)) */
 } mem_table_t;
 
 typedef struct mem_watch {
@@ -95,6 +96,7 @@ void eng_mem_free(eng_mem_t *m) {
     eddy_free(m->topics);
     for (size_t i = 0; i < m->ntables; i++) {
         blob_free_all(&m->tables[i]->rows);
+        blob_free_all(&m->tables[i]->refs);
         arena_free(&m->tables[i]->arena);
         eddy_free(m->tables[i]);
     }
@@ -304,6 +306,7 @@ int eng_mem_define_table(eng_mem_t *m, const char *ks, const eng_table_t *t) {
     if (!mt) return EDDY_ERR_NOMEM;
     arena_init(&mt->arena, 4096);
     eng_map_init(&mt->rows, &mt->arena);
+    eng_map_init(&mt->refs, &mt->arena);
     mt->t = table_copy(&mt->arena, t);
     mt->ks = mt->t ? mt->t->keyspace : NULL;
     mem_table_t **tables = eddy_realloc(m->tables, (m->ntables + 1) * sizeof *tables);
@@ -405,6 +408,35 @@ static const char *value_unfit(const eng_col_t *c, const eng_val_t *v) {
     return NULL;
 }
 
+/* The reference count of a row in slot (0 when none). */
+static int64_t refs_of(mem_table_t *mt, eddy_view_t key, uint32_t slot) {
+    mem_blob_t *b = eng_map_get(&mt->refs, key.ptr, key.len);
+    for (size_t o = 0; b && b->bytes && o + 12 <= b->len; o += 12)
+        if (load_u32(b->bytes + o) == slot) return (int64_t)load_u64(b->bytes + o + 4);
+    return 0;
+}
+
+static int refs_add(mem_table_t *mt, eddy_view_t key, uint32_t slot, int64_t delta) {
+    mem_blob_t *b = eng_map_get(&mt->refs, key.ptr, key.len);
+    wr_t w;
+    wr_init(&w, 64);
+    bool found = false;
+    for (size_t o = 0; b && b->bytes && o + 12 <= b->len; o += 12) {
+        uint32_t sl = load_u32(b->bytes + o);
+        int64_t n = (int64_t)load_u64(b->bytes + o + 4);
+        if (sl == slot) n += delta, found = true;
+        wr_u32(&w, sl);
+        wr_u64(&w, (uint64_t)n);
+    }
+    if (!found) {
+        wr_u32(&w, slot);
+        wr_u64(&w, (uint64_t)delta);
+    }
+    int rc = wr_ok(&w) ? blob_set(&mt->refs, key, w.buf, w.len, false) : EDDY_ERR_NOMEM;
+    wr_free(&w);
+    return rc;
+}
+
 static int apply_mutation(eng_mem_t *m, const eng_mutation_t *mu, void (*bad)(void *, const eng_mutation_t *, const char *),
                           void *arg) {
     const eng_table_t *t = mu->table;
@@ -413,23 +445,31 @@ static int apply_mutation(eng_mem_t *m, const eng_mutation_t *mu, void (*bad)(vo
         bad(arg, mu, "no such table");
         return EDDY_OK;
     }
-    for (uint32_t i = 0; i < t->ncols; i++) {
-        const char *why = mu->cols[i] ? value_unfit(&t->cols[i], mu->cols[i]) : NULL;
-        if (why && !bad) return EDDY_ERR_INVALID;
-        if (why) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "column %s: %s", t->cols[i].name, why);
-            bad(arg, mu, msg);
-            return EDDY_OK;
-        }
-    }
     wr_t key, row;
     wr_init(&key, 64);
     wr_init(&row, 256);
     for (uint32_t i = 0; i < t->npk; i++) eng_val_encode(&key, mu->cols[t->pk[i]]);
+    eddy_view_t kv = eddy_view(key.buf, key.len);
     int rc = EDDY_OK;
+    /* The count follows what was derived, also when the values cannot be written. */
+    if (!mu->is_delete && mu->refs && (rc = refs_add(mt, kv, mu->ref_slot, mu->refs))) goto out;
+    if (mu->refs_only) goto out;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        const char *why = mu->cols[i] ? value_unfit(&t->cols[i], mu->cols[i]) : NULL;
+        if (why && !bad) {
+            rc = EDDY_ERR_INVALID;
+            goto out;
+        }
+        if (why) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "column %s: %s", t->cols[i].name, why);
+            bad(arg, mu, msg);
+            goto out;
+        }
+    }
     if (mu->is_delete) {
-        rc = blob_set(&mt->rows, eddy_view(key.buf, key.len), NULL, 0, true);
+        rc = blob_set(&mt->rows, kv, NULL, 0, true);
+        if (!rc) rc = blob_set(&mt->refs, kv, NULL, 0, true);
         goto out;
     }
     /* Upsert: columns not written keep their old values. */
@@ -497,8 +537,24 @@ static int sink_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t
     return rc ? eddy_err(errstr, errlen, rc, "scan failed: %s", eddy_strerror(rc)) : EDDY_OK;
 }
 
-static const eng_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl, sink_kv_get, sink_kv_scan,
-                                            sink_commit,    sink_scan};
+static int sink_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *const *cols, uint32_t slot,
+                         int64_t *count) {
+    eng_mem_t *m = ctx;
+    *count = 0;
+    wr_t key;
+    wr_init(&key, 64);
+    for (uint32_t i = 0; i < table->npk; i++) eng_val_encode(&key, cols[table->pk[i]]);
+    int rc = wr_ok(&key) ? EDDY_OK : EDDY_ERR_NOMEM;
+    pthread_mutex_lock(&m->lock);
+    mem_table_t *mt = table_find(m, table->keyspace, table->name);
+    if (!rc && mt) *count = refs_of(mt, eddy_view(key.buf, key.len), slot);
+    pthread_mutex_unlock(&m->lock);
+    wr_free(&key);
+    return rc;
+}
+
+static const eng_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl,      sink_kv_get, sink_kv_scan,
+                                            sink_commit,    sink_refs_get, sink_scan};
 
 eng_sink_t eng_mem_sink(eng_mem_t *m) { return (eng_sink_t){&mem_sink_ops, m}; }
 
@@ -580,6 +636,7 @@ eng_mem_t *eng_mem_clone(eng_mem_t *m) {
     for (size_t i = 0; i < m->ntables && !rc; i++) {
         rc = eng_mem_define_table(c, m->tables[i]->ks, m->tables[i]->t);
         if (!rc) rc = blobs_copy(&c->tables[c->ntables - 1]->rows, &m->tables[i]->rows);
+        if (!rc) rc = blobs_copy(&c->tables[c->ntables - 1]->refs, &m->tables[i]->refs);
     }
     if (!rc) rc = blobs_copy(&c->kv, &m->kv);
     if (rc) {
@@ -607,7 +664,7 @@ int eng_mem_insert_json(eng_mem_t *m, const char *ks, const char *table, const c
         cols[i] = &vals[i];
     }
     if (!rc) {
-        eng_mutation_t mu = {t, false, cols, 0, 0};
+        eng_mutation_t mu = {t, false, cols, 0, 0, false, 0, 0};
         rc = apply_mutation(m, &mu, NULL, NULL);
     }
     eddy_free(cols);

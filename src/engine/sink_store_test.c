@@ -158,6 +158,40 @@ TEST(engine_store_workshop_jobs_end_to_end) {
     env_close(&e);
 }
 
+/* Two leaves with one tag and title share a row: it holds the latest value, stays while either
+ * produces it and goes with the last (the count of derivations travels in the row). */
+TEST(engine_store_shared_rows_are_counted) {
+    env_t e;
+    env_open(&e);
+    submit_file(&e, "examples/leaves_by_tag.sql", "leaves_by_tag");
+    append(&e, "L1", "{\"title\":\"Same\",\"url\":\"https://a\",\"tags\":[\"x\",\"y\"]}");
+    append(&e, "L2", "{\"title\":\"Same\",\"url\":\"https://b\",\"tags\":[\"x\"]}");
+    CHECK_EQ_INT(wait_for(&e, "leaves_by_tag", 1), EDDY_OK);
+    CHECK_EQ_STR(rows(&e, "leaves_by_tag"),
+                 "{\"tag\": \"y\", \"title\": \"Same\", \"tags\": [\"x\", \"y\"], \"url\": \"https://a\"}\n"
+                 "{\"tag\": \"x\", \"title\": \"Same\", \"tags\": [\"x\"], \"url\": \"https://b\"}\n");
+    /* L1 leaves x (and y): x stays for L2, with L2's value. */
+    append(&e, "L1", "{\"title\":\"Same\",\"url\":\"https://a\",\"tags\":[]}");
+    CHECK_EQ_INT(wait_for(&e, "leaves_by_tag", 2), EDDY_OK);
+    CHECK_EQ_STR(rows(&e, "leaves_by_tag"),
+                 "{\"tag\": \"x\", \"title\": \"Same\", \"tags\": [\"x\"], \"url\": \"https://b\"}\n");
+    /* L1 comes back and L2 goes, then L1 goes too; a leaf whose tag is listed twice counts twice. */
+    append(&e, "L1", "{\"title\":\"Same\",\"url\":\"https://c\",\"tags\":[\"x\",\"x\"]}");
+    append(&e, "L2", NULL);
+    CHECK_EQ_INT(wait_for(&e, "leaves_by_tag", 4), EDDY_OK);
+    CHECK_EQ_STR(rows(&e, "leaves_by_tag"),
+                 "{\"tag\": \"x\", \"title\": \"Same\", \"tags\": [\"x\", \"x\"], \"url\": \"https://c\"}\n");
+    append(&e, "L1", NULL);
+    CHECK_EQ_INT(wait_for(&e, "leaves_by_tag", 5), EDDY_OK);
+    CHECK_EQ_STR(rows(&e, "leaves_by_tag"), "");
+    /* Added and retracted within one batch, or in two: either way nothing is left. */
+    append(&e, "L3", "{\"title\":\"T\",\"url\":\"u\",\"tags\":[\"z\"]}");
+    append(&e, "L3", "{\"title\":\"T\",\"url\":\"u\",\"tags\":[]}");
+    CHECK_EQ_INT(wait_for(&e, "leaves_by_tag", 7), EDDY_OK);
+    CHECK_EQ_STR(rows(&e, "leaves_by_tag"), "");
+    env_close(&e);
+}
+
 TEST(engine_store_unwritable_rows_are_skipped) {
     env_t e;
     env_open(&e);

@@ -17,26 +17,18 @@ typedef struct {
     bool existed;  /* present in the store before this batch (for state row counts) */
 } state_entry_t;
 
-/* One (sink key, producer) pair of a reference-counted sink: how many rows with that sink key
- * the producer's current value yields (stored under KV_REF as key S|P -> m; absent = 0). */
-typedef struct pair {
-    struct pair *next;      /* the sink key's touched pairs */
-    const uint8_t *key;     /* hash(S) uvarint(len S) S P: the state key after the query prefix */
-    uint32_t klen;
-    int64_t m;
-    uint64_t seq;           /* the derivation that last set m */
-} pair_t;
-
+/* What a batch does to one sink key. delta sums the weights of the rows it derived with that
+ * key: for a reference-counted sink, the change of the row's count of derivations. low is the
+ * lowest partial sum (0 at the start): a retraction only takes back an earlier addition, so the
+ * count before the batch was at least -low. */
 typedef struct {
     eng_val_t **cols;       /* last values (table->ncols, NULL = unset) of any sign, for deletes */
     eng_val_t **plus_cols;  /* last values with weight +1 */
     int64_t delta;
+    int64_t low;
     int last_sign;
     int32_t partition;
     int64_t offset;
-    const uint8_t *key;
-    uint32_t klen;
-    pair_t *pairs;          /* reference-counted sinks: the producers this batch touched */
 } sink_acc_t;
 
 typedef struct {
@@ -76,9 +68,6 @@ struct eng_txn {
     eng_counters_t counters;
     int32_t cur_partition;
     int64_t cur_offset;
-    eddy_view_t producer;   /* the record key or group key whose derivation is being applied */
-    uint64_t seq;           /* counts derivations (records, group resolutions) */
-    eng_map_t pairs;        /* S|P -> pair_t (reference-counted sinks) */
     int64_t state_delta;    /* net state rows added by this batch */
 };
 
@@ -112,7 +101,6 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     eng_map_init(&t->state, &t->cache_arena);
     eng_map_init(&t->sinkacc, &t->arena);
     eng_map_init(&t->groups, &t->arena);
-    eng_map_init(&t->pairs, &t->arena);
     wr_init(&t->scratch, 256);
     wr_init(&t->keybuf, 256);
     wr_init(&t->gkey, 64);
@@ -137,7 +125,6 @@ void eng_txn_free(eng_txn_t *t) {
     eng_map_free(&t->state);
     eng_map_free(&t->sinkacc);
     eng_map_free(&t->groups);
-    eng_map_free(&t->pairs);
     eddy_free(t->dirty.items);
     eddy_free(t->sinkorder.items);
     eddy_free(t->grouporder.items);
@@ -161,7 +148,6 @@ void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
     eng_map_clear(&t->sinkacc);
     t->sinkorder.n = 0;
     eng_map_clear(&t->groups);
-    eng_map_clear(&t->pairs);
     t->grouporder.n = 0;
     t->kvextra.n = 0;
     arena_reset(&t->arena);
@@ -259,15 +245,6 @@ static bool sink_key(eng_txn_t *t, eng_val_t *const *cols) {
     return wr_ok(&t->keybuf);
 }
 
-/* The start of a pair's key: a 4-byte hash of the sink key first (pairs of one tag would
- * otherwise share long prefixes, and every comparison in RocksDB's memtable would walk them),
- * then the sink key itself with its length. The producer follows. */
-static void pair_key_head(wr_t *w, const sink_acc_t *acc) {
-    wr_u32(w, (uint32_t)murmur3_token(acc->key, acc->klen));
-    wr_uvarint(w, acc->klen);
-    wr_bytes(w, acc->key, acc->klen);
-}
-
 static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
     if (!sink_key(t, cols)) return EDDY_OK;
     bool created;
@@ -278,44 +255,17 @@ static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
         acc = arena_alloc(&t->arena, sizeof *acc);
         if (!acc) return EDDY_ERR_NOMEM;
         memset(acc, 0, sizeof *acc);
-        acc->key = e->key;
-        acc->klen = e->klen;
         e->val = acc;
         if (vec_push(&t->sinkorder, acc)) return EDDY_ERR_NOMEM;
     }
     acc->delta += weight;
+    if (acc->delta < acc->low) acc->low = acc->delta;
     acc->last_sign = weight > 0 ? 1 : -1;
     acc->partition = t->cur_partition;
     acc->offset = t->cur_offset;
     acc->cols = cols;
     if (weight > 0) acc->plus_cols = cols;
     else t->counters.retractions++;
-    if (!t->q->need_refcount) return EDDY_OK;
-    /* The pair (this sink key, this producer): its count restarts with each derivation. */
-    wr_t pk;
-    uint8_t buf[512];
-    wr_init(&pk, 0);
-    pk.buf = buf;
-    pk.cap = pk.max = sizeof buf;
-    bool heap = acc->klen + t->producer.len + 14 > sizeof buf;
-    if (heap) wr_init(&pk, acc->klen + t->producer.len + 14);
-    pair_key_head(&pk, acc);
-    wr_bytes(&pk, t->producer.ptr, t->producer.len);
-    eng_map_entry_t *pe = wr_ok(&pk) ? eng_map_upsert(&t->pairs, pk.buf, pk.len, &created) : NULL;
-    if (heap) wr_free(&pk);
-    if (!pe) return EDDY_ERR_NOMEM;
-    pair_t *pr = pe->val;
-    if (created) {
-        if (!(pr = arena_alloc(&t->arena, sizeof *pr))) return EDDY_ERR_NOMEM;
-        *pr = (pair_t){acc->pairs, pe->key, pe->klen, 0, t->seq};
-        acc->pairs = pr;
-        pe->val = pr;
-    }
-    if (pr->seq != t->seq) {
-        pr->seq = t->seq;
-        pr->m = 0;
-    }
-    if (weight > 0) pr->m++;
     return EDDY_OK;
 }
 
@@ -664,8 +614,6 @@ int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
         return EDDY_OK;
     }
     if (q->keyed) return keyed_record(t, rec);
-    t->producer = rec->key;
-    t->seq++;
     /* The new base row, encoded, is the key's state from now on. */
     wr_t nb;
     wr_init(&nb, 256);
@@ -760,8 +708,6 @@ static int resolve_groups(eng_txn_t *t) {
         group_t *g = t->grouporder.items[gi];
         eng_val_t **now;
         if ((rc = group_output(t, g, &now))) return rc;
-        t->producer = eddy_view(g->key, g->klen);
-        t->seq++;
         if (g->had_out) {
             /* Unchanged output (same key and values) needs no write. */
             bool same = now != NULL;
@@ -800,7 +746,8 @@ typedef struct {
     uint32_t n, cap;
 } mutvec_t;
 
-static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, const sink_acc_t *acc) {
+static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, const sink_acc_t *acc, bool refs_only,
+                    int64_t refs) {
     if (mv->n == mv->cap) {
         uint32_t cap = mv->cap ? mv->cap * 2 : 256;
         eng_mutation_t *items = arena_alloc(&t->arena, cap * sizeof *items);
@@ -809,71 +756,42 @@ static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, cons
         mv->items = items;
         mv->cap = cap;
     }
-    mv->items[mv->n++] = (eng_mutation_t){t->q->sink, del, (const eng_val_t *const *)cols, acc->partition, acc->offset};
+    mv->items[mv->n++] = (eng_mutation_t){t->q->sink, del, (const eng_val_t *const *)cols, acc->partition, acc->offset,
+                                          refs_only, refs, t->q->ref_slot};
     return EDDY_OK;
 }
 
-typedef struct {
-    const sink_acc_t *acc;
-    size_t qp_len; /* the query's KV_REF prefix */
-    bool found;
-} other_ctx_t;
-
-static int other_fn(void *arg, eddy_view_t k, eddy_view_t v) {
-    other_ctx_t *o = arg;
-    (void)v;
-    /* A stored pair of this sink key whose producer this batch did not touch. */
-    for (const pair_t *pr = o->acc->pairs; pr; pr = pr->next)
-        if (k.len == o->qp_len + pr->klen && !memcmp(k.ptr + o->qp_len, pr->key, pr->klen)) return 0;
-    o->found = true;
-    return 1;
-}
-
-static int other_producer(eng_txn_t *t, const sink_acc_t *acc, bool *found) {
-    wr_t p;
-    wr_init(&p, 64 + acc->klen);
-    eng_kv_prefix(&p, t->q->id, KV_REF);
-    other_ctx_t o = {acc, p.len, false};
-    pair_key_head(&p, acc);
-    int rc = wr_ok(&p) ? t->sink.ops->kv_scan(t->sink.ctx, eddy_view(p.buf, p.len), other_fn, &o) : EDDY_ERR_NOMEM;
-    wr_free(&p);
-    *found = o.found;
-    return rc;
-}
-
-/* Sink rows: with reference counts, a row lives while its count is positive and holds the last
- * value produced; without (each sink key has one producer), the last operation decides. */
+/* Sink rows: with reference counts, a row lives while its count of derivations is positive and
+ * holds the last value produced; without (each sink key has one producer), the last operation
+ * decides. The count travels with the row (the sink keeps it), so inserts are blind: only a
+ * batch that lowers a row's count reads it, to tell whether another derivation still holds
+ * the row. */
 static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
     const eng_query_t *q = t->q;
     int rc;
     for (uint32_t i = 0; i < t->sinkorder.n; i++) {
         sink_acc_t *acc = t->sinkorder.items[i];
         bool keep, write_plus;
+        int64_t refs = 0;
         if (q->need_refcount) {
-            /* The row lives while some producer yields it: one this batch touched (its count is
-             * known), or one the store holds that this batch did not touch. */
-            keep = false;
-            for (pair_t *pr = acc->pairs; pr && !keep; pr = pr->next) keep = pr->m > 0;
-            if (!keep && (rc = other_producer(t, acc, &keep))) return rc;
+            /* The count after the batch is at least -low + delta: when that is positive (a new row,
+             * or a producer that retracted and re-derived it) the row lives without a read. */
+            int64_t count = -acc->low;
+            if (count + acc->delta <= 0 &&
+                (rc = t->sink.ops->refs_get(t->sink.ctx, q->sink, (const eng_val_t *const *)acc->cols, q->ref_slot,
+                                            &count)))
+                return rc;
+            keep = count + acc->delta > 0;
             write_plus = keep && acc->plus_cols;
-            for (pair_t *pr = acc->pairs; pr; pr = pr->next) {
-                wr_reset(&t->scratch);
-                eng_kv_prefix(&t->scratch, q->id, KV_REF);
-                wr_bytes(&t->scratch, pr->key, pr->klen);
-                uint8_t buf[10];
-                wr_t w = {buf, 0, sizeof buf, sizeof buf, EDDY_OK};
-                wr_varint(&w, pr->m);
-                if ((rc = kv_extra(t, t->scratch.buf, t->scratch.len, buf, w.len, pr->m <= 0))) return rc;
-                if (pr->m > 0) t->counters.state_rows_updated++;
-                else t->counters.state_rows_removed++;
-            }
+            refs = acc->delta;
         } else {
             keep = acc->last_sign > 0;
             write_plus = keep;
         }
-        if (write_plus) rc = mut_push(t, mv, acc->plus_cols, false, acc);
-        else if (!keep) rc = mut_push(t, mv, acc->cols, true, acc);
-        else rc = EDDY_OK; /* still produced elsewhere: the row keeps its latest value */
+        if (write_plus) rc = mut_push(t, mv, acc->plus_cols, false, acc, false, refs);
+        else if (!keep) rc = mut_push(t, mv, acc->cols, true, acc, false, 0);
+        else if (refs) rc = mut_push(t, mv, acc->cols, false, acc, true, refs); /* still produced elsewhere */
+        else rc = EDDY_OK;
         if (rc) return rc;
         if (!keep) t->counters.rows_deleted++;
         if (write_plus || !keep) t->counters.output_rows++;

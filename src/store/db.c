@@ -110,7 +110,7 @@ typedef struct {
 static bool cfilter_keep_col(void *arg, uint32_t col_id, int64_t ts) {
     const store_table_t *t = arg;
     (void)ts;
-    return col_id < t->nids && t->index_of_id[col_id] >= 0;
+    return col_id >= STORE_REFS_COL_BASE || (col_id < t->nids && t->index_of_id[col_id] >= 0);
 }
 
 static unsigned char cfilter_filter(void *state, int level, const char *key, size_t klen, const char *val, size_t vlen,

@@ -76,12 +76,13 @@ static void dump_entry(const store_table_t *t, bool header, const uint8_t *k, si
         int idx = c.col_id < t->nids ? t->index_of_id[c.col_id] : -1;
         const store_column_t *col = idx >= 0 ? &in->columns[idx] : NULL;
         if (col) printf("  %s: ", col->name);
+        else if (c.col_id >= STORE_REFS_COL_BASE) printf("  (reference count, slot %u): ", c.col_id - STORE_REFS_COL_BASE);
         else printf("  (dropped column #%u): ", c.col_id);
         if (!(c.flags & FRAG_CELL_COMPLEX)) {
             print_cell(&c.cell);
             if (!(c.cell.flags & FRAG_CELL_TOMB)) {
                 printf(" value=");
-                if (col && (c.cell.flags & FRAG_CELL_COUNTER) && c.cell.value.len == 8)
+                if ((col || c.col_id >= STORE_REFS_COL_BASE) && (c.cell.flags & FRAG_CELL_COUNTER) && c.cell.value.len == 8)
                     printf("%lld (counter)", (long long)ld_i64(c.cell.value.ptr));
                 else if (col) print_value(col->type, c.cell.value.ptr, c.cell.value.len);
                 else printf("%zu bytes", c.cell.value.len);

@@ -428,7 +428,14 @@ int frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_
             rc = merge_complex(&enc, &fa, &ca, &fb, &cb, &del);
         } else if (c == 0 && !ac && !bc) {
             frag_cell_t o;
-            resolve(&ca.cell, &cb.cell, &o, sum);
+            bool da = deleted_by(ca.cell.ts, &del), db = deleted_by(cb.cell.ts, &del);
+            if (((ca.cell.flags | cb.cell.flags) & FRAG_CELL_COUNTER) && da != db) {
+                /* A counter sums only what the deletion leaves: a deletion that came with the
+                 * newer side (delete, then count again) must not let the older sum through. */
+                o = da ? cb.cell : ca.cell;
+            } else {
+                resolve(&ca.cell, &cb.cell, &o, sum);
+            }
             if (!deleted_by(o.ts, &del)) frag_enc_cell(&enc, ca.col_id, &o);
         } else {
             /* one side only (or a simple/complex mismatch: the later side wins) */

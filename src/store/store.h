@@ -597,6 +597,18 @@ int store_write_delete_range(store_write_t *w, const store_table_t *t, const edd
 int store_write_kv_put(store_write_t *w, const void *key, size_t klen, const void *val, size_t vlen);
 int store_write_kv_delete(store_write_t *w, const void *key, size_t klen);
 
+/* Reference counts (the pipelines' sink rows): a row may carry hidden 64-bit counts, one per
+ * slot (0..STORE_REFS_SLOT_MAX), that no read returns and that never make a row live.
+ * store_write_refs adds delta to the current row's count in slot: a blind write, summed like a
+ * counter; once per slot per row (a second call in the same row replaces the first). Any
+ * deletion covering the row (row, range, partition) resets its counts: only what is written
+ * after it adds up. store_refs_get reads a row's count (key: every primary key value; 0 when
+ * the row has none). EDDY_OK or an error (bad key, I/O, a corrupt row). */
+#define STORE_REFS_SLOT_MAX 0x7FFFFFFFu
+int store_write_refs(store_write_t *w, uint32_t slot, int64_t delta, char *errstr, size_t errlen);
+int store_refs_get(store_t *st, const store_table_t *t, const eddy_view_t *key, uint32_t slot, int64_t *count,
+                   char *errstr, size_t errlen);
+
 /* Conditions (lightweight transactions): attach to the current row; every condition of the
  * batch must hold for it to apply. All conditioned rows must be in one partition ("Batch with
  * conditions cannot span multiple partitions"). */

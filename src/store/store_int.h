@@ -13,6 +13,7 @@
  *   write.c        the write builder
  *   read.c         iterators: point reads, slices, scans, paging
  *   cas.c          conditional writes
+ *   refs.c         hidden reference counts in rows (the pipelines' sink)
  *   dump.c         `eddy dump keys`
  *
  * Key layout (see docs/ARCHITECTURE.md): data and partition-header keys are
@@ -369,6 +370,10 @@ void store_table_free_(store_table_t *t);
 #define FRAG_CELL_COUNTER 0x04u   /* value is an 8-byte sum */
 #define FRAG_CELL_COMPLEX 0x08u   /* elements follow */
 #define FRAG_CELL_CDEL 0x10u      /* complex deletion follows */
+
+/* Column ids from here on hold reference counts (refs.c): slot s is column id BASE + s. Table
+ * columns are numbered from 0 and never get this far; readers skip ids beyond the table's. */
+#define STORE_REFS_COL_BASE 0x80000000u
 
 /* Fragment flags. */
 #define FRAG_HAS_LIVENESS 0x01u
