@@ -184,6 +184,8 @@ static int engine_submit_locked(engine_t *eng, const char *name, const char *tex
     p->qs = eddy_calloc(p->nq, sizeof *p->qs);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_mutex_init(&p->cmu, NULL);
+    pthread_cond_init(&p->ccv, NULL);
     if (!p->name || !p->text || !p->qs) {
         pipe_free(p);
         return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");

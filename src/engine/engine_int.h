@@ -58,6 +58,14 @@ void *eng_map_get(const eng_map_t *m, const void *key, size_t klen);
 /* The entry for key, created (val NULL) when missing; NULL only when out of memory. */
 eng_map_entry_t *eng_map_upsert(eng_map_t *m, const void *key, size_t klen, bool *created);
 
+/* Sorting by 64-bit keys: a stable sort of a by key (equal keys keep their order), using tmp
+ * (n entries) as scratch. */
+typedef struct {
+    uint64_t key;
+    uint32_t idx;
+} eng_sortkey_t;
+void eng_sort_keys(eng_sortkey_t *a, eng_sortkey_t *tmp, size_t n);
+
 /* ---- declarations from the pipeline file -------------------------------------------------- */
 
 typedef struct {
@@ -254,6 +262,17 @@ typedef struct eng_sink_ops {
      * and reported through bad(arg, mutation, reason); everything else is applied. */
     int (*commit)(void *ctx, const eng_commit_t *c, void (*bad)(void *arg, const eng_mutation_t *m, const char *why),
                   void *arg, char *errstr, size_t errlen);
+    /* Optional, for pipelining: commit in two halves. build encodes c into a batch (*out; rows
+     * it cannot write are reported as by commit) without applying it; apply writes a built batch
+     * (from any thread, in the order they were built) and frees it; discard frees one that will
+     * not be applied. NULL: commit does it all. */
+    int (*build)(void *ctx, const eng_commit_t *c, void (*bad)(void *arg, const eng_mutation_t *m, const char *why),
+                 void *arg, void **out, char *errstr, size_t errlen);
+    int (*apply)(void *ctx, void *built, char *errstr, size_t errlen);
+    void (*discard)(void *ctx, void *built);
+    /* Optional: a pipeline is catching up (on) or idle again (off); the store sizes its
+     * memtables for it (calls nest). */
+    void (*bulk)(void *ctx, bool on);
     /* The count of derivations a row holds in slot (0 when the row or its count is absent):
      * what eng_mutation_t.refs added up since the row was last deleted. cols: the row's
      * primary key values (table->ncols entries, as in a mutation). */
@@ -337,6 +356,37 @@ int eng_txn_kv(eng_txn_t *t, eddy_view_t key, eddy_view_t value, bool is_delete)
 /* Resolves groups and sink refcounts and commits everything. Returns EDDY_OK or the sink's
  * error (the batch is then not applied and must be retried from the last positions). */
 int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen);
+
+/* A batch resolved and ready to commit, so that the next batch can be applied while it is
+ * written (pipelining). Lives in the batch's arena. */
+typedef struct {
+    eng_commit_t c;
+    eng_counters_t counters;   /* of the batch (rows the sink skips are counted here) */
+    const char *query_id;
+    int64_t *reached;          /* streams: the positions after the batch, one per partition */
+    void *built;               /* the sink's encoded batch (eng_prepared_build), or NULL */
+} eng_prepared_t;
+
+/* Pipelined use: the batch's arena stays valid until the second eng_txn_reset after
+ * eng_txn_prepare, and barrier(arg) is called (from eng_txn_prepare, at most once a batch)
+ * before anything is read that the commit in flight may have changed (reference counts); it
+ * returns EDDY_OK once that commit is applied, or its error. */
+void eng_txn_pipeline(eng_txn_t *t, int (*barrier)(void *), void *arg);
+/* Resolves the batch into *out (commit it with eng_prepared_commit, then call eng_txn_done).
+ * The state it writes counts as written from here on: the next batch may start at once. */
+int eng_txn_prepare(eng_txn_t *t, eng_prepared_t **out, char *errstr, size_t errlen);
+int eng_prepared_commit(eng_sink_t sink, eng_prepared_t *p, char *errstr, size_t errlen);
+/* Encodes p for the sink now, on this thread (when the sink can), so that eng_prepared_commit
+ * only writes it; eng_prepared_discard frees a prepared batch that will not be committed. */
+int eng_prepared_build(eng_sink_t sink, eng_prepared_t *p, char *errstr, size_t errlen);
+void eng_prepared_discard(eng_sink_t sink, eng_prepared_t *p);
+/* The prepared commit applied was applied (unpipelined: its counters become the
+ * transaction's), or it failed
+ * (applied NULL): then the state cache is dropped (it holds writes the store does not have) and
+ * the caller restarts from the last applied positions. */
+void eng_txn_done(eng_txn_t *t, const eng_prepared_t *applied);
+/* Memory in the current batch's arena (NULL when out of memory). */
+void *eng_txn_alloc(eng_txn_t *t, size_t n);
 /* Counters accumulated by this batch (reset by eng_txn_reset). */
 const eng_counters_t *eng_txn_counters(const eng_txn_t *t);
 /* Batch jobs: the groups accumulated so far, serialized (a range's partial aggregates); the
@@ -413,8 +463,9 @@ typedef struct {
     eng_sink_t sink;
     eng_txn_t *txn;
     int32_t nparts;
-    int64_t *next;   /* per partition: the next offset to apply (everything before is applied) */
-    int64_t *hwm;    /* per partition: the high watermark last seen */
+    int64_t *next;      /* per partition: the next offset to read (everything before is taken) */
+    int64_t *committed; /* per partition: the next offset to apply (everything before is applied) */
+    int64_t *hwm;       /* per partition: the high watermark last seen */
 } eng_stream_run_t;
 
 /* Loads the query's committed positions (new queries start per the stream's start option).
@@ -426,5 +477,14 @@ void eng_stream_close(eng_stream_run_t *r);
  * *nread says how many. On error nothing of the batch is applied and positions stay. */
 int eng_stream_step(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
                     size_t errlen);
+/* The same in two halves (pipelining): reads up to max_records beyond r->next into a prepared
+ * batch (*out NULL when there was nothing to read), moving r->next past them; then, once the
+ * batch is committed, eng_stream_applied moves r->committed to it. After a failure (a prepare
+ * or a commit), eng_stream_rewind goes back to r->committed and forgets the state cache; a
+ * commit in flight must have finished first. */
+int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread,
+                       eng_prepared_t **out, char *errstr, size_t errlen);
+void eng_stream_applied(eng_stream_run_t *r, const eng_prepared_t *p);
+void eng_stream_rewind(eng_stream_run_t *r);
 
 #endif

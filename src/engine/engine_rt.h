@@ -17,7 +17,7 @@ typedef struct {
     uint64_t last_batch_rows;
 } qstats_t;
 
-typedef struct {
+typedef struct pquery {
     eng_query_t *q;
     bool streaming;
     eng_stream_run_t run;      /* streaming: positions and the transaction */
@@ -58,6 +58,20 @@ typedef struct pipeline {
     int64_t started_ms;
     eng_source_t src;
     bool src_open;
+    /* The commit thread: it writes the batch the pipeline thread prepared while that thread
+     * applies the next one (one commit in flight; pipeline.c). */
+    pthread_t cthread;
+    bool cthread_live;
+    pthread_mutex_t cmu;
+    pthread_cond_t ccv;
+    eng_prepared_t *cjob;      /* the batch in flight, or NULL */
+    struct pquery *cjob_q;     /* its query */
+    uint32_t cjob_n;           /* records in it */
+    int64_t cjob_t0;           /* when its preparation started (ns) */
+    bool cjob_done, cstop;
+    bool bulk;                 /* the store's bulk writes are on for this pipeline */
+    int cstatus;
+    char cerr[512];
 } pipeline_t;
 
 typedef struct waiter {

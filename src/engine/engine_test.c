@@ -2,6 +2,7 @@
  * read-your-writes waits (applied, timeout, unknown topic), stop and start, progress JSON and
  * metrics, and files that start nothing when they have an error. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "engine/engine_rt.h"
@@ -91,6 +92,44 @@ TEST(engine_runtime_read_your_writes) {
     CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "leaves_by_tag"), 4);
     engine_free(eng);
     eng_mem_free(m);
+}
+
+/* The pipeline thread applies a batch while the commit thread writes the one before: when a
+ * commit fails, both batches are dropped and the pipeline goes back to its applied positions;
+ * the tables end as a run without failures would leave them. */
+TEST(engine_runtime_failed_commits_while_pipelined) {
+    eng_mem_t *m = eng_mem_new(), *fresh = eng_mem_new();
+    eng_mem_create_topic(m, "leaves", 1);
+    eng_mem_create_topic(fresh, "leaves", 1);
+    engine_t *eng = engine_on(m);
+    char err[512];
+    REQUIRE_OK(engine_submit(eng, "by_tag", FILE1, strlen(FILE1), NULL, err, sizeof err));
+    srand(5);
+    char recs[400][128], keys[400][8];
+    for (int i = 0; i < 400; i++) {
+        static const char *const tagsets[] = {"[]", "[\"a\"]", "[\"a\",\"b\"]", "[\"b\",\"c\",\"b\"]"};
+        snprintf(keys[i], sizeof keys[i], "k%d", rand() % 20);
+        snprintf(recs[i], sizeof recs[i], "{\"title\":\"t%d\",\"url\":\"u%d\",\"tags\":%s}", rand() % 4, i,
+                 tagsets[rand() % 4]);
+    }
+    for (int i = 0; i < 400; i++) {
+        if (i == 100) eng_mem_fail_commit_after(m, 2);
+        if (i == 300) eng_mem_fail_commit_after(m, -1);
+        bool del = i % 17 == 0;
+        eng_mem_append(m, "leaves", 0, keys[i], del ? NULL : recs[i]);
+        eng_mem_append(fresh, "leaves", 0, keys[i], del ? NULL : recs[i]);
+        if (i % 10 == 0) usleep(2000);
+    }
+    CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 399, 20000), EDDY_OK);
+    engine_t *eng2 = engine_on(fresh);
+    REQUIRE_OK(engine_submit(eng2, "by_tag", FILE1, strlen(FILE1), NULL, err, sizeof err));
+    CHECK_EQ_INT(wait_for(eng2, "by_tag", "leaves", 399, 20000), EDDY_OK);
+    CHECK(strlen(dump(m, "leaves_by_tag")) > 20);
+    CHECK_EQ_STR(dump(m, "leaves_by_tag"), dump(fresh, "leaves_by_tag"));
+    engine_free(eng);
+    engine_free(eng2);
+    eng_mem_free(m);
+    eng_mem_free(fresh);
 }
 
 TEST(engine_runtime_bad_file_starts_nothing) {

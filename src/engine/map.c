@@ -1,5 +1,6 @@
 /* A hash map from byte keys to pointers: open addressing with linear probing, keys copied into
- * the map's arena. Used for the batch's state overlay, group and sink accumulators. */
+ * the map's arena. Used for the batch's state overlay, group and sink accumulators. And a sort
+ * by 64-bit keys (the order in which a commit enters the store). */
 #include "engine/engine_int.h"
 
 void eng_map_init(eng_map_t *m, arena_t *arena) {
@@ -62,4 +63,29 @@ eng_map_entry_t *eng_map_upsert(eng_map_t *m, const void *key, size_t klen, bool
     e->val = NULL;
     m->count++;
     return e;
+}
+
+/* ---- sorting by 64-bit keys ---------------------------------------------------------------- */
+
+void eng_sort_keys(eng_sortkey_t *a, eng_sortkey_t *tmp, size_t n) {
+    /* LSD radix sort, 8 bits a pass: stable, linear, no comparisons through a function pointer
+     * (a commit sorts tens of thousands of keys); passes where every key has the same byte are
+     * skipped. */
+    eng_sortkey_t *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++) count[(src[i].key >> shift) & 0xFF]++;
+        if (count[(src[0].key >> shift) & 0xFF] == n) continue;
+        size_t pos = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xFF]++] = src[i];
+        eng_sortkey_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
 }

@@ -553,8 +553,8 @@ static int sink_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *c
     return rc;
 }
 
-static const eng_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl,      sink_kv_get, sink_kv_scan,
-                                            sink_commit,    sink_refs_get, sink_scan};
+static const eng_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl, sink_kv_get, sink_kv_scan,  sink_commit, NULL,
+                                            NULL,           NULL,     NULL,        sink_refs_get, sink_scan};
 
 eng_sink_t eng_mem_sink(eng_mem_t *m) { return (eng_sink_t){&mem_sink_ops, m}; }
 

@@ -1,6 +1,14 @@
 /* A running pipeline: one thread applying its streaming queries continuously (a record is
  * applied as soon as it is durable: the thread sleeps on source watches, never polls), after
- * running its batch queries. Positions are published after each commit for read-your-writes. */
+ * running its batch queries, and a commit thread that writes each batch while the pipeline
+ * thread applies the next one (two cores at work under load; one commit in flight, so a batch
+ * never overtakes another). Positions are published after each commit for read-your-writes.
+ *
+ * Exactly once with a commit in flight: the next batch reads state through the transaction's
+ * cache, which holds everything the batch in flight wrote; the one read that may depend on the
+ * store itself (a sink row's reference count) first waits for the commit (the barrier). When a
+ * commit fails, the batch prepared after it is dropped too, and both queries go back to their
+ * last applied positions with an empty cache. */
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
@@ -8,6 +16,16 @@
 #include "engine/engine_rt.h"
 
 #define STEP_MAX_RECORDS 8192 /* records per batch under load: bounds latency and memory */
+#define BULK_RECORDS 1024     /* a batch this large means catching up: the store sizes for it */
+#define BULK_IDLE_MS 5000     /* ... until the pipeline has been idle this long */
+
+/* Tells the store whether this pipeline is catching up (larger memtables while it is). */
+static void bulk_set(pipeline_t *p, bool on) {
+    eng_sink_t sink = p->eng->be.sink;
+    if (on == p->bulk || !sink.ops->bulk) return;
+    p->bulk = on;
+    sink.ops->bulk(sink.ctx, on);
+}
 
 static void kick(void *arg) {
     pipeline_t *p = arg;
@@ -40,7 +58,7 @@ static void pipe_sleep(pipeline_t *p, int64_t ms) {
 
 static void publish(pipeline_t *p, pquery_t *pq, const eng_counters_t *c, uint32_t n, uint64_t ns) {
     pthread_mutex_lock(&p->mu);
-    memcpy(pq->applied, pq->run.next, (size_t)pq->nparts * sizeof *pq->applied);
+    memcpy(pq->applied, pq->run.committed, (size_t)pq->nparts * sizeof *pq->applied);
     memcpy(pq->hwm, pq->run.hwm, (size_t)pq->nparts * sizeof *pq->hwm);
     if (n) {
         qstats_t *s = &pq->st;
@@ -60,6 +78,91 @@ static void publish(pipeline_t *p, pquery_t *pq, const eng_counters_t *c, uint32
         s->last_batch_rows = n;
     }
     pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- the commit thread ----------------------------------------------------------------------- */
+
+static void *commit_main(void *arg) {
+    pipeline_t *p = arg;
+    char tname[16];
+    snprintf(tname, sizeof tname, "pcom:%.10s", p->name);
+    pthread_setname_np(pthread_self(), tname);
+    pthread_mutex_lock(&p->cmu);
+    for (;;) {
+        while (!p->cstop && (!p->cjob || p->cjob_done)) pthread_cond_wait(&p->ccv, &p->cmu);
+        if (p->cstop) break;
+        eng_prepared_t *job = p->cjob;
+        pthread_mutex_unlock(&p->cmu);
+        char err[512] = "";
+        int rc = eng_prepared_commit(p->eng->be.sink, job, err, sizeof err);
+        pthread_mutex_lock(&p->cmu);
+        p->cstatus = rc;
+        snprintf(p->cerr, sizeof p->cerr, "%s", err);
+        p->cjob_done = true;
+        pthread_cond_broadcast(&p->ccv);
+    }
+    pthread_mutex_unlock(&p->cmu);
+    return NULL;
+}
+
+/* Waits for the commit in flight, if any: applied, its positions are published (and the waits
+ * they satisfy completed); failed, its error is returned (the caller rewinds). */
+static int inflight_wait(pipeline_t *p) {
+    pthread_mutex_lock(&p->cmu);
+    while (p->cjob && !p->cjob_done) pthread_cond_wait(&p->ccv, &p->cmu);
+    eng_prepared_t *job = p->cjob;
+    pquery_t *pq = p->cjob_q;
+    int rc = p->cstatus;
+    p->cjob = NULL;
+    pthread_mutex_unlock(&p->cmu);
+    if (!job) return EDDY_OK;
+    if (rc) {
+        pthread_mutex_lock(&p->mu);
+        snprintf(p->error, sizeof p->error, "%s", p->cerr);
+        pthread_mutex_unlock(&p->mu);
+        elog_error("engine", "%s: batch failed, retrying: %s", pq->q->id, p->cerr);
+        return rc;
+    }
+    eng_stream_applied(&pq->run, job);
+    publish(p, pq, &job->counters, p->cjob_n, (uint64_t)(time_mono_ns() - p->cjob_t0));
+    eng_waiters_check(p->eng);
+    if (ELOG_ENABLED(ELOG_LEVEL_DEBUG))
+        for (int32_t part = 0; part < pq->nparts; part++)
+            elog_debug("engine", "%s: applied %s/%d up to offset %lld", pq->q->id, pq->q->stream->topic, (int)part,
+                       (long long)pq->run.committed[part] - 1);
+    return EDDY_OK;
+}
+
+static int barrier(void *arg) { return inflight_wait(arg); }
+
+static void inflight_start(pipeline_t *p, pquery_t *pq, eng_prepared_t *job, uint32_t n, int64_t t0) {
+    pthread_mutex_lock(&p->cmu);
+    p->cjob = job;
+    p->cjob_q = pq;
+    p->cjob_n = n;
+    p->cjob_t0 = t0;
+    p->cjob_done = false;
+    p->cstatus = EDDY_OK;
+    pthread_cond_broadcast(&p->ccv);
+    pthread_mutex_unlock(&p->cmu);
+}
+
+static int commit_thread_start(pipeline_t *p) {
+    p->cstop = false;
+    p->cjob = NULL;
+    if (pthread_create(&p->cthread, NULL, commit_main, p) != 0) return EDDY_ERR_IO;
+    p->cthread_live = true;
+    return EDDY_OK;
+}
+
+static void commit_thread_stop(pipeline_t *p) {
+    if (!p->cthread_live) return;
+    pthread_mutex_lock(&p->cmu);
+    p->cstop = true;
+    pthread_cond_broadcast(&p->ccv);
+    pthread_mutex_unlock(&p->cmu);
+    pthread_join(p->cthread, NULL);
+    p->cthread_live = false;
 }
 
 static int count_fn(void *arg, eddy_view_t k, eddy_view_t v) {
@@ -90,6 +193,7 @@ static int open_queries(pipeline_t *p, char *err, size_t errlen) {
         int rc = eng_stream_open(&pq->run, pq->q, p->src, eng->be.sink, err, errlen);
         if (rc) return rc;
         pq->opened = true;
+        eng_txn_pipeline(pq->run.txn, barrier, p);
         pq->nparts = pq->run.nparts;
         pq->applied = eddy_calloc((size_t)pq->nparts, sizeof *pq->applied);
         pq->hwm = eddy_calloc((size_t)pq->nparts, sizeof *pq->hwm);
@@ -155,42 +259,57 @@ static void *pipe_main(void *arg) {
         return NULL;
     }
     int64_t next_report = time_mono_ms() + (interval > 0 ? interval : 3600000);
-    int64_t backoff = 0;
+    int64_t backoff = 0, busy_ms = 0;
     void **handles = NULL;
     size_t nhandles = 0;
+    if (commit_thread_start(p)) {
+        set_state(p, PIPE_FAILED, "cannot start the commit thread");
+        eng_waiters_check(eng);
+        return NULL;
+    }
     while (!atomic_load(&p->stop)) {
         uint32_t total = 0;
         bool failed = false;
-        for (uint32_t i = 0; i < p->nq && !atomic_load(&p->stop); i++) {
+        for (uint32_t i = 0; i < p->nq && !atomic_load(&p->stop) && !failed; i++) {
             pquery_t *pq = &p->qs[i];
             if (!pq->streaming) continue;
             uint32_t n = 0;
             int64_t t0 = time_mono_ns();
-            int rc = eng_stream_step(&pq->run, STEP_MAX_RECORDS, time_now_ms(), &n, err, sizeof err);
+            eng_prepared_t *job = NULL;
+            /* This batch is applied while the previous one is written; then it is written. */
+            int rc = eng_stream_prepare(&pq->run, STEP_MAX_RECORDS, time_now_ms(), &n, &job, err, sizeof err);
+            /* Encoding for the store happens here too: the commit thread only writes. */
+            if (!rc && job) rc = eng_prepared_build(eng->be.sink, job, err, sizeof err);
             if (rc) {
-                /* Nothing of the batch was applied: positions stay and it is tried again. */
                 elog_error("engine", "%s: batch failed, retrying: %s", pq->q->id, err);
                 pthread_mutex_lock(&p->mu);
                 snprintf(p->error, sizeof p->error, "%s", err);
                 pthread_mutex_unlock(&p->mu);
-                failed = true;
-                continue;
             }
-            publish(p, pq, eng_txn_counters(pq->run.txn), n, (uint64_t)(time_mono_ns() - t0));
+            int wrc = inflight_wait(p);
+            if (rc || wrc) {
+                eng_prepared_discard(eng->be.sink, job);
+                failed = true;
+                break;
+            }
+            if (job) inflight_start(p, pq, job, n, t0);
+            if (n >= BULK_RECORDS) bulk_set(p, true);
             total += n;
-            if (n && ELOG_ENABLED(ELOG_LEVEL_DEBUG))
-                for (int32_t part = 0; part < pq->nparts; part++)
-                    elog_debug("engine", "%s: applied %s/%d up to offset %lld", pq->q->id, pq->q->stream->topic, (int)part,
-                               (long long)pq->run.next[part] - 1);
         }
         if (failed) {
+            /* Nothing of the failed batch (nor of one prepared after it) was applied: every query
+             * goes back to its applied positions and tries again. */
+            inflight_wait(p);
+            for (uint32_t i = 0; i < p->nq; i++)
+                if (p->qs[i].streaming && p->qs[i].opened) eng_stream_rewind(&p->qs[i].run);
             backoff = backoff ? EDDY_MIN(backoff * 2, 5000) : 100;
             pipe_sleep(p, backoff);
             continue;
         }
         backoff = 0;
-        if (total) eng_waiters_check(eng);
         int64_t now = time_mono_ms();
+        if (total) busy_ms = now;
+        else if (p->bulk && now - busy_ms >= BULK_IDLE_MS) bulk_set(p, false);
         if (now >= next_report) {
             for (uint32_t i = 0; i < p->nq; i++)
                 if (p->qs[i].streaming) pipe_progress_update(p, &p->qs[i], time_now_ms(), interval > 0);
@@ -220,6 +339,12 @@ static void *pipe_main(void *arg) {
         if (!ready) pipe_sleep(p, EDDY_MIN(next_report - time_mono_ms() + 1, 1000));
         for (size_t j = 0; j < k; j++) p->src.ops->unwatch(p->src.ctx, handles[j]);
     }
+    /* A batch in flight is finished (it is being written; its positions go with it). */
+    if (inflight_wait(p))
+        for (uint32_t i = 0; i < p->nq; i++)
+            if (p->qs[i].streaming && p->qs[i].opened) eng_stream_rewind(&p->qs[i].run);
+    commit_thread_stop(p);
+    bulk_set(p, false);
     eddy_free(handles);
     set_state(p, PIPE_STOPPED, NULL);
     eng_waiters_check(eng);
@@ -298,6 +423,8 @@ void pipe_free(pipeline_t *p) {
     eddy_free(p->text);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->cmu);
+    pthread_cond_destroy(&p->ccv);
     eddy_free(p);
 }
 

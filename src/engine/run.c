@@ -49,9 +49,10 @@ int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_s
     if (r->nparts <= 0 || r->nparts > 65536)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "topic %s has %d partitions", q->stream->topic, r->nparts);
     r->next = eddy_calloc((size_t)r->nparts, sizeof *r->next);
+    r->committed = eddy_calloc((size_t)r->nparts, sizeof *r->committed);
     r->hwm = eddy_calloc((size_t)r->nparts, sizeof *r->hwm);
     r->txn = eng_txn_new(q, sink);
-    if (!r->next || !r->hwm || !r->txn) {
+    if (!r->next || !r->committed || !r->hwm || !r->txn) {
         eng_stream_close(r);
         return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     }
@@ -72,6 +73,7 @@ int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_s
             r->next[p] = start;
         }
         r->hwm[p] = hwm;
+        r->committed[p] = r->next[p];
     }
     return EDDY_OK;
 }
@@ -79,42 +81,83 @@ int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_s
 void eng_stream_close(eng_stream_run_t *r) {
     eng_txn_free(r->txn);
     eddy_free(r->next);
+    eddy_free(r->committed);
     eddy_free(r->hwm);
     memset(r, 0, sizeof *r);
 }
 
-int eng_stream_step(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
-                    size_t errlen) {
+int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread,
+                       eng_prepared_t **out, char *errstr, size_t errlen) {
     eng_query_t *q = r->q;
     *nread = 0;
+    *out = NULL;
     eng_txn_reset(r->txn, now_ms);
     int64_t *reached = eddy_malloc((size_t)r->nparts * sizeof *reached);
     if (!reached) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     int rc = EDDY_OK;
     uint32_t budget = max_records;
-    for (int32_t p = 0; p < r->nparts && !rc; p++) {
-        int64_t start, hwm;
-        reached[p] = r->next[p];
-        if (r->src.ops->bounds(r->src.ctx, q->stream->topic, p, &start, &hwm) != EDDY_OK) continue;
-        r->hwm[p] = hwm;
-        if (r->next[p] >= hwm || budget == 0) continue;
-        apply_ctx_t a = {r->txn, EDDY_OK};
-        int64_t next = r->next[p];
-        rc = r->src.ops->read(r->src.ctx, q->stream->topic, p, r->next[p], budget, apply_record, &a, &next, errstr,
-                              errlen);
-        if (a.rc) rc = eddy_err(errstr, errlen, a.rc, "%s: applying partition %d: %s", q->id, (int)p, eddy_strerror(a.rc));
-        if (rc) break;
-        if (next > r->next[p]) {
-            uint64_t n = (uint64_t)(next - r->next[p]);
+    for (int32_t p = 0; p < r->nparts; p++) reached[p] = r->next[p];
+    /* Everything durable up to the budget: a read returns a few MB at most, so a partition is
+     * read again while it has more (under load a batch takes all that is there). */
+    for (bool more = true; more && budget && !rc;) {
+        more = false;
+        for (int32_t p = 0; p < r->nparts && budget && !rc; p++) {
+            int64_t start, hwm;
+            if (r->src.ops->bounds(r->src.ctx, q->stream->topic, p, &start, &hwm) != EDDY_OK) continue;
+            r->hwm[p] = hwm;
+            if (reached[p] >= hwm) continue;
+            apply_ctx_t a = {r->txn, EDDY_OK};
+            int64_t next = reached[p];
+            rc = r->src.ops->read(r->src.ctx, q->stream->topic, p, reached[p], budget, apply_record, &a, &next, errstr,
+                                  errlen);
+            if (a.rc) rc = eddy_err(errstr, errlen, a.rc, "%s: applying partition %d: %s", q->id, (int)p, eddy_strerror(a.rc));
+            if (rc || next <= reached[p]) continue;
+            uint64_t n = (uint64_t)(next - reached[p]);
             *nread += (uint32_t)EDDY_MIN(n, budget);
             budget = n >= budget ? 0 : budget - (uint32_t)n;
             reached[p] = next;
-            rc = eng_txn_position(r->txn, q->stream->topic, p, next);
+            more = true;
         }
     }
-    if (!rc && *nread) rc = eng_txn_commit(r->txn, errstr, errlen);
-    if (!rc)
-        for (int32_t p = 0; p < r->nparts; p++) r->next[p] = reached[p];
+    for (int32_t p = 0; p < r->nparts && !rc && *nread; p++)
+        if (reached[p] != r->next[p]) rc = eng_txn_position(r->txn, q->stream->topic, p, reached[p]);
+    eng_prepared_t *prep = NULL;
+    if (!rc && *nread) rc = eng_txn_prepare(r->txn, &prep, errstr, errlen);
+    if (!rc && prep) {
+        /* The positions travel with the batch (its arena lives as long as the commit). */
+        prep->reached = eng_txn_alloc(r->txn, (size_t)r->nparts * sizeof *reached);
+        if (!prep->reached) {
+            eng_txn_done(r->txn, NULL);
+            rc = eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+        } else {
+            memcpy(prep->reached, reached, (size_t)r->nparts * sizeof *reached);
+            memcpy(r->next, reached, (size_t)r->nparts * sizeof *reached);
+            *out = prep;
+        }
+    }
     eddy_free(reached);
     return rc;
+}
+
+void eng_stream_applied(eng_stream_run_t *r, const eng_prepared_t *p) {
+    memcpy(r->committed, p->reached, (size_t)r->nparts * sizeof *r->committed);
+    eng_txn_done(r->txn, p);
+}
+
+void eng_stream_rewind(eng_stream_run_t *r) {
+    memcpy(r->next, r->committed, (size_t)r->nparts * sizeof *r->next);
+    eng_txn_done(r->txn, NULL);
+}
+
+int eng_stream_step(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
+                    size_t errlen) {
+    eng_prepared_t *p;
+    int rc = eng_stream_prepare(r, max_records, now_ms, nread, &p, errstr, errlen);
+    if (!rc && p) rc = eng_prepared_commit(r->sink, p, errstr, errlen);
+    if (rc) {
+        eng_stream_rewind(r);
+        return rc;
+    }
+    if (p) eng_stream_applied(r, p);
+    return EDDY_OK;
 }

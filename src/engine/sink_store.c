@@ -275,18 +275,26 @@ static int64_t next_ts(ssink_t *s) {
 static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const eng_mutation_t *m, int64_t ts,
                    wr_t *vals, void (*bad)(void *, const eng_mutation_t *, const char *), void *arg);
 
-static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, int64_t ts, wr_t *vals,
-                        void (*bad)(void *, const eng_mutation_t *, const char *), void *arg) {
+/* The store table of the mutations being added (looked up when the table changes). */
+typedef struct {
+    const eng_table_t *et;
+    const store_table_t *t;
     char err[256];
+} table_cache_t;
+
+static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, int64_t ts, wr_t *vals,
+                        void (*bad)(void *, const eng_mutation_t *, const char *), void *arg, table_cache_t *tc) {
     const eng_table_t *et = m->table;
-    const store_table_t *t = table_for(s, et->keyspace, et->name, err, sizeof err);
-    if (!t) {
-        bad(arg, m, err);
+    if (et != tc->et) {
+        if (tc->t) store_table_release(tc->t);
+        tc->et = et;
+        tc->t = table_for(s, et->keyspace, et->name, tc->err, sizeof tc->err);
+    }
+    if (!tc->t) {
+        bad(arg, m, tc->err);
         return EDDY_OK;
     }
-    int rc = add_row(s, w, t, m, ts, vals, bad, arg);
-    store_table_release(t);
-    return rc;
+    return add_row(s, w, tc->t, m, ts, vals, bad, arg);
 }
 
 /* Writes only the key and the count change of a row (its values stay): the row's derivations
@@ -374,58 +382,91 @@ static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const e
     return EDDY_OK;
 }
 
-/* The order in which a commit's writes enter RocksDB: rows by table and token, state by key. In
- * key order, each memtable insert starts its skip-list search from where the last one ended
- * (RocksDB keeps that "splice"), instead of from the top: a batch of thousands of random keys
- * costs a fraction of the comparisons and cache misses. The order of writes to one key is kept
- * (a delete and a put of one state key). */
-typedef struct {
-    uint64_t k1;        /* table id, or 0 for state */
-    int64_t k2;         /* token */
-    eddy_view_t key;    /* state key */
-    uint32_t i;
-} order_t;
+/* The order in which a commit's writes enter RocksDB: rows by token (a commit's rows are of one
+ * table), state by key. In key order, each memtable insert starts its skip-list search from
+ * where the last one ended (RocksDB keeps that "splice") instead of from the top: a batch of
+ * thousands of random keys costs a fraction of the comparisons and cache misses. Writes to one
+ * key keep their order (a delete and a put of one state key). */
 
-static int order_cmp(const void *x, const void *y) {
-    const order_t *a = x, *b = y;
-    if (a->k1 != b->k1) return a->k1 < b->k1 ? -1 : 1;
-    if (a->k2 != b->k2) return a->k2 < b->k2 ? -1 : 1;
-    size_t n = EDDY_MIN(a->key.len, b->key.len);
-    int c = n ? memcmp(a->key.ptr, b->key.ptr, n) : 0;
-    if (c) return c;
-    if (a->key.len != b->key.len) return a->key.len < b->key.len ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
-/* The token of a mutation's partition key (0 when it cannot be serialized: the write will report
- * it), and its table's id. */
-static void mutation_token(const store_table_t *t, const eng_mutation_t *m, wr_t *vals, order_t *o) {
+/* The token of a mutation's partition key, as an unsigned key in the store's order (0 when the
+ * key cannot be serialized: the write will report it). */
+static uint64_t mutation_order(const store_table_t *t, const eng_mutation_t *m, wr_t *vals) {
     const eng_table_t *et = m->table;
     const store_table_info_t *info = store_table_info(t);
-    o->k1 = info->id;
-    o->k2 = 0;
     eddy_view_t pk[64];
     size_t offs[64];
     char err[64];
-    if (et->npartition > 64 || info->ncolumns != et->ncols) return;
+    if (et->npartition > 64 || info->ncolumns != et->ncols) return 0;
     wr_reset(vals);
     for (uint32_t k = 0; k < et->npartition; k++) {
         const eng_val_t *v = m->cols[et->pk[k]];
         offs[k] = vals->len;
-        if (!v || v->kind == ENG_NULL || eng_store_value(info->columns[et->pk[k]].type, v, vals, err, sizeof err)) return;
+        if (!v || v->kind == ENG_NULL || eng_store_value(info->columns[et->pk[k]].type, v, vals, err, sizeof err)) return 0;
     }
-    if (!wr_ok(vals)) return;
+    if (!wr_ok(vals)) return 0;
     for (uint32_t k = 0; k < et->npartition; k++)
         pk[k] = eddy_view(vals->buf + offs[k], (k + 1 < et->npartition ? offs[k + 1] : vals->len) - offs[k]);
-    o->k2 = store_token(t, pk);
+    return (uint64_t)store_token(t, pk) ^ 0x8000000000000000ull;
 }
 
-static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
-                     void *arg, char *errstr, size_t errlen) {
+/* Orders rows in ord (true when it could: one table). */
+static bool order_rows(ssink_t *s, const eng_commit_t *c, eng_sortkey_t *ord, eng_sortkey_t *tmp, wr_t *vals) {
+    if (!c->nmut) return true;
+    const eng_table_t *et = c->mut[0].table;
+    for (uint32_t i = 1; i < c->nmut; i++)
+        if (c->mut[i].table != et) return false;
+    char err[256];
+    const store_table_t *t = table_for(s, et->keyspace, et->name, err, sizeof err);
+    if (!t) return false;
+    for (uint32_t i = 0; i < c->nmut; i++) ord[i] = (eng_sortkey_t){mutation_order(t, &c->mut[i], vals), i};
+    store_table_release(t);
+    eng_sort_keys(ord, tmp, c->nmut);
+    return true;
+}
+
+static int kv_cmp(const eddy_view_t *a, const eddy_view_t *b) {
+    size_t n = EDDY_MIN(a->len, b->len);
+    int r = n ? memcmp(a->ptr, b->ptr, n) : 0;
+    return r ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Orders state writes in ord: by the 8 bytes after the prefix all keys share, then (rarely
+ * needed) by the whole key; equal keys keep their order. */
+static void order_kv(const eng_commit_t *c, eng_sortkey_t *ord, eng_sortkey_t *tmp) {
+    uint32_t n = c->nkv;
+    if (!n) return;
+    size_t common = c->kv[0].key.len;
+    for (uint32_t i = 1; i < n && common; i++) {
+        const eddy_view_t *k = &c->kv[i].key;
+        size_t j = 0, m = EDDY_MIN(common, k->len);
+        while (j < m && k->ptr[j] == c->kv[0].key.ptr[j]) j++;
+        common = j;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const eddy_view_t *k = &c->kv[i].key;
+        uint64_t v = 0;
+        for (size_t j = 0; j < 8; j++) v = v << 8 | (common + j < k->len ? k->ptr[common + j] : 0);
+        ord[i] = (eng_sortkey_t){v, i};
+    }
+    eng_sort_keys(ord, tmp, n);
+    /* Runs of equal 8-byte keys: insertion sort by the whole key, stable. */
+    for (uint32_t i = 1; i < n; i++) {
+        eng_sortkey_t x = ord[i];
+        uint32_t j = i;
+        while (j > 0 && ord[j - 1].key == x.key && kv_cmp(&c->kv[ord[j - 1].idx].key, &c->kv[x.idx].key) > 0) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = x;
+    }
+}
+
+static int ss_build(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
+                    void *arg, void **out, char *errstr, size_t errlen) {
     ssink_t *s = ctx;
     if (c->nmut) tables_check(s);
     store_write_t *w = builder_get(s);
-    order_t *ord = eddy_malloc((size_t)(c->nmut + c->nkv + 1) * sizeof *ord);
+    eng_sortkey_t *ord = eddy_malloc((2 * (size_t)EDDY_MAX(c->nmut, c->nkv) + 2) * sizeof *ord);
     if (!w || !ord) {
         if (w) builder_put(s, w);
         eddy_free(ord);
@@ -435,26 +476,15 @@ static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const
     wr_t vals;
     wr_init(&vals, 1024);
     int rc = EDDY_OK;
-    /* Rows first, in key order (their table looked up once per table). */
-    const eng_table_t *last = NULL;
-    const store_table_t *lt = NULL;
-    for (uint32_t i = 0; i < c->nmut; i++) {
-        ord[i] = (order_t){UINT64_MAX, 0, eddy_view(NULL, 0), i};
-        if (c->mut[i].table != last) {
-            if (lt) store_table_release(lt);
-            char err[256];
-            last = c->mut[i].table;
-            lt = table_for(s, last->keyspace, last->name, err, sizeof err);
-        }
-        if (lt) mutation_token(lt, &c->mut[i], &vals, &ord[i]);
-    }
-    if (lt) store_table_release(lt);
-    qsort(ord, c->nmut, sizeof *ord, order_cmp);
-    for (uint32_t i = 0; i < c->nmut && !rc; i++) rc = add_mutation(s, w, &c->mut[ord[i].i], ts, &vals, bad, arg);
-    for (uint32_t i = 0; i < c->nkv; i++) ord[i] = (order_t){0, 0, c->kv[i].key, i};
-    qsort(ord, c->nkv, sizeof *ord, order_cmp);
+    eng_sortkey_t *tmp = ord + EDDY_MAX(c->nmut, c->nkv) + 1;
+    bool sorted = order_rows(s, c, ord, tmp, &vals);
+    table_cache_t tc = {NULL, NULL, ""};
+    for (uint32_t i = 0; i < c->nmut && !rc; i++)
+        rc = add_mutation(s, w, &c->mut[sorted ? ord[i].idx : i], ts, &vals, bad, arg, &tc);
+    if (tc.t) store_table_release(tc.t);
+    order_kv(c, ord, tmp);
     for (uint32_t j = 0; j < c->nkv && !rc; j++) {
-        const eng_kv_write_t *kv = &c->kv[ord[j].i];
+        const eng_kv_write_t *kv = &c->kv[ord[j].idx];
         rc = kv->is_delete ? store_write_kv_delete(w, kv->key.ptr, kv->key.len)
                            : store_write_kv_put(w, kv->key.ptr, kv->key.len, kv->value.ptr, kv->value.len);
     }
@@ -465,11 +495,30 @@ static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const
         builder_put(s, w);
         return eddy_err(errstr, errlen, rc, "building the batch: %s", eddy_strerror(rc));
     }
+    *out = w;
+    return EDDY_OK;
+}
+
+static int ss_apply(void *ctx, void *built, char *errstr, size_t errlen) {
+    ssink_t *s = ctx;
+    store_write_t *w = built;
     /* Applied at once, not waiting for the WAL's fsync: a crash may lose the last batches, but
      * then loses their positions with them, and they are applied again from the log. */
-    rc = store_write_apply(w, false, errstr, errlen);
+    int rc = store_write_apply(w, false, errstr, errlen);
     builder_put(s, w);
     return rc;
+}
+
+static void ss_discard(void *ctx, void *built) {
+    store_write_reset(built);
+    builder_put(ctx, built);
+}
+
+static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
+                     void *arg, char *errstr, size_t errlen) {
+    void *w;
+    int rc = ss_build(ctx, c, bad, arg, &w, errstr, errlen);
+    return rc ? rc : ss_apply(ctx, w, errstr, errlen);
 }
 
 /* ---- reference counts ----------------------------------------------------------------------- */
@@ -561,7 +610,13 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     return rc;
 }
 
-static const eng_sink_ops_t store_sink_ops = {ss_table_get, ss_ddl, ss_kv_get, ss_kv_scan, ss_commit, ss_refs_get, ss_scan};
+static void ss_bulk(void *ctx, bool on) {
+    ssink_t *s = ctx;
+    store_bulk_writes(s->st, on);
+}
+
+static const eng_sink_ops_t store_sink_ops = {ss_table_get, ss_ddl,     ss_kv_get, ss_kv_scan,  ss_commit, ss_build,
+                                              ss_apply,     ss_discard, ss_bulk,   ss_refs_get, ss_scan};
 
 int eng_store_sink(void *store, eng_sink_t *out) {
     ssink_t *s = eddy_calloc(1, sizeof *s);

@@ -1,6 +1,7 @@
 /* The batch transaction: records in, weighted rows through UNNEST/WHERE into groups or sink
  * accumulators, state through an overlay; commit resolves groups and sink reference counts and
  * hands one eng_commit_t to the sink. See engine_int.h for the model. */
+#include <assert.h>
 #include <stdio.h>
 
 #include "engine/engine_int.h"
@@ -50,6 +51,12 @@ struct eng_txn {
     eng_query_t *q;
     eng_sink_t sink;
     arena_t arena;          /* per batch */
+    arena_t spare;          /* pipelined: the previous batch's arena, kept while its commit runs */
+    bool pipelined;
+    bool inflight;          /* a prepared commit is not known to be applied yet */
+    int (*barrier)(void *); /* pipelined: waits until the commit in flight is applied */
+    void *barrier_arg;
+    bool barrier_done;
     arena_t cache_arena;    /* state overlay, across batches */
     int64_t now_ms;
     eng_map_t state;
@@ -97,6 +104,7 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     t->q = q;
     t->sink = sink;
     arena_init(&t->arena, 1 << 16);
+    arena_init(&t->spare, 1 << 16);
     arena_init(&t->cache_arena, 1 << 16);
     eng_map_init(&t->state, &t->cache_arena);
     eng_map_init(&t->sinkacc, &t->arena);
@@ -130,6 +138,7 @@ void eng_txn_free(eng_txn_t *t) {
     eddy_free(t->grouporder.items);
     eddy_free(t->kvextra.items);
     arena_free(&t->arena);
+    arena_free(&t->spare);
     arena_free(&t->cache_arena);
     wr_free(&t->scratch);
     wr_free(&t->keybuf);
@@ -140,17 +149,34 @@ void eng_txn_free(eng_txn_t *t) {
     eddy_free(t);
 }
 
+void eng_txn_pipeline(eng_txn_t *t, int (*barrier)(void *), void *arg) {
+    t->pipelined = true;
+    t->barrier = barrier;
+    t->barrier_arg = arg;
+}
+
 void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
-    /* Dirty entries of a batch that did not commit are not in the store: forget them all. */
+    /* Dirty entries of a batch that was not prepared are not in the store: forget them all (the
+     * pipeline lets a commit in flight finish before it abandons a batch). The cache is also
+     * dropped when large, but never under a commit in flight (its state views point into it). */
+    assert(!t->dirty.n || !t->inflight);
     if (t->dirty.n) state_cache_drop(t);
-    if (t->state.count > STATE_CACHE_MAX) state_cache_drop(t);
+    if (t->state.count > STATE_CACHE_MAX && !t->inflight) state_cache_drop(t);
     t->dirty.n = 0;
     eng_map_clear(&t->sinkacc);
     t->sinkorder.n = 0;
     eng_map_clear(&t->groups);
     t->grouporder.n = 0;
     t->kvextra.n = 0;
+    if (t->pipelined) {
+        /* The batch before the last one is applied (one commit in flight at most): its arena is
+         * free; the last batch's stays with its commit. */
+        arena_t a = t->spare;
+        t->spare = t->arena;
+        t->arena = a;
+    }
     arena_reset(&t->arena);
+    t->barrier_done = false;
     memset(&t->counters, 0, sizeof t->counters);
     t->now_ms = now_ms;
     t->state_delta = 0;
@@ -777,10 +803,16 @@ static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
             /* The count after the batch is at least -low + delta: when that is positive (a new row,
              * or a producer that retracted and re-derived it) the row lives without a read. */
             int64_t count = -acc->low;
-            if (count + acc->delta <= 0 &&
-                (rc = t->sink.ops->refs_get(t->sink.ctx, q->sink, (const eng_val_t *const *)acc->cols, q->ref_slot,
-                                            &count)))
-                return rc;
+            if (count + acc->delta <= 0) {
+                /* The count must include the commit in flight. */
+                if (t->barrier && !t->barrier_done) {
+                    if ((rc = t->barrier(t->barrier_arg))) return rc;
+                    t->barrier_done = true;
+                }
+                rc = t->sink.ops->refs_get(t->sink.ctx, q->sink, (const eng_val_t *const *)acc->cols, q->ref_slot,
+                                           &count);
+                if (rc) return rc;
+            }
             keep = count + acc->delta > 0;
             write_plus = keep && acc->plus_cols;
             refs = acc->delta;
@@ -800,34 +832,71 @@ static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
 }
 
 static void commit_bad(void *arg, const eng_mutation_t *m, const char *why) {
-    eng_txn_t *t = arg;
-    t->counters.rows_skipped++;
-    t->counters.output_rows--;
-    elog_warn("engine", "%s: row skipped at partition %d offset %lld: %s", t->q->id, (int)m->partition,
+    eng_prepared_t *p = arg;
+    p->counters.rows_skipped++;
+    p->counters.output_rows--;
+    elog_warn("engine", "%s: row skipped at partition %d offset %lld: %s", p->query_id, (int)m->partition,
               (long long)m->offset, why);
 }
 
-int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen) {
+int eng_txn_prepare(eng_txn_t *t, eng_prepared_t **out, char *errstr, size_t errlen) {
     mutvec_t mv = {0};
     int rc;
+    *out = NULL;
     if ((rc = resolve_groups(t)) || (rc = resolve_sink(t, &mv)))
         return eddy_err(errstr, errlen, rc, "%s: cannot resolve the batch: %s", t->q->id, eddy_strerror(rc));
     uint32_t nkv = 0, cap = t->dirty.n + t->kvextra.n;
     eng_kv_write_t *kv = arena_alloc(&t->arena, (cap ? cap : 1) * sizeof *kv);
-    if (!kv) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    eng_prepared_t *p = arena_alloc(&t->arena, sizeof *p);
+    if (!kv || !p) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < t->dirty.n; i++) {
         const state_entry_t *s = t->dirty.items[i];
         kv[nkv++] = (eng_kv_write_t){eddy_view(s->key, s->klen), eddy_view(s->val, s->present ? s->len : 0),
                                      !s->present};
     }
     for (uint32_t i = 0; i < t->kvextra.n; i++) kv[nkv++] = *(eng_kv_write_t *)t->kvextra.items[i];
-    eng_commit_t c = {mv.n, mv.items, nkv, kv};
-    rc = t->sink.ops->commit(t->sink.ctx, &c, commit_bad, t, errstr, errlen);
-    if (rc) return rc;
+    /* The state written is this batch's from now on: the next batch tracks its own writes (the
+     * values stay in the cache's arena, which is not dropped while the commit is in flight). */
     for (uint32_t i = 0; i < t->dirty.n; i++) ((state_entry_t *)t->dirty.items[i])->dirty = false;
     t->dirty.n = 0;
     t->counters.state_rows_total = (uint64_t)t->state_delta;
+    *p = (eng_prepared_t){{mv.n, mv.items, nkv, kv}, t->counters, t->q->id, NULL, NULL};
+    t->inflight = true;
+    *out = p;
     return EDDY_OK;
+}
+
+int eng_prepared_build(eng_sink_t sink, eng_prepared_t *p, char *errstr, size_t errlen) {
+    if (!sink.ops->build || p->built) return EDDY_OK;
+    return sink.ops->build(sink.ctx, &p->c, commit_bad, p, &p->built, errstr, errlen);
+}
+
+int eng_prepared_commit(eng_sink_t sink, eng_prepared_t *p, char *errstr, size_t errlen) {
+    if (!p->built) return sink.ops->commit(sink.ctx, &p->c, commit_bad, p, errstr, errlen);
+    void *b = p->built;
+    p->built = NULL;
+    return sink.ops->apply(sink.ctx, b, errstr, errlen);
+}
+
+void eng_prepared_discard(eng_sink_t sink, eng_prepared_t *p) {
+    if (p && p->built) sink.ops->discard(sink.ctx, p->built);
+    if (p) p->built = NULL;
+}
+
+void eng_txn_done(eng_txn_t *t, const eng_prepared_t *applied) {
+    t->inflight = false;
+    if (applied && !t->pipelined) t->counters = applied->counters; /* (pipelined: the next batch's are there) */
+    else state_cache_drop(t); /* it holds what the batch (and any after it) wrote */
+}
+
+void *eng_txn_alloc(eng_txn_t *t, size_t n) { return arena_alloc(&t->arena, n ? n : 1); }
+
+int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen) {
+    eng_prepared_t *p;
+    int rc = eng_txn_prepare(t, &p, errstr, errlen);
+    if (!rc) rc = eng_prepared_commit(t->sink, p, errstr, errlen);
+    eng_txn_done(t, rc ? NULL : p);
+    return rc;
 }
 
 /* ---- partial aggregates (batch jobs) -------------------------------------------------------- */

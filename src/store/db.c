@@ -6,7 +6,10 @@
  * Column families: "data" (rows), "part" (partition headers: partition deletions, range
  * tombstones, static rows), "kv" (the pipelines' positions and state), "schema" (catalog).
  * Memory stays small: one LRU block cache shared by all (32 MiB cap by default; it holds only
- * what was read, so an idle store uses little), 8 MiB memtables. */
+ * what was read, so an idle store uses little), 8 MiB memtables, 32 MiB for rows and key/value
+ * entries while bulk writes are on (store_bulk_writes). Flushes write L0 files uncompressed
+ * (they live until the next compaction; compressing them cost the pipelines a core's fifth);
+ * compactions compress with LZ4. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +260,9 @@ static rocksdb_options_t *cf_options(store_t *st, int cf) {
     rocksdb_options_set_write_buffer_size(o, st->opts.write_buffer_bytes);
     rocksdb_options_set_max_write_buffer_number(o, 3);
     rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+    int levels[7] = {rocksdb_no_compression,  rocksdb_lz4_compression, rocksdb_lz4_compression, rocksdb_lz4_compression,
+                     rocksdb_lz4_compression, rocksdb_lz4_compression, rocksdb_lz4_compression};
+    rocksdb_options_set_compression_per_level(o, levels, 7);
     rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
     rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_block_cache(t, st->cache);
@@ -282,8 +288,9 @@ static rocksdb_options_t *cf_options(store_t *st, int cf) {
         rocksdb_options_set_compaction_filter_factory(
             o, rocksdb_compactionfilterfactory_create(st, nop_destructor, cff_create, cff_name));
     }
-    if (cf == CF_PART) {
-        /* most point reads look for a header that does not exist: a memtable bloom answers */
+    if (cf == CF_PART || cf == CF_KV) {
+        /* most point reads look for a header that does not exist, and the pipelines' state
+         * reads of new keys find nothing: a memtable bloom answers without a skip-list search */
         rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.02);
         rocksdb_options_set_memtable_whole_key_filtering(o, 1);
     }
@@ -305,6 +312,7 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     if (!st->opts.max_mutation_bytes) st->opts.max_mutation_bytes = 128u << 20;
     st->dir = eddy_strdup(dir);
     pthread_mutex_init(&st->sync_lock, NULL);
+    pthread_mutex_init(&st->bulk_lock, NULL);
     pthread_cond_init(&st->sync_cond, NULL);
     st->sync_tail = &st->sync_head;
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_init(&st->cas_locks[i], NULL);
@@ -327,7 +335,9 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     rocksdb_options_set_info_log_level(st->dbopts, 2 /* WARN */);
     rocksdb_options_set_keep_log_file_num(st->dbopts, 2);
     rocksdb_options_set_max_total_wal_size(st->dbopts, 64u << 20);
-    rocksdb_options_set_db_write_buffer_size(st->dbopts, st->opts.write_buffer_bytes * 4);
+    /* A cap over all memtables (each column family flushes at its own size first): room for the
+     * bulk size in the row and key/value families. */
+    rocksdb_options_set_db_write_buffer_size(st->dbopts, EDDY_MAX(st->opts.write_buffer_bytes * 4, (size_t)128 << 20));
     rocksdb_options_set_wal_recovery_mode(st->dbopts, 2 /* point in time: a torn tail is dropped */);
     rocksdb_options_set_atomic_flush(st->dbopts, 1);
     for (int i = 0; i < CF_COUNT; i++) st->cfopts[i] = cf_options(st, i);
@@ -405,10 +415,46 @@ void store_close(store_t *st) {
     if (st->ropts) rocksdb_readoptions_destroy(st->ropts);
     if (st->cache) rocksdb_cache_destroy(st->cache);
     pthread_mutex_destroy(&st->sync_lock);
+    pthread_mutex_destroy(&st->bulk_lock);
     pthread_cond_destroy(&st->sync_cond);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_destroy(&st->cas_locks[i]);
     eddy_free(st->dir);
     eddy_free(st);
+}
+
+/* ---- bulk writes ---- */
+
+static void set_write_buffer(store_t *st, size_t bytes) {
+    char v[32];
+    snprintf(v, sizeof v, "%zu", bytes);
+    const char *keys[] = {"write_buffer_size"}, *vals[] = {v};
+    static const int cfs[] = {CF_DATA, CF_KV};
+    for (size_t i = 0; i < EDDY_ARRAY_LEN(cfs); i++) {
+        char *err = NULL;
+        rocksdb_set_options_cf(st->db, st->cf[cfs[i]], 1, keys, vals, &err);
+        if (err) {
+            elog_warn("store", "cannot set write_buffer_size to %s: %s", v, err);
+            rocksdb_free(err);
+        }
+    }
+}
+
+void store_bulk_writes(store_t *st, bool on) {
+    pthread_mutex_lock(&st->bulk_lock);
+    if (on && st->bulk++ == 0) {
+        set_write_buffer(st, EDDY_MAX(st->opts.write_buffer_bytes, STORE_BULK_WRITE_BUFFER));
+    } else if (!on && st->bulk > 0 && --st->bulk == 0) {
+        set_write_buffer(st, st->opts.write_buffer_bytes);
+        /* The large memtables go to disk now rather than whenever they would have filled: an
+         * idle store gives their memory back. */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        rocksdb_flushoptions_set_wait(fo, 0);
+        char *err = NULL;
+        rocksdb_flush_cf(st->db, fo, st->cf[CF_DATA], &err);
+        if (err) rocksdb_free(err);
+        rocksdb_flushoptions_destroy(fo);
+    }
+    pthread_mutex_unlock(&st->bulk_lock);
 }
 
 /* ---- helpers ---- */

@@ -86,6 +86,12 @@ int64_t store_now_us(store_t *st);
  * filter: what gc grace and TTLs allow is gone afterwards). For tests and tools; blocking. */
 int store_compact(store_t *st, char *errstr, size_t errlen);
 
+/* Bulk writes (the pipelines under load): while on, the row and key/value column families use
+ * larger memtables (32 MiB instead of write_buffer_bytes: fewer flushes and compactions per
+ * byte written); when the last caller turns them off, the default comes back and those memtables
+ * are flushed (an idle store gives their memory back). Calls nest: each on needs an off. */
+void store_bulk_writes(store_t *st, bool on);
+
 /* Approximate figures for /metrics: bytes on disk (SST + WAL), bytes in memtables, block cache
  * usage, and the counters of this process's life. */
 typedef struct {

@@ -482,6 +482,9 @@ static inline bool frag_del_supersedes(const frag_deletion_t *a, const frag_dele
 
 enum { CF_DEFAULT, CF_DATA, CF_PART, CF_KV, CF_SCHEMA, CF_COUNT };
 
+/* Memtable size of the row and key/value families while bulk writes are on. */
+#define STORE_BULK_WRITE_BUFFER ((size_t)32 << 20)
+
 typedef struct store_sync_waiter {
     store_done_fn done;
     void *arg;
@@ -518,6 +521,10 @@ struct store {
      * deletions): reads of the others skip the header lookup. Set before any header is written,
      * never cleared; ids beyond the array always look. */
     uint8_t maybe_headers[4096];
+
+    /* bulk writes (store_bulk_writes): how many callers asked for them */
+    pthread_mutex_t bulk_lock;
+    int bulk;
 
     /* list element paths: a monotonic counter seeded from the clock (atomic) */
     uint64_t list_seq;
