@@ -12,7 +12,16 @@
  *
  * Read-your-writes: each running pipeline exposes, per source partition, the offset it has
  * applied, and a wait until a given offset is applied (the Leaves API answers a command once its
- * event is applied).
+ * event is applied). Applied means VISIBLE: the batch's rows, state and positions are in the
+ * store (one RocksDB write batch, written without an fsync). No fsync is needed on that path:
+ * a pipeline reads only records that are durable in the log, and a crash that takes back the
+ * store's last batches (power loss; kill -9 keeps them, the WAL being in the page cache) takes
+ * back their positions with them, so the pipeline applies them again from the log at restart.
+ * What a caller may rely on: once a wait completes, reads of the pipeline's tables show the
+ * record's effect, and the record itself is durable (the Leaves API waits for both, which its
+ * tests check). After a restart a table can be behind the log until its pipeline catches up: a
+ * reader that needs every earlier record applied waits for the log's high watermark (one
+ * engine_wait_applied of hwm - 1), not only for its own record.
  *
  * Threads: every function here is thread-safe. Each pipeline runs on its own thread; batch jobs
  * run their token ranges on a few worker threads; one timer thread fires wait timeouts.

@@ -611,9 +611,9 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
     sql_print_stmt(&w, st);
     if (q->stream) wr_fmt(&w, "|%s|%s|%d|%d", q->stream->name, q->stream->topic, q->stream->changelog, q->stream->format);
     for (uint32_t i = 0; i < q->nbase; i++) wr_fmt(&w, "|%d:%s", q->inputs[i].kind, q->inputs[i].field ? q->inputs[i].field : "");
-    /* The layout of the state is part of it: counts moved from (sink key, producer) pairs into
-     * the sink rows, so queries from before start over. */
-    wr_str(&w, "|state 2");
+    /* The layout of the state is part of it (2: counts moved from (sink key, producer) pairs into
+     * the sink rows; 3: JSON-string keys are decoded), so queries from before start over. */
+    wr_str(&w, "|state 3");
     q->fingerprint = wr_ok(&w) ? hash64(w.buf, w.len) : 0;
     wr_reset(&w);
     wr_fmt(&w, "%s|%016llx", q->id, (unsigned long long)q->fingerprint);

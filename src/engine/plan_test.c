@@ -282,3 +282,36 @@ TEST(engine_plan_unnest_maps_sets_and_lateral_view) {
     eng_plan_free(p);
     eng_mem_free(m);
 }
+
+/* Keys sent as JSON text (the REST proxy's json format: "\"L1\"", quotes included) are the
+ * string they hold, for rowkey, the KEY column and the changelog's identity of the key; other
+ * keys are taken as they are; a text-format stream keeps its keys' bytes. */
+TEST(engine_plan_json_string_keys) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "leaves", 1);
+    eng_mem_create_topic(m, "raw", 1);
+    eng_plan_t *p = plan_ok(m,
+                            "CREATE STREAM s (id text KEY, title text) WITH (topic = 'leaves', changelog = true);\n"
+                            "CREATE STREAM r (id text KEY) WITH (topic = 'raw', format = 'text');\n"
+                            "CREATE TABLE IF NOT EXISTS demo.byid (id text PRIMARY KEY, k text, title text);\n"
+                            "CREATE TABLE IF NOT EXISTS demo.bytitle (title text PRIMARY KEY, id text);\n"
+                            "CREATE TABLE IF NOT EXISTS demo.rawkeys (id text PRIMARY KEY, v text);\n"
+                            "INSERT INTO demo.byid SELECT id, rowkey AS k, title FROM s;\n"
+                            "INSERT INTO demo.bytitle SELECT title, id FROM s;\n"
+                            "INSERT INTO demo.rawkeys SELECT id, rowvalue AS v FROM r;\n");
+    REQUIRE(p->nqueries == 3);
+    eng_mem_append(m, "leaves", 0, "\"L1\"", "{\"title\":\"one\"}");
+    eng_mem_append(m, "leaves", 0, "\"L\\u0032\"", "{\"title\":\"two\"}");
+    eng_mem_append(m, "leaves", 0, "L1", "{\"title\":\"uno\"}");   /* the same leaf, as plain bytes */
+    eng_mem_append(m, "leaves", 0, "\"L3", "{\"title\":\"three\"}"); /* not JSON: taken as it is */
+    eng_mem_append(m, "raw", 0, "\"K\"", "v");
+    for (uint32_t i = 0; i < 3; i++) drain(m, p->queries[i]);
+    CHECK_EQ_STR(dump(m, "byid"), "id=\"L1\"|k=\"L1\"|title=\"uno\"\n"
+                                  "id=\"L2\"|k=\"L2\"|title=\"two\"\n"
+                                  "id=\"\\\"L3\"|k=\"\\\"L3\"|title=\"three\"\n");
+    /* L1's change of title retracted its first row. */
+    CHECK_EQ_STR(dump(m, "bytitle"), "title=\"three\"|id=\"\\\"L3\"\ntitle=\"two\"|id=\"L2\"\ntitle=\"uno\"|id=\"L1\"\n");
+    CHECK_EQ_STR(dump(m, "rawkeys"), "id=\"\\\"K\\\"\"|v=\"v\"\n");
+    eng_plan_free(p);
+    eng_mem_free(m);
+}

@@ -70,6 +70,7 @@ struct eng_txn {
     wr_t keybuf;
     wr_t gkey;              /* group keys being encoded */
     json_doc_t doc;
+    json_doc_t kdoc;        /* a record key in JSON */
     eng_val_t *slots;
     eng_val_t *outvals;     /* nout */
     eng_counters_t counters;
@@ -113,6 +114,7 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     wr_init(&t->keybuf, 256);
     wr_init(&t->gkey, 64);
     json_doc_init(&t->doc);
+    json_doc_init(&t->kdoc);
     t->slots = eddy_calloc(q->nslots ? q->nslots : 1, sizeof *t->slots);
     t->outvals = eddy_calloc(q->nout ? q->nout : 1, sizeof *t->outvals);
     if (!t->slots || !t->outvals) {
@@ -144,6 +146,7 @@ void eng_txn_free(eng_txn_t *t) {
     wr_free(&t->keybuf);
     wr_free(&t->gkey);
     json_doc_free(&t->doc);
+    json_doc_free(&t->kdoc);
     eddy_free(t->slots);
     eddy_free(t->outvals);
     eddy_free(t);
@@ -624,8 +627,34 @@ static int keyed_record(eng_txn_t *t, const eng_record_t *rec) {
     return emit_cols(t, cols, -1);
 }
 
+/* A JSON stream's key sent as JSON text (the REST proxy's json format sends "\"abc\"", with the
+ * quotes, as Confluent's does) means the string: rowkey, the KEY column and the changelog's
+ * identity of the key are abc, the same as a key sent as plain bytes (kcat). Any other key is
+ * taken as it is. Returns 1 with *out (the record with its key decoded), 0 to keep rec, or
+ * EDDY_ERR_NOMEM. */
+static int json_key(eng_txn_t *t, const eng_record_t *rec, eng_record_t *out) {
+    const eddy_view_t k = rec->key;
+    if (rec->key_null || t->q->stream->format != ENG_FORMAT_JSON || k.len < 2 || k.ptr[0] != '"' || k.ptr[k.len - 1] != '"')
+        return 0;
+    int rc = json_parse(&t->kdoc, (const char *)k.ptr, k.len);
+    if (rc == EDDY_ERR_NOMEM) return rc;
+    if (rc || json_node(&t->kdoc, 0)->type != JSON_STRING) return 0;
+    const json_node_t *n = json_node(&t->kdoc, 0);
+    char *d = arena_alloc(&t->arena, n->len + 1);
+    if (!d) return EDDY_ERR_NOMEM;
+    long dl = json_string_unescape(n, d);
+    if (dl < 0) return 0;
+    *out = *rec;
+    out->key = eddy_view(d, (size_t)dl);
+    return 1;
+}
+
 int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
     const eng_query_t *q = t->q;
+    eng_record_t decoded;
+    int krc = json_key(t, rec, &decoded);
+    if (krc < 0) return krc;
+    if (krc) rec = &decoded;
     t->cur_partition = rec->partition;
     t->cur_offset = rec->offset;
     t->counters.input_rows++;
