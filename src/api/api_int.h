@@ -3,6 +3,8 @@
 #ifndef EDDY_API_INT_H
 #define EDDY_API_INT_H
 
+#include <pthread.h>
+
 #include "api/api.h"
 #include "log/log.h"
 
@@ -367,6 +369,53 @@ void api_registry_delete_version(api_registry_t *reg, const char *subject, const
                                  const api_responder_t *reply);
 /* level -1 with a subject: delete the subject's level. subject NULL: the global level. */
 void api_registry_set_config(api_registry_t *reg, const char *subject, int level, const api_responder_t *reply);
+
+/* The registry's state, shared by its mutations (registry.c) and its queries (registry_query.c);
+ * read and changed under mu. */
+typedef struct {
+    uint32_t id;
+    api_avro_schema_t *schema; /* immutable: callers may keep pointers for the registry's life */
+} api_reg_schema_t;
+
+typedef struct {
+    int32_t version;
+    uint32_t id;
+    bool deleted;
+} api_reg_version_t;
+
+typedef struct {
+    char *name;
+    api_reg_version_t *versions; /* ascending version order */
+    uint32_t nversions, capversions;
+    int level;               /* API_COMPAT_*, or -1 when the subject has no level of its own */
+} api_reg_subject_t;
+
+struct api_registry {
+    pthread_mutex_t mu;
+    api_reg_schema_t *schemas;
+    uint32_t nschemas, capschemas;
+    api_reg_subject_t *subjects;
+    uint32_t nsubjects, capsubjects;
+    int global_level;
+    uint32_t max_id;
+    api_registry_store_t store;
+    struct reg_op *queue_head, *queue_tail; /* mutations waiting (registry.c) */
+    bool busy;
+};
+
+/* Lookups in the state (mu held); NULL when absent. */
+api_reg_subject_t *api_reg_subject_find(api_registry_t *reg, const char *name);
+api_reg_schema_t *api_reg_schema_by_id(api_registry_t *reg, uint32_t id);
+api_reg_version_t *api_reg_version_find(api_reg_subject_t *s, int32_t version);
+/* The newest version (or newest live one), NULL when none. */
+api_reg_version_t *api_reg_latest(api_reg_subject_t *s, bool include_deleted);
+/* Versions not soft-deleted (0 for a NULL subject). */
+uint32_t api_reg_live_count(const api_reg_subject_t *s);
+/* The subject's compatibility level, or the global one. */
+int api_reg_level_of(api_registry_t *reg, const api_reg_subject_t *s);
+/* Checks cand against s's live versions under level. true, or false with Confluent's 409 body. */
+bool api_reg_check_compat(api_registry_t *reg, api_reg_subject_t *s, const api_avro_schema_t *cand, int level,
+                          wr_t *body, const char *subject);
 
 /* ---- the api context (api.c) -------------------------------------------------------------------- */
 

@@ -21,24 +21,6 @@
 #include "api/api_int.h"
 
 typedef struct {
-    uint32_t id;
-    api_avro_schema_t *schema; /* immutable: callers may keep pointers for the registry's life */
-} reg_schema_t;
-
-typedef struct {
-    int32_t version;
-    uint32_t id;
-    bool deleted;
-} reg_version_t;
-
-typedef struct {
-    char *name;
-    reg_version_t *versions; /* ascending version order */
-    uint32_t nversions, capversions;
-    int level;               /* API_COMPAT_*, or -1 when the subject has no level of its own */
-} reg_subject_t;
-
-typedef struct {
     size_t klen, vlen;
     bool null;
 } reg_rec_t;
@@ -65,19 +47,6 @@ typedef struct reg_op {
     wr_t body;
     uint32_t result_id;
 } reg_op_t;
-
-struct api_registry {
-    pthread_mutex_t mu;
-    reg_schema_t *schemas;
-    uint32_t nschemas, capschemas;
-    reg_subject_t *subjects;
-    uint32_t nsubjects, capsubjects;
-    int global_level;
-    uint32_t max_id;
-    api_registry_store_t store;
-    reg_op_t *queue_head, *queue_tail;
-    bool busy;
-};
 
 static const char *const reg_level_names[] = {
     [API_COMPAT_NONE] = "NONE",
@@ -121,18 +90,18 @@ static void reg_send(const api_responder_t *r, int status, wr_t *body) {
 
 /* ---- state ------------------------------------------------------------------------------------- */
 
-static reg_subject_t *reg_subject_find(api_registry_t *reg, const char *name) {
+api_reg_subject_t *api_reg_subject_find(api_registry_t *reg, const char *name) {
     for (uint32_t i = 0; i < reg->nsubjects; i++)
         if (!strcmp(reg->subjects[i].name, name)) return &reg->subjects[i];
     return NULL;
 }
 
-static reg_subject_t *reg_subject_get(api_registry_t *reg, const char *name) {
-    reg_subject_t *s = reg_subject_find(reg, name);
+static api_reg_subject_t *reg_subject_get(api_registry_t *reg, const char *name) {
+    api_reg_subject_t *s = api_reg_subject_find(reg, name);
     if (s) return s;
     if (reg->nsubjects == reg->capsubjects) {
         uint32_t cap = reg->capsubjects ? reg->capsubjects * 2 : 16;
-        reg_subject_t *n = eddy_realloc(reg->subjects, cap * sizeof *n);
+        api_reg_subject_t *n = eddy_realloc(reg->subjects, cap * sizeof *n);
         if (!n) return NULL;
         reg->subjects = n;
         reg->capsubjects = cap;
@@ -146,28 +115,28 @@ static reg_subject_t *reg_subject_get(api_registry_t *reg, const char *name) {
     return s;
 }
 
-static reg_schema_t *reg_schema_by_id(api_registry_t *reg, uint32_t id) {
+api_reg_schema_t *api_reg_schema_by_id(api_registry_t *reg, uint32_t id) {
     for (uint32_t i = 0; i < reg->nschemas; i++)
         if (reg->schemas[i].id == id) return &reg->schemas[i];
     return NULL;
 }
 
-static reg_schema_t *reg_schema_by_text(api_registry_t *reg, const char *text) {
+static api_reg_schema_t *reg_schema_by_text(api_registry_t *reg, const char *text) {
     for (uint32_t i = 0; i < reg->nschemas; i++)
         if (!strcmp(reg->schemas[i].schema->text, text)) return &reg->schemas[i];
     return NULL;
 }
 
 /* Adds (or finds) schema id; takes s when it is new, frees it otherwise. */
-static reg_schema_t *reg_schema_add(api_registry_t *reg, uint32_t id, api_avro_schema_t *s) {
-    reg_schema_t *have = reg_schema_by_id(reg, id);
+static api_reg_schema_t *reg_schema_add(api_registry_t *reg, uint32_t id, api_avro_schema_t *s) {
+    api_reg_schema_t *have = api_reg_schema_by_id(reg, id);
     if (have) {
         api_avro_schema_free(s);
         return have;
     }
     if (reg->nschemas == reg->capschemas) {
         uint32_t cap = reg->capschemas ? reg->capschemas * 2 : 16;
-        reg_schema_t *n = eddy_realloc(reg->schemas, cap * sizeof *n);
+        api_reg_schema_t *n = eddy_realloc(reg->schemas, cap * sizeof *n);
         if (!n) {
             api_avro_schema_free(s);
             return NULL;
@@ -175,19 +144,19 @@ static reg_schema_t *reg_schema_add(api_registry_t *reg, uint32_t id, api_avro_s
         reg->schemas = n;
         reg->capschemas = cap;
     }
-    reg->schemas[reg->nschemas] = (reg_schema_t){id, s};
+    reg->schemas[reg->nschemas] = (api_reg_schema_t){id, s};
     if (id > reg->max_id) reg->max_id = id;
     return &reg->schemas[reg->nschemas++];
 }
 
-static reg_version_t *reg_version_find(reg_subject_t *s, int32_t version) {
+api_reg_version_t *api_reg_version_find(api_reg_subject_t *s, int32_t version) {
     for (uint32_t i = 0; i < s->nversions; i++)
         if (s->versions[i].version == version) return &s->versions[i];
     return NULL;
 }
 
-static int reg_version_put(reg_subject_t *s, int32_t version, uint32_t id, bool deleted) {
-    reg_version_t *v = reg_version_find(s, version);
+static int reg_version_put(api_reg_subject_t *s, int32_t version, uint32_t id, bool deleted) {
+    api_reg_version_t *v = api_reg_version_find(s, version);
     if (v) {
         v->id = id;
         v->deleted = deleted;
@@ -195,7 +164,7 @@ static int reg_version_put(reg_subject_t *s, int32_t version, uint32_t id, bool 
     }
     if (s->nversions == s->capversions) {
         uint32_t cap = s->capversions ? s->capversions * 2 : 8;
-        reg_version_t *n = eddy_realloc(s->versions, cap * sizeof *n);
+        api_reg_version_t *n = eddy_realloc(s->versions, cap * sizeof *n);
         if (!n) return EDDY_ERR_NOMEM;
         s->versions = n;
         s->capversions = cap;
@@ -203,12 +172,12 @@ static int reg_version_put(reg_subject_t *s, int32_t version, uint32_t id, bool 
     uint32_t at = s->nversions;
     while (at > 0 && s->versions[at - 1].version > version) at--;
     memmove(&s->versions[at + 1], &s->versions[at], (s->nversions - at) * sizeof *s->versions);
-    s->versions[at] = (reg_version_t){version, id, deleted};
+    s->versions[at] = (api_reg_version_t){version, id, deleted};
     s->nversions++;
     return EDDY_OK;
 }
 
-static void reg_version_remove(reg_subject_t *s, int32_t version) {
+static void reg_version_remove(api_reg_subject_t *s, int32_t version) {
     for (uint32_t i = 0; i < s->nversions; i++)
         if (s->versions[i].version == version) {
             memmove(&s->versions[i], &s->versions[i + 1], (s->nversions - i - 1) * sizeof *s->versions);
@@ -217,19 +186,19 @@ static void reg_version_remove(reg_subject_t *s, int32_t version) {
         }
 }
 
-static uint32_t reg_live_count(const reg_subject_t *s) {
+uint32_t api_reg_live_count(const api_reg_subject_t *s) {
     uint32_t n = 0;
     for (uint32_t i = 0; s && i < s->nversions; i++) n += !s->versions[i].deleted;
     return n;
 }
 
-static reg_version_t *reg_latest(reg_subject_t *s, bool include_deleted) {
+api_reg_version_t *api_reg_latest(api_reg_subject_t *s, bool include_deleted) {
     for (uint32_t i = s->nversions; i > 0; i--)
         if (include_deleted || !s->versions[i - 1].deleted) return &s->versions[i - 1];
     return NULL;
 }
 
-static int reg_level_of(api_registry_t *reg, const reg_subject_t *s) {
+int api_reg_level_of(api_registry_t *reg, const api_reg_subject_t *s) {
     return s && s->level >= 0 ? s->level : reg->global_level;
 }
 
@@ -266,7 +235,7 @@ static void reg_op_schema_record(api_registry_t *reg, reg_op_t *op, const char *
     wr_init(&v, 256);
     reg_schema_key(&k, subject, version);
     if (!null) {
-        const reg_schema_t *sc = reg_schema_by_id(reg, id);
+        const api_reg_schema_t *sc = api_reg_schema_by_id(reg, id);
         const char *text = sc ? sc->schema->text : op->schema_text;
         wr_str(&v, "{\"subject\":");
         json_write_string(&v, subject, strlen(subject));
@@ -322,7 +291,7 @@ int api_registry_apply_record(api_registry_t *reg, const void *key, size_t klen,
             rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "_schemas: a SCHEMA key lacks subject or version");
             goto out;
         }
-        reg_subject_t *s = reg_subject_get(reg, subject);
+        api_reg_subject_t *s = reg_subject_get(reg, subject);
         if (!s) {
             rc = EDDY_ERR_NOMEM;
             goto out;
@@ -342,7 +311,7 @@ int api_registry_apply_record(api_registry_t *reg, const void *key, size_t klen,
             rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "_schemas: a SCHEMA value lacks id or schema");
             goto out;
         }
-        if (!reg_schema_by_id(reg, (uint32_t)id)) {
+        if (!api_reg_schema_by_id(reg, (uint32_t)id)) {
             char *text = eddy_malloc(vd.nodes[vs].len + 1);
             long n = text ? json_string_unescape(&vd.nodes[vs], text) : -1;
             api_avro_schema_t *sc = NULL;
@@ -373,7 +342,7 @@ int api_registry_apply_record(api_registry_t *reg, const void *key, size_t klen,
         if (!*subject) {
             reg->global_level = level >= 0 ? level : API_COMPAT_BACKWARD;
         } else {
-            reg_subject_t *s = reg_subject_get(reg, subject);
+            api_reg_subject_t *s = reg_subject_get(reg, subject);
             if (!s) rc = EDDY_ERR_NOMEM;
             else s->level = level;
         }
@@ -438,7 +407,7 @@ void api_registry_drain(api_registry_t *reg, int64_t timeout_ms) {
 
 const api_avro_schema_t *api_registry_schema(api_registry_t *reg, uint32_t id) {
     pthread_mutex_lock(&reg->mu);
-    reg_schema_t *s = reg_schema_by_id(reg, id);
+    api_reg_schema_t *s = api_reg_schema_by_id(reg, id);
     pthread_mutex_unlock(&reg->mu);
     return s ? s->schema : NULL;
 }
@@ -447,7 +416,7 @@ const api_avro_schema_t *api_registry_schema(api_registry_t *reg, uint32_t id) {
 
 /* Checks candidate against the subject's live versions under its level. Returns true, or false
  * with Confluent's 409 body in op->body. */
-static bool reg_check_compat(api_registry_t *reg, reg_subject_t *s, const api_avro_schema_t *cand, int level,
+bool api_reg_check_compat(api_registry_t *reg, api_reg_subject_t *s, const api_avro_schema_t *cand, int level,
                              wr_t *body, const char *subject) {
     if (!s || level == API_COMPAT_NONE) return true;
     bool transitive = level == API_COMPAT_BACKWARD_TRANSITIVE || level == API_COMPAT_FORWARD_TRANSITIVE ||
@@ -455,9 +424,9 @@ static bool reg_check_compat(api_registry_t *reg, reg_subject_t *s, const api_av
     bool backward = level != API_COMPAT_FORWARD && level != API_COMPAT_FORWARD_TRANSITIVE;
     bool forward = level != API_COMPAT_BACKWARD && level != API_COMPAT_BACKWARD_TRANSITIVE;
     for (uint32_t i = s->nversions; i > 0; i--) {
-        reg_version_t *v = &s->versions[i - 1];
+        api_reg_version_t *v = &s->versions[i - 1];
         if (v->deleted) continue;
-        reg_schema_t *old = reg_schema_by_id(reg, v->id);
+        api_reg_schema_t *old = api_reg_schema_by_id(reg, v->id);
         if (!old) continue;
         char msg[600];
         if (backward && !api_avro_compatible(cand->root, old->schema->root, msg, sizeof msg)) {
@@ -485,7 +454,7 @@ static bool reg_check_compat(api_registry_t *reg, reg_subject_t *s, const api_av
  * to append first. Called with the mutex held. */
 static void reg_plan(api_registry_t *reg, reg_op_t *op) {
     wr_t *body = &op->body;
-    reg_subject_t *s = op->subject ? reg_subject_find(reg, op->subject) : NULL;
+    api_reg_subject_t *s = op->subject ? api_reg_subject_find(reg, op->subject) : NULL;
     op->status = 200;
     switch (op->kind) {
     case REG_OP_REGISTER: {
@@ -498,7 +467,7 @@ static void reg_plan(api_registry_t *reg, reg_op_t *op) {
         }
         /* Already a live version of this subject: its id, nothing written. */
         for (uint32_t i = 0; s && i < s->nversions; i++) {
-            reg_schema_t *sc = reg_schema_by_id(reg, s->versions[i].id);
+            api_reg_schema_t *sc = api_reg_schema_by_id(reg, s->versions[i].id);
             if (!s->versions[i].deleted && sc && !strcmp(sc->schema->text, cand->text)) {
                 op->result_id = sc->id;
                 wr_fmt(body, "{\"id\":%u}", sc->id);
@@ -506,14 +475,14 @@ static void reg_plan(api_registry_t *reg, reg_op_t *op) {
                 return;
             }
         }
-        if (!reg_check_compat(reg, s, cand, reg_level_of(reg, s), body, op->subject)) {
+        if (!api_reg_check_compat(reg, s, cand, api_reg_level_of(reg, s), body, op->subject)) {
             op->status = 409;
             api_avro_schema_free(cand);
             return;
         }
-        reg_schema_t *same = reg_schema_by_text(reg, cand->text);
+        api_reg_schema_t *same = reg_schema_by_text(reg, cand->text);
         uint32_t id = same ? same->id : reg->max_id + 1;
-        reg_version_t *latest = s ? reg_latest(s, true) : NULL;
+        api_reg_version_t *latest = s ? api_reg_latest(s, true) : NULL;
         int32_t version = latest ? latest->version + 1 : 1;
         /* The record carries the normalized text. */
         eddy_free(op->schema_text);
@@ -535,7 +504,7 @@ static void reg_plan(api_registry_t *reg, reg_op_t *op) {
             api_registry_error(body, 40401, "Subject '%s' not found.", op->subject);
             return;
         }
-        uint32_t live = reg_live_count(s);
+        uint32_t live = api_reg_live_count(s);
         if (!op->permanent && live == 0) {
             op->status = 404;
             api_registry_error(body, 40404, "Subject '%s' was soft deleted.Set permanent=true to delete permanently",
@@ -551,7 +520,7 @@ static void reg_plan(api_registry_t *reg, reg_op_t *op) {
         wr_u8(body, '[');
         bool first = true;
         for (uint32_t i = 0; i < s->nversions; i++) {
-            reg_version_t *v = &s->versions[i];
+            api_reg_version_t *v = &s->versions[i];
             if (!op->permanent && v->deleted) continue;
             wr_fmt(body, "%s%d", first ? "" : ",", v->version);
             first = false;
@@ -568,9 +537,9 @@ static void reg_plan(api_registry_t *reg, reg_op_t *op) {
             return;
         }
         int32_t version;
-        reg_version_t *v = NULL;
+        api_reg_version_t *v = NULL;
         if (!strcmp(op->version, "latest") || !strcmp(op->version, "-1")) {
-            v = reg_latest(s, op->permanent);
+            v = api_reg_latest(s, op->permanent);
             version = v ? v->version : -1;
         } else {
             char *end;
@@ -584,7 +553,7 @@ static void reg_plan(api_registry_t *reg, reg_op_t *op) {
                 return;
             }
             version = (int32_t)x;
-            v = reg_version_find(s, version);
+            v = api_reg_version_find(s, version);
         }
         if (!v) {
             op->status = 404;
@@ -771,271 +740,3 @@ void api_registry_set_config(api_registry_t *reg, const char *subject, int level
 
 /* ---- reads: Confluent's bodies and error codes; each returns the HTTP status ------------------ */
 
-static void reg_write_schema_fields(wr_t *body, const char *subject, int32_t version, uint32_t id, const char *text) {
-    wr_str(body, "{\"subject\":");
-    json_write_string(body, subject, strlen(subject));
-    wr_fmt(body, ",\"version\":%d,\"id\":%u,\"schema\":", version, id);
-    json_write_string(body, text, strlen(text));
-    wr_u8(body, '}');
-}
-
-static int reg_subject_not_found(wr_t *body, const char *subject) {
-    api_registry_error(body, 40401, "Subject '%s' not found.", subject);
-    return 404;
-}
-
-/* A subject that exists for a read: has versions (live ones, unless deleted is asked). */
-static reg_subject_t *reg_subject_visible(api_registry_t *reg, const char *subject, bool deleted) {
-    reg_subject_t *s = reg_subject_find(reg, subject);
-    if (!s || s->nversions == 0) return NULL;
-    if (!deleted && reg_live_count(s) == 0) return NULL;
-    return s;
-}
-
-/* Resolves "latest", "-1" or a number to a version; returns the HTTP status (200 with *out). */
-static int reg_resolve_version(reg_subject_t *s, const char *version, bool deleted, reg_version_t **out, wr_t *body) {
-    if (!strcmp(version, "latest") || !strcmp(version, "-1")) {
-        *out = reg_latest(s, deleted);
-    } else {
-        char *end;
-        long x = strtol(version, &end, 10);
-        if (!*version || *end || x < 1 || x > INT32_MAX) {
-            api_registry_error(body, 42202,
-                               "The specified version '%s' is not a valid version id. Allowed values are between "
-                               "[1, 2^31-1] and the string \"latest\"",
-                               version);
-            return 422;
-        }
-        *out = reg_version_find(s, (int32_t)x);
-        if (*out && (*out)->deleted && !deleted) *out = NULL;
-    }
-    if (!*out) {
-        api_registry_error(body, 40402, "Version %s not found.", version);
-        return 404;
-    }
-    return 200;
-}
-
-int api_registry_list_subjects(api_registry_t *reg, bool deleted, wr_t *body) {
-    pthread_mutex_lock(&reg->mu);
-    /* Sorted, as Confluent lists them. */
-    const char **names = eddy_calloc(reg->nsubjects + 1, sizeof *names);
-    uint32_t n = 0;
-    for (uint32_t i = 0; names && i < reg->nsubjects; i++)
-        if (reg_subject_visible(reg, reg->subjects[i].name, deleted)) names[n++] = reg->subjects[i].name;
-    for (uint32_t i = 1; i < n; i++)
-        for (uint32_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            const char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    wr_u8(body, '[');
-    for (uint32_t i = 0; i < n; i++) {
-        if (i) wr_u8(body, ',');
-        json_write_string(body, names[i], strlen(names[i]));
-    }
-    wr_u8(body, ']');
-    eddy_free(names);
-    pthread_mutex_unlock(&reg->mu);
-    return 200;
-}
-
-int api_registry_list_versions(api_registry_t *reg, const char *subject, bool deleted, wr_t *body) {
-    pthread_mutex_lock(&reg->mu);
-    int status = 200;
-    reg_subject_t *s = reg_subject_visible(reg, subject, deleted);
-    if (!s) {
-        status = reg_subject_not_found(body, subject);
-    } else {
-        wr_u8(body, '[');
-        bool first = true;
-        for (uint32_t i = 0; i < s->nversions; i++) {
-            if (s->versions[i].deleted && !deleted) continue;
-            wr_fmt(body, "%s%d", first ? "" : ",", s->versions[i].version);
-            first = false;
-        }
-        wr_u8(body, ']');
-    }
-    pthread_mutex_unlock(&reg->mu);
-    return status;
-}
-
-int api_registry_get_version(api_registry_t *reg, const char *subject, const char *version, bool deleted,
-                             bool schema_only, wr_t *body) {
-    pthread_mutex_lock(&reg->mu);
-    int status;
-    reg_version_t *v = NULL;
-    reg_subject_t *s = reg_subject_visible(reg, subject, deleted);
-    if (!s) status = reg_subject_not_found(body, subject);
-    else status = reg_resolve_version(s, version, deleted, &v, body);
-    if (status == 200) {
-        reg_schema_t *sc = reg_schema_by_id(reg, v->id);
-        if (!sc) {
-            api_registry_error(body, 40403, "Schema %u not found", v->id);
-            status = 404;
-        } else if (schema_only) {
-            wr_str(body, sc->schema->text);
-        } else {
-            reg_write_schema_fields(body, subject, v->version, v->id, sc->schema->text);
-        }
-    }
-    pthread_mutex_unlock(&reg->mu);
-    return status;
-}
-
-/* A schema is served by id while some version (live or soft-deleted) names it. */
-static bool reg_id_referenced(api_registry_t *reg, uint32_t id) {
-    for (uint32_t i = 0; i < reg->nsubjects; i++)
-        for (uint32_t k = 0; k < reg->subjects[i].nversions; k++)
-            if (reg->subjects[i].versions[k].id == id) return true;
-    return false;
-}
-
-int api_registry_get_schema(api_registry_t *reg, uint32_t id, bool versions, wr_t *body) {
-    pthread_mutex_lock(&reg->mu);
-    int status = 200;
-    reg_schema_t *sc = reg_schema_by_id(reg, id);
-    if (!sc || !reg_id_referenced(reg, id)) {
-        api_registry_error(body, 40403, "Schema %u not found", id);
-        status = 404;
-    } else if (versions) {
-        wr_u8(body, '[');
-        bool first = true;
-        for (uint32_t i = 0; i < reg->nsubjects; i++)
-            for (uint32_t k = 0; k < reg->subjects[i].nversions; k++) {
-                const reg_version_t *v = &reg->subjects[i].versions[k];
-                if (v->id != id || v->deleted) continue;
-                if (!first) wr_u8(body, ',');
-                first = false;
-                wr_str(body, "{\"subject\":");
-                json_write_string(body, reg->subjects[i].name, strlen(reg->subjects[i].name));
-                wr_fmt(body, ",\"version\":%d}", v->version);
-            }
-        wr_u8(body, ']');
-    } else {
-        wr_str(body, "{\"schema\":");
-        json_write_string(body, sc->schema->text, sc->schema->text_len);
-        wr_u8(body, '}');
-    }
-    pthread_mutex_unlock(&reg->mu);
-    return status;
-}
-
-int api_registry_lookup(api_registry_t *reg, const char *subject, const char *schema, size_t len, bool deleted,
-                        wr_t *body) {
-    api_avro_schema_t *cand = NULL;
-    char err[512];
-    if (api_avro_schema_parse(schema, len, &cand, err, sizeof err) != EDDY_OK) {
-        api_registry_error(body, 42201, "Invalid schema: %s", err);
-        return 422;
-    }
-    pthread_mutex_lock(&reg->mu);
-    int status;
-    reg_subject_t *s = reg_subject_visible(reg, subject, deleted);
-    if (!s) {
-        status = reg_subject_not_found(body, subject);
-    } else {
-        status = 404;
-        for (uint32_t i = s->nversions; i > 0; i--) {
-            const reg_version_t *v = &s->versions[i - 1];
-            reg_schema_t *sc = reg_schema_by_id(reg, v->id);
-            if ((v->deleted && !deleted) || !sc || strcmp(sc->schema->text, cand->text)) continue;
-            reg_write_schema_fields(body, subject, v->version, v->id, sc->schema->text);
-            status = 200;
-            break;
-        }
-        if (status == 404) api_registry_error(body, 40403, "Schema not found");
-    }
-    pthread_mutex_unlock(&reg->mu);
-    api_avro_schema_free(cand);
-    return status;
-}
-
-int api_registry_get_config(api_registry_t *reg, const char *subject, bool default_to_global, wr_t *body) {
-    pthread_mutex_lock(&reg->mu);
-    int status = 200, level = reg->global_level;
-    if (subject) {
-        reg_subject_t *s = reg_subject_find(reg, subject);
-        if (s && s->level >= 0) {
-            level = s->level;
-        } else if (!default_to_global) {
-            api_registry_error(body, 40408, "Subject '%s' does not have subject-level compatibility configured", subject);
-            status = 404;
-        }
-    }
-    if (status == 200) wr_fmt(body, "{\"compatibilityLevel\":\"%s\"}", api_compat_name(level));
-    pthread_mutex_unlock(&reg->mu);
-    return status;
-}
-
-int api_registry_test_compat(api_registry_t *reg, const char *subject, const char *version, const char *schema,
-                             size_t len, bool verbose, wr_t *body) {
-    api_avro_schema_t *cand = NULL;
-    char err[512];
-    if (api_avro_schema_parse(schema, len, &cand, err, sizeof err) != EDDY_OK) {
-        api_registry_error(body, 42201, "Invalid schema: %s", err);
-        return 422;
-    }
-    pthread_mutex_lock(&reg->mu);
-    int status = 200;
-    reg_subject_t *s = reg_subject_visible(reg, subject, false);
-    if (!s && version) {
-        status = reg_subject_not_found(body, subject);
-    } else {
-        int level = reg_level_of(reg, s);
-        wr_t detail;
-        wr_init(&detail, 128);
-        bool ok;
-        if (version && s) {
-            reg_version_t *v = NULL;
-            status = reg_resolve_version(s, version, false, &v, body);
-            ok = true;
-            if (status == 200) {
-                /* Against one version: the level's direction, not its transitivity. */
-                reg_subject_t one = {s->name, v, 1, 1, level};
-                ok = reg_check_compat(reg, &one, cand, level, &detail, subject);
-            }
-        } else {
-            ok = reg_check_compat(reg, s, cand, level, &detail, subject);
-        }
-        if (status == 200) {
-            wr_str(body, ok ? "{\"is_compatible\":true" : "{\"is_compatible\":false");
-            if (verbose) {
-                wr_str(body, ",\"messages\":[");
-                if (!ok && detail.len) {
-                    /* detail holds an error body; keep its message */
-                    json_doc_t d;
-                    json_doc_init(&d);
-                    int64_t m;
-                    if (json_parse(&d, (char *)detail.buf, detail.len) == EDDY_OK && (m = json_object_get(&d, 0, "message", 7)) >= 0)
-                        json_write_node(body, &d, (uint32_t)m);
-                    json_doc_free(&d);
-                }
-                wr_u8(body, ']');
-            }
-            wr_u8(body, '}');
-        }
-        wr_free(&detail);
-    }
-    pthread_mutex_unlock(&reg->mu);
-    api_avro_schema_free(cand);
-    return status;
-}
-
-int api_registry_schema_id_for(api_registry_t *reg, const char *subject, const char *schema, size_t len, uint32_t *id) {
-    api_avro_schema_t *cand = NULL;
-    if (api_avro_schema_parse(schema, len, &cand, NULL, 0) != EDDY_OK) return EDDY_ERR_INVALID;
-    pthread_mutex_lock(&reg->mu);
-    int rc = EDDY_ERR_NOT_FOUND;
-    reg_subject_t *s = reg_subject_find(reg, subject);
-    for (uint32_t i = 0; s && i < s->nversions; i++) {
-        reg_schema_t *sc = reg_schema_by_id(reg, s->versions[i].id);
-        if (!s->versions[i].deleted && sc && !strcmp(sc->schema->text, cand->text)) {
-            *id = sc->id;
-            rc = EDDY_OK;
-        }
-    }
-    pthread_mutex_unlock(&reg->mu);
-    api_avro_schema_free(cand);
-    return rc;
-}
