@@ -343,7 +343,6 @@ void store_recs_free(store_rec_t *recs, size_t n) {
 int store_catalog_load(store_t *st, char *errstr, size_t errlen) {
     store_catalog_t *c = &st->cat;
     pthread_mutex_init(&c->ddl_lock, NULL);
-    pthread_mutex_init(&c->snap_lock, NULL);
     c->next_table_id = 1;
     size_t cap = 16;
     c->recs = eddy_malloc(cap * sizeof *c->recs);
@@ -408,7 +407,6 @@ void store_catalog_close(store_t *st) {
     c->recs = NULL;
     c->nrecs = 0;
     pthread_mutex_destroy(&c->ddl_lock);
-    pthread_mutex_destroy(&c->snap_lock);
 }
 
 /* ---- listeners ---- */

@@ -121,7 +121,9 @@ static unsigned char cfilter_filter(void *state, int level, const char *key, siz
     cfilter_t *cf = state;
     (void)level;
     *changed = 0;
-    if (klen < 4) return 0;
+    /* A compaction that RocksDB starts while the store opens runs before the catalog is loaded:
+     * without a schema, nothing is purged (a later compaction will). */
+    if (klen < 4 || !cf->schema) return 0;
     uint32_t id = load_u32((const uint8_t *)key);
     const store_table_t *t = store_schema_table_by_id(cf->schema, id);
     /* ids are never reused: a known id without a table is a dropped table's (a write that raced
@@ -314,6 +316,8 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     pthread_mutex_init(&st->sync_lock, NULL);
     pthread_mutex_init(&st->bulk_lock, NULL);
     pthread_cond_init(&st->sync_cond, NULL);
+    /* before RocksDB opens: a compaction it starts at once takes a (still empty) snapshot */
+    pthread_mutex_init(&st->cat.snap_lock, NULL);
     st->sync_tail = &st->sync_head;
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_init(&st->cas_locks[i], NULL);
 
@@ -417,6 +421,7 @@ void store_close(store_t *st) {
     pthread_mutex_destroy(&st->sync_lock);
     pthread_mutex_destroy(&st->bulk_lock);
     pthread_cond_destroy(&st->sync_cond);
+    pthread_mutex_destroy(&st->cat.snap_lock);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(st->cas_locks); i++) pthread_mutex_destroy(&st->cas_locks[i]);
     eddy_free(st->dir);
     eddy_free(st);
