@@ -1,7 +1,7 @@
 /* The librdkafka mock cluster (rd_kafka_mock_cluster_new, in-memory) as a standalone broker, the
  * peer that eddy's Kafka benchmark runs against, and a source of real client requests for the
  * codec's tests. Prints "mock: BOOTSTRAP" on stdout and serves until stdin closes or SIGTERM.
- *   kafka_mock [BROKERS [TOPIC PARTITIONS]]   (default 1 broker; the topic is pre-created) */
+ *   kafka_mock [BROKERS [TOPIC PARTITIONS]...]   (default 1 broker; the topics are pre-created) */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
@@ -22,9 +22,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kafka_mock: cannot start the mock cluster\n");
         return 1;
     }
-    if (argc > 3 && rd_kafka_mock_topic_create(mc, argv[2], atoi(argv[3]), 1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "kafka_mock: cannot create topic %s\n", argv[2]);
-        return 1;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (rd_kafka_mock_topic_create(mc, argv[i], atoi(argv[i + 1]), 1) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "kafka_mock: cannot create topic %s\n", argv[i]);
+            return 1;
+        }
     }
     printf("mock: %s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);

@@ -30,6 +30,9 @@ typedef struct {
     int64_t queued_max_request_bytes; /* queued.max.request.bytes: bytes of requests received
                                     and not yet answered, over every connection, before
                                     connections stop reading (default 100 MiB; -1 unlimited) */
+    int64_t fetch_max_bytes;     /* the broker's cap on a Fetch answer's record bytes (Kafka's
+                                    broker fetch.max.bytes; the first batch is sent whatever
+                                    its size), over the client's own (default 4 MiB; -1 none) */
     metrics_registry_t *metrics; /* where the listener's net counters and the broker's metrics
                                     (requests and latency by API, bytes, queued request bytes)
                                     are registered, or NULL; its renders read the broker, so
@@ -37,7 +40,8 @@ typedef struct {
 } kafka_broker_opts_t;
 
 /* Defaults: no listener (the caller lists them), 2 threads, auto-create on, 1 partition,
- * 100 MiB requests, 100 MiB of requests in flight, 1 s minimum session timeout, no metrics. */
+ * 100 MiB requests, 100 MiB of requests in flight, 4 MiB Fetch answers, 1 s minimum session
+ * timeout, no metrics. */
 void kafka_broker_opts_init(kafka_broker_opts_t *o);
 
 /* Starts the broker on log (which must outlive it): loads the groups, binds every listener

@@ -65,6 +65,9 @@ static int64_t fetch_read(kafka_req_t *r, kafka_FetchResponse_t *resp, pieces_t 
     int v = r->req.api_version;
     int64_t total = 0;
     int64_t budget = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
+    /* The broker's own cap (Kafka's broker setting fetch.max.bytes): clients parse a whole
+     * response before they ask for more, so answers of a few MiB keep them streaming. */
+    if (r->b->opts.fetch_max_bytes > 0) budget = EDDY_MIN(budget, r->b->opts.fetch_max_bytes);
     *errors = false;
     kafka_struct_init(&kafka_schema_FetchResponse, v, resp);
     int32_t ntopics = EDDY_MAX(req->topics.count, 0);
@@ -134,7 +137,13 @@ static int64_t fetch_read(kafka_req_t *r, kafka_FetchResponse_t *resp, pieces_t 
             pd->high_watermark = rd->high_watermark;
             pd->last_stable_offset = rd->high_watermark; /* no transactions: LSO = HW */
             pd->log_start_offset = rd->log_start_offset;
-            if (rd->len > 0 && rd->len <= INT32_MAX) {
+            if (total > 0 && rd->len > max) {
+                /* Only the first partition with data gets a batch larger than what is left
+                 * (Kafka's minOneMessage); the others wait for a later Fetch. */
+                log_read_release(rd);
+                ps->n--;
+                eddy_free(rd);
+            } else if (rd->len > 0 && rd->len <= INT32_MAX) {
                 pd->records = (kafka_records_t){NULL, (int32_t)rd->len, rd};
                 total += (int64_t)rd->len;
                 budget -= (int64_t)rd->len;

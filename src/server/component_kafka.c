@@ -12,6 +12,7 @@ int server_kafka_start(server_t *srv, char *errstr, size_t errlen) {
     o.auto_create_topics = srv->cfg.auto_create_topics;
     o.default_partitions = (int32_t)srv->cfg.default_partitions;
     o.queued_max_request_bytes = srv->cfg.kafka_queued_max_request_bytes;
+    o.fetch_max_bytes = srv->cfg.kafka_fetch_max_bytes;
     o.metrics = srv->metrics; /* net's counters for the listener and the broker's own */
     return kafka_broker_start(srv->log, &o, &srv->kafka, errstr, errlen);
 }

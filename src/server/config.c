@@ -35,6 +35,9 @@ static const server_setting_t server_settings[] = {
             kafka_queued_max_request_bytes, "BYTES",
             "bytes of Kafka requests held until answered, over all connections, before reading pauses "
             "(queued.max.request.bytes; default 104857600, -1 unlimited)"),
+    SETTING("kafka-fetch-max-bytes", "EDDY_KAFKA_FETCH_MAX_BYTES", FLAG_INT, kafka_fetch_max_bytes, "BYTES",
+            "cap on the record bytes of one Fetch answer, over the client's own (the broker's fetch.max.bytes; "
+            "default 4194304, -1 only the client's)"),
     SETTING("log-level", "EDDY_LOG_LEVEL", FLAG_STRING, log_level, "LEVEL",
             "error, warn, info (default), debug or trace"),
     SETTING("fsync", "EDDY_FSYNC", FLAG_STRING, fsync, "MODE",
@@ -166,6 +169,7 @@ static int config_defaults(server_config_t *cfg) {
     cfg->io_threads = 1;
     cfg->store_cache_mb = 32;
     cfg->kafka_queued_max_request_bytes = 100 << 20;
+    cfg->kafka_fetch_max_bytes = 4 << 20;
     return EDDY_OK;
 }
 
@@ -205,6 +209,7 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
     from_flags.io_threads = cfg->io_threads;
     from_flags.store_cache_mb = cfg->store_cache_mb;
     from_flags.kafka_queued_max_request_bytes = cfg->kafka_queued_max_request_bytes;
+    from_flags.kafka_fetch_max_bytes = cfg->kafka_fetch_max_bytes;
     flags_parse(flags, EDDY_ARRAY_LEN(flags), argc, argv, &index, errstr, errlen);
     for (size_t i = 0; i < EDDY_ARRAY_LEN(server_settings); i++) {
         const server_setting_t *s = &server_settings[i];
@@ -240,6 +245,8 @@ int server_config_load(server_config_t *cfg, int argc, char **argv, char *errstr
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "store-cache-mb must be between 1 and 1048576");
     if (cfg->kafka_queued_max_request_bytes < -1 || cfg->kafka_queued_max_request_bytes == 0)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "kafka-queued-max-request-bytes must be positive, or -1 (unlimited)");
+    if (cfg->kafka_fetch_max_bytes < -1 || cfg->kafka_fetch_max_bytes == 0)
+        return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "kafka-fetch-max-bytes must be positive, or -1 (the client's)");
     if (cfg->default_partitions < 1 || cfg->default_partitions > 10000)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "default-partitions must be between 1 and 10000");
     flag_list_t *lists[] = {&cfg->kafka_listen, &cfg->cql_listen, &cfg->http_listen};

@@ -18,6 +18,7 @@ typedef struct {
     flag_list_t http_listen;
     const char *kafka_advertise;     /* HOST:PORT advertised in Metadata, or NULL */
     int64_t kafka_queued_max_request_bytes; /* Kafka request bytes in flight (-1: unlimited) */
+    int64_t kafka_fetch_max_bytes;   /* the broker's cap on a Fetch answer (-1: the client's) */
     const char *log_level;
     const char *fsync;               /* "group" (default), "interval:MS" or "none" */
     int64_t store_cache_mb;          /* cap of the table store's block cache, MiB */

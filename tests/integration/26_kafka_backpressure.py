@@ -14,7 +14,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from eddy_up import Eddy, Http, check, finish  # noqa: E402
-from kafka_raw import batch, connect, list_offsets, produce, produce_answer, read_frame  # noqa: E402
+from kafka_raw import batch, connect, fetch, fetch_answer, list_offsets, produce, produce_answer, read_frame  # noqa: E402
 
 LIB = os.path.join(os.path.dirname(__file__), "..", "lib")
 CAP = 1 << 20
@@ -107,8 +107,16 @@ with Eddy("--kafka-queued-max-request-bytes", str(CAP), "--default-partitions", 
     for p in range(PARTITIONS):
         s.sendall(list_offsets(10 + p, TOPIC, p))
         got.append(struct.unpack(">q", read_frame(s)[-8:])[0])
-    s.close()
     check("every record is stored (high watermarks)", got == expect, (got, expect))
+
+    # A Fetch answer is capped by the broker (4 MiB by default) whatever the client allows: the
+    # first partitions fill it with whole batches, the others report their positions only.
+    s.sendall(fetch(20, TOPIC, [(p, 0, 100 << 20) for p in range(PARTITIONS)], 100 << 20))
+    parts = fetch_answer(read_frame(s))
+    total = sum(v[2] for v in parts.values())
+    check("a Fetch answer holds at most the broker's 4 MiB of records",
+          3 << 20 < total <= 4 << 20 and all(v[0] == 0 and v[1] == expect[p] for p, v in parts.items()), parts)
+    s.close()
 
     status, text, _ = http.call("GET", "/metrics")
     check("no request bytes are held once everything is answered",

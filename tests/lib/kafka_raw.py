@@ -86,6 +86,30 @@ def list_offsets(corr, topic, partition, timestamp=-1):
                    + struct.pack(">i", 1) + struct.pack(">iq", partition, timestamp))
 
 
+def fetch(corr, topic, parts, max_bytes, max_wait_ms=0, min_bytes=1):
+    """Fetch v4 of parts = [(partition, offset, partition_max_bytes), ...]."""
+    body = struct.pack(">iiiib", -1, max_wait_ms, min_bytes, max_bytes, 0) + struct.pack(">i", 1) + kstr(topic) \
+        + struct.pack(">i", len(parts)) + b"".join(struct.pack(">iqi", p, o, m) for p, o, m in parts)
+    return request(1, 4, corr, body)
+
+
+def fetch_answer(frame):
+    """{partition: (error code, high watermark, record bytes)} of a one-topic Fetch v4 answer."""
+    at = 4 + 4 + 4  # correlation id, throttle time, topic count
+    name_len = struct.unpack(">h", frame[at:at + 2])[0]
+    at += 2 + name_len
+    n = struct.unpack(">i", frame[at:at + 4])[0]
+    at += 4
+    out = {}
+    for _ in range(n):
+        p, err, hw, _lso, naborted = struct.unpack(">ihqqi", frame[at:at + 26])
+        at += 26 + max(naborted, 0) * 16
+        size = struct.unpack(">i", frame[at:at + 4])[0]
+        at += 4 + max(size, 0)
+        out[p] = (err, hw, max(size, 0))
+    return out
+
+
 def recv_exact(sock, n):
     buf = bytearray()
     while len(buf) < n:
