@@ -582,6 +582,7 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     q.token_hi_inclusive = true;
     q.no_static_only = true;
     q.columns = want;
+    q.bulk = true;
     if (!rc && needed && !want) rc = EDDY_ERR_NOMEM;
     if (!rc) rc = store_iter_start(it, &q, errstr, errlen);
     const store_row_t *row;

@@ -721,6 +721,9 @@ typedef struct {
      * (key columns always are; include the filter's columns). Others come back null, which
      * saves decoding and assembling them. NULL = every column. Row liveness is unaffected. */
     const uint8_t *columns;
+    /* A bulk scan (batch jobs reading most of a table once): blocks read are not kept in the
+     * block cache, and files are read ahead. */
+    bool bulk;
 } store_query_t;
 
 /* Iterators are reusable: create one per thread or connection, start a query on it, pull rows,
