@@ -2,18 +2,21 @@
 # kafka: kcat produce and consume of N records of 100 bytes (acks=all) against `eddy up` (durable:
 # group-commit fsync) and the librdkafka mock cluster (in memory) in the same run; then produce
 # latency at a steady rate (bench/kafka_latency.c) against both; eddy's peak RSS.
-#   bench/kafka.sh [RECORDS] [RATE] [SECONDS]      (defaults 1000000 100000 10; ROUNDS=3)
+#   bench/kafka.sh [RECORDS] [RATE] [SECONDS]      (defaults 1000000 100000 10; ROUNDS=3 CROUNDS=5)
 # Produce goes to a topic of 4 partitions ("bench") and, for the consume comparison, to one of 64
 # ("bench64"): the mock keeps only about 5 MB per partition, so on 4 partitions it keeps ~17% of
 # the records and a consume of them lasts ~0.1 s (process start and round trips); on 64 it keeps
 # ~94%. Consumers are compared on equal record counts (what the mock kept), output to /dev/null
-# (counts are checked once, untimed), best of ROUNDS, eddy and the mock interleaved.
+# (counts are checked once, untimed), best of CROUNDS, eddy and the mock interleaved. Each consume
+# also reports the CPU time the broker process and kcat used (mean over the rounds): on a shared
+# machine wall times swing with the load, CPU times much less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 RATE="${2:-100000}"
 SECS="${3:-10}"
 ROUNDS="${ROUNDS:-3}"
+CROUNDS="${CROUNDS:-5}"
 make --no-print-directory build/eddy build/bench/kafka_mock build/bench/kafka_latency >/dev/null
 TMP=$(mktemp -d /tmp/eddy-bench-XXXXXX)
 EDDY_PID=; MOCK_PID=; RSS_PID=; HOLD_PID=
@@ -36,7 +39,7 @@ for _ in $(seq 1 100); do grep -q '^eddy: ready' "$TMP/eddy.log" && break; sleep
 EDDY=$(sed -n 's/^eddy: kafka listening on //p' "$TMP/eddy.log" | head -1)
 /usr/bin/python3 -c "
 from kafka.admin import KafkaAdminClient, NewTopic
-KafkaAdminClient(bootstrap_servers='$EDDY').create_topics([NewTopic('bench64', 64, 1)])"
+KafkaAdminClient(bootstrap_servers='$EDDY').create_topics([NewTopic('bench64', 64, 1), NewTopic('bench64_eq', 64, 1)])"
 # The mock: one broker, the topics pre-created like eddy's.
 exec 3< <(sleep infinity)  # the mock's stdin: it serves until this closes
 HOLD_PID=$!
@@ -64,15 +67,20 @@ produce() { # produce ADDR TOPIC -> seconds
 count() { # count ADDR TOPIC [COUNT] -> records read (untimed)
   kcat -b "$1" -C -t "$2" -o beginning -e -q "${CONSUME_OPTS[@]}" ${3:+-c "$3"} | wc -l
 }
-consume() { # consume ADDR TOPIC COUNT -> seconds
-  local t0 t1; t0=$(now)
-  kcat -b "$1" -C -t "$2" -o beginning -e -q "${CONSUME_OPTS[@]}" -c "$3" > /dev/null
-  t1=$(now); echo "$t1 - $t0" | bc -l
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU of a process, in 1/100 s
+consume() { # consume ADDR TOPIC COUNT BROKER_PID -> "seconds broker_cpu_s kcat_cpu_s"
+  local b0 b1 t wall u s
+  b0=$(ticks "$4")
+  t=$( { TIMEFORMAT='%R %U %S'; time kcat -b "$1" -C -t "$2" -o beginning -e -q "${CONSUME_OPTS[@]}" -c "$3" > /dev/null; } 2>&1 )
+  b1=$(ticks "$4")
+  read -r wall u s <<< "$t"
+  echo "$wall $(echo "($b1 - $b0) / $(getconf CLK_TCK)" | bc -l) $(echo "$u + $s" | bc -l)"
 }
+mean() { awk -v f="$1" '{ s += $f } END { printf "%.3f", s / NR }'; }
 rate() { echo "$1 / $2" | bc -l | xargs printf '%.0f'; }
 best() { sort -g | head -1; }
 
-echo "records: $N x 100 B, acks=all; kcat $(kcat -V 2>&1 | sed -n 's/.*librdkafka version \([^ ]*\).*/librdkafka \1/p' | head -1)"
+echo "records: $N x 100 B, acks=all; $(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\).*/kcat \1, librdkafka \2/p' | head -1)"
 for r in $(seq 1 "$ROUNDS"); do produce "$EDDY" bench >> "$TMP/pe"; produce "$MOCK" bench >> "$TMP/pm"; done
 te=$(best < "$TMP/pe"); tm=$(best < "$TMP/pm")
 pe=$(rate "$N" "$te"); pm=$(rate "$N" "$tm")
@@ -82,22 +90,30 @@ te=$(produce "$EDDY" bench64); tm=$(produce "$MOCK" bench64)
 printf 'produce, 64 partitions   eddy %6.2f s %9s rec/s   mock %6.2f s %9s rec/s   ratio %.2f   (once)\n' \
   "$te" "$(rate "$N" "$te")" "$tm" "$(rate "$N" "$tm")" "$(echo "$(rate "$N" "$te") / $(rate "$N" "$tm")" | bc -l)"
 
-# Equal counts: what the mock kept of each topic.
+# Equal counts: what the mock kept of each topic, produced again to a topic of eddy's that holds
+# just as many ("<topic>_eq"), so that both consumers read to the end of their logs. (Reading the
+# first records of a longer log costs the client more than the records: librdkafka keeps fetching
+# and parsing past them until kcat stops, up to queued.min.messages.)
 for topic in bench bench64; do
   nm=$(count "$MOCK" "$topic")
-  ne=$(count "$EDDY" "$topic" "$nm")
-  [ "$ne" = "$nm" ] || echo "eddy returned $ne of $nm records of $topic"
+  head -n "$nm" "$TMP/records" | kcat -b "$EDDY" -P -t "${topic}_eq" "${PRODUCE_OPTS[@]}"
+  ne=$(count "$EDDY" "${topic}_eq")
+  [ "$ne" = "$nm" ] || echo "eddy returned $ne of $nm records of ${topic}_eq"
   : > "$TMP/ce"; : > "$TMP/cm"
-  for r in $(seq 1 "$ROUNDS"); do consume "$EDDY" "$topic" "$nm" >> "$TMP/ce"; consume "$MOCK" "$topic" "$nm" >> "$TMP/cm"; done
-  ce=$(best < "$TMP/ce"); cm=$(best < "$TMP/cm")
+  for r in $(seq 1 "$CROUNDS"); do
+    consume "$EDDY" "${topic}_eq" "$nm" "$EDDY_PID" >> "$TMP/ce"; consume "$MOCK" "$topic" "$nm" "$MOCK_PID" >> "$TMP/cm"
+  done
+  ce=$(cut -d' ' -f1 "$TMP/ce" | best); cm=$(cut -d' ' -f1 "$TMP/cm" | best)
   re=$(rate "$nm" "$ce"); rm_=$(rate "$nm" "$cm")
   printf 'consume %-8s %7s records   eddy %6.2f s %9s rec/s   mock %6.2f s %9s rec/s   ratio %.2f   (best of %s)\n' \
-    "$topic," "$nm" "$ce" "$re" "$cm" "$rm_" "$(echo "$re / $rm_" | bc -l)" "$ROUNDS"
+    "$topic," "$nm" "$ce" "$re" "$cm" "$rm_" "$(echo "$re / $rm_" | bc -l)" "$CROUNDS"
+  printf '        CPU per consume: broker eddy %s s, mock %s s; kcat against eddy %s s, against the mock %s s\n' \
+    "$(mean 2 < "$TMP/ce")" "$(mean 2 < "$TMP/cm")" "$(mean 3 < "$TMP/ce")" "$(mean 3 < "$TMP/cm")"
 done
 na=$(count "$EDDY" bench)
 : > "$TMP/ca"
-for r in $(seq 1 "$ROUNDS"); do consume "$EDDY" bench "$na" >> "$TMP/ca"; done
-ca=$(best < "$TMP/ca")
+for r in $(seq 1 "$ROUNDS"); do consume "$EDDY" bench "$na" "$EDDY_PID" >> "$TMP/ca"; done
+ca=$(cut -d' ' -f1 "$TMP/ca" | best)
 printf 'consume bench, eddy alone, %s records: %.2f s %s rec/s\n' "$na" "$ca" "$(rate "$na" "$ca")"
 echo "latency at $RATE rec/s for $SECS s (acks=all, linger.ms=1):"
 printf '  eddy: '; build/bench/kafka_latency "$EDDY" lat "$RATE" "$SECS"
