@@ -1,8 +1,8 @@
-/* kafka: the group APIs on the coordinator (kafka_group.c) and the log's group storage:
- * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, DescribeGroups,
- * ListGroups, DeleteGroups; and the coordinator's store, which keeps each group's state blob in
- * the log so that groups and generations survive a restart. Committed offsets go straight to
- * the log (durable before OffsetCommit is answered); their retention is the log's. */
+/* kafka: the group APIs on the coordinator (kafka_group.c, kafka_group_rebalance.c) and the
+ * log's group storage: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+ * DescribeGroups, ListGroups, DeleteGroups; and the coordinator's store, which keeps each
+ * group's state blob in the log so that groups and generations survive a restart. Committed
+ * offsets go straight to the log (durable before OffsetCommit is answered); their retention is the log's. */
 #include <stdio.h>
 
 #include "kafka/kafka_int.h"

@@ -228,7 +228,7 @@ typedef enum {
     KERR_INVALID_RECORD = 87,
 } kafka_error_t;
 
-/* ---- the group coordinator (kafka_group.c) ------------------------------------------------- */
+/* ---- the group coordinator (kafka_group.c, kafka_group_rebalance.c) ------------------------ */
 
 /* Kafka's classic group protocol for one broker that coordinates every group: states Empty,
  * PreparingRebalance, CompletingRebalance, Stable, Dead; generations; member ids; session and
