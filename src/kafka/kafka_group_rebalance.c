@@ -8,13 +8,20 @@
  *   deleted group is Dead.
  * Protocol selection: the candidates are the protocols every member supports; each member votes
  * for the first candidate in its own list; the most votes win (ties: the leader's preference).
+ * Static membership (KIP-345, Kafka 2.3+): a member with a group.instance.id keeps its place
+ * across restarts. A new process of the instance joins with an unknown member id and takes the
+ * place over under a new id, without a rebalance when the group is Stable; the old id is then
+ * fenced (FENCED_INSTANCE_ID on JoinGroup, SyncGroup, Heartbeat, LeaveGroup and OffsetCommit).
+ * Static members do not leave when they close; a rebalance waits for them until its timeout and
+ * keeps them until their session expires.
  * Every entry point takes the coordinator's lock and queues its answers (kafka_group.c). */
 #include <stdio.h>
 #include <sys/random.h>
 
 #include "kafka/kafka_group_int.h"
 
-/* clientId-UUID, as Kafka names members. */
+/* prefix-UUID, as Kafka names members: the prefix is the client id, or the group.instance.id of
+ * a static member. */
 static char *member_id_new(kafka_str_t client_id) {
     uint8_t b[16];
     if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
@@ -31,6 +38,24 @@ static char *member_id_new(kafka_str_t client_id) {
              n ? client_id.ptr : "", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
              b[10], b[11], b[12], b[13], b[14], b[15]);
     return eddy_strdup(buf);
+}
+
+/* Whether a request names a static member (group.instance.id; clients never send an empty one). */
+static bool has_instance(kafka_str_t instance_id) { return instance_id.len > 0; }
+
+/* The member that holds a group.instance.id, or NULL. */
+static kafka_member_t *static_member_find(kafka_group_t *gr, kafka_str_t instance_id) {
+    if (!has_instance(instance_id)) return NULL;
+    for (size_t i = 0; i < gr->nmembers; i++)
+        if (kafka_grp_str_is(gr->members[i]->instance_id, instance_id)) return gr->members[i];
+    return NULL;
+}
+
+/* Kafka isStaticMemberFenced: the instance id belongs to another member id, so the caller is an
+ * older (or duplicate) process of that instance. */
+static bool static_member_fenced(kafka_group_t *gr, kafka_str_t member_id, kafka_str_t instance_id) {
+    kafka_member_t *m = static_member_find(gr, instance_id);
+    return m && !kafka_grp_str_is(m->id, member_id);
 }
 
 static bool member_supports(const kafka_member_t *m, const char *protocol) {
@@ -169,8 +194,11 @@ static void remove_member_and_update(kafka_groups_t *g, kafka_group_t *gr, size_
     }
 }
 
-/* The join answer for one member of the new generation. */
-static void join_answer(kafka_groups_t *g, kafka_group_t *gr, kafka_member_t *m, kafka_join_cb cb, void *arg) {
+/* The join answer for one member of the current generation; leader overrides the group's (a
+ * static member replaced in a Stable group is told the old leader id, so that it does not assign). */
+static void join_answer(kafka_groups_t *g, kafka_group_t *gr, kafka_member_t *m, const char *leader,
+                        kafka_join_cb cb, void *arg) {
+    if (!leader) leader = gr->leader;
     kafka_completion_t *c = kafka_grp_completion_new(g);
     if (!c) {
         kafka_JoinGroupResponse_t r;
@@ -186,9 +214,9 @@ static void join_answer(kafka_groups_t *g, kafka_group_t *gr, kafka_member_t *m,
     r->error_code = KERR_NONE;
     r->generation_id = gr->generation;
     r->protocol_name = kafka_grp_arena_str(&c->arena, gr->protocol ? gr->protocol : "");
-    r->leader = kafka_grp_arena_str(&c->arena, gr->leader ? gr->leader : "");
+    r->leader = kafka_grp_arena_str(&c->arena, leader ? leader : "");
     r->member_id = kafka_grp_arena_str(&c->arena, m->id);
-    if (gr->leader && !strcmp(gr->leader, m->id)) {
+    if (leader && !strcmp(leader, m->id)) {
         KAFKA_ARRAY_ALLOC(&c->arena, r->members, gr->nmembers);
         if (!r->members.items) r->members.count = 0;
         for (int32_t i = 0; i < r->members.count; i++) {
@@ -202,10 +230,29 @@ static void join_answer(kafka_groups_t *g, kafka_group_t *gr, kafka_member_t *m,
 }
 
 static void complete_join(kafka_groups_t *g, kafka_group_t *gr, int64_t now) {
-    /* Members that did not rejoin in time are out (Kafka onCompleteJoin). */
+    /* Dynamic members that did not rejoin in time are out; static ones stay until their session
+     * expires (Kafka onCompleteJoin). */
     for (size_t i = gr->nmembers; i-- > 0;)
-        if (!member_awaiting_join(gr->members[i])) member_remove_at(gr, i);
+        if (!member_awaiting_join(gr->members[i]) && !gr->members[i]->instance_id) member_remove_at(gr, i);
     for (size_t i = gr->npending; i-- > 0;) kafka_grp_pending_remove(gr, i);
+    /* The leader must be a member that rejoined; when none did (static members only), wait
+     * another rebalance timeout (Kafka maybeElectNewJoinedLeader). */
+    kafka_member_t *joined = NULL;
+    bool leader_joined = false;
+    for (size_t i = 0; i < gr->nmembers; i++) {
+        kafka_member_t *m = gr->members[i];
+        if (!member_awaiting_join(m)) continue;
+        if (!joined) joined = m;
+        if (gr->leader && !strcmp(gr->leader, m->id)) leader_joined = true;
+    }
+    if (gr->nmembers && !joined) {
+        gr->rebalance_deadline = now + group_rebalance_timeout(gr);
+        return;
+    }
+    if (joined && !leader_joined) {
+        eddy_free(gr->leader);
+        gr->leader = eddy_strdup(joined->id);
+    }
     gr->generation++;
     eddy_free(gr->protocol);
     gr->protocol = NULL;
@@ -229,7 +276,7 @@ static void complete_join(kafka_groups_t *g, kafka_group_t *gr, int64_t now) {
         void *arg = m->join_arg;
         m->join_cb = NULL;
         m->deadline = now + m->session_timeout_ms;
-        join_answer(g, gr, m, cb, arg);
+        if (cb) join_answer(g, gr, m, NULL, cb, arg); /* static members that did not rejoin: none */
     }
 }
 
@@ -338,6 +385,59 @@ static void update_member_and_rebalance(kafka_groups_t *g, kafka_group_t *gr, ka
     else prepare_rebalance(g, gr, now);
 }
 
+/* A new process of a static member joined with an unknown member id: it takes the instance's
+ * place under new_id (owned), and whoever still waits as the old id is fenced. A Stable group
+ * whose protocol would stay the same does not rebalance: the member gets the current generation
+ * and, at SyncGroup, its assignment (Kafka updateStaticMemberAndRebalance). */
+static void replace_static_member(kafka_groups_t *g, kafka_group_t *gr, kafka_member_t *m, char *new_id,
+                                  const kafka_JoinGroupRequest_t *req, const kafka_group_caller_t *who,
+                                  int64_t now, kafka_join_cb cb, void *arg) {
+    if (member_update(m, req) != EDDY_OK) {
+        eddy_free(new_id);
+        kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_SERVER_ERROR, "");
+        return;
+    }
+    elog_info("kafka", "group %s: static member %s rejoined as %s, fencing %s", gr->id, m->instance_id, new_id,
+              m->id);
+    if (m->join_cb) kafka_grp_join_error(g, m->join_cb, m->join_arg, KERR_FENCED_INSTANCE_ID, m->id);
+    if (m->sync_cb) kafka_grp_sync_answer(g, m->sync_cb, m->sync_arg, KERR_FENCED_INSTANCE_ID, NULL, 0);
+    char *old_leader = gr->leader ? eddy_strdup(gr->leader) : NULL;
+    if (gr->leader && !strcmp(gr->leader, m->id)) {
+        eddy_free(gr->leader);
+        gr->leader = eddy_strdup(new_id);
+    }
+    eddy_free(m->id);
+    m->id = new_id;
+    m->join_cb = cb;
+    m->join_arg = arg;
+    m->join_version = who->version;
+    m->sync_cb = NULL;
+    m->deadline = now + m->session_timeout_ms;
+    switch (gr->state) {
+    case KAFKA_GS_STABLE: {
+        char *next = select_protocol(gr);
+        bool same = next && gr->protocol && !strcmp(next, gr->protocol);
+        eddy_free(next);
+        if (!same) {
+            prepare_rebalance(g, gr, now);
+            break;
+        }
+        kafka_grp_save(g, gr);
+        m->join_cb = NULL;
+        join_answer(g, gr, m, old_leader ? old_leader : "", cb, arg);
+        break;
+    }
+    /* Its old id may already be in the leader's assignment: start over. */
+    case KAFKA_GS_COMPLETING: prepare_rebalance(g, gr, now); break;
+    case KAFKA_GS_PREPARING: maybe_complete_join(g, gr, now); break;
+    default:
+        m->join_cb = NULL;
+        kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_MEMBER_ID, "");
+        break;
+    }
+    eddy_free(old_leader);
+}
+
 void kafka_group_join(kafka_groups_t *g, const kafka_JoinGroupRequest_t *req,
                       const kafka_group_caller_t *who, int64_t now, kafka_join_cb cb, void *arg) {
     kafka_grp_lock(g);
@@ -372,12 +472,18 @@ void kafka_group_join(kafka_groups_t *g, const kafka_JoinGroupRequest_t *req,
         goto out;
     }
     if (unknown) {
-        char *id = member_id_new(who->client_id);
+        bool is_static = has_instance(req->group_instance_id);
+        char *id = member_id_new(is_static ? req->group_instance_id : who->client_id);
         if (!id) {
             kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_SERVER_ERROR, "");
             goto out;
         }
-        if (who->version >= 4 && req->group_instance_id.len < 0) {
+        kafka_member_t *old = static_member_find(gr, req->group_instance_id);
+        if (old) {
+            replace_static_member(g, gr, old, id, req, who, now, cb, arg);
+            goto out;
+        }
+        if (who->version >= 4 && !is_static) {
             /* KIP-394: hand out the id and let the member come back with it. */
             if (gr->npending == gr->cappending) {
                 size_t cap = gr->cappending ? gr->cappending * 2 : 4;
@@ -404,8 +510,15 @@ void kafka_group_join(kafka_groups_t *g, const kafka_JoinGroupRequest_t *req,
         add_member_and_rebalance(g, gr, member_id, req, who, now, cb, arg);
         goto out;
     }
+    if (static_member_fenced(gr, member_id, req->group_instance_id)) {
+        char *echo = kafka_grp_strdup(member_id);
+        kafka_grp_join_error(g, cb, arg, KERR_FENCED_INSTANCE_ID, echo ? echo : "");
+        eddy_free(echo);
+        goto out;
+    }
     kafka_member_t *m = kafka_grp_member_find(gr, member_id);
-    if (!m) {
+    /* An unknown id, or a static member's id whose instance is gone: reset and join again. */
+    if (!m || (has_instance(req->group_instance_id) && !static_member_find(gr, req->group_instance_id))) {
         kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_MEMBER_ID, "");
         goto out;
     }
@@ -413,14 +526,14 @@ void kafka_group_join(kafka_groups_t *g, const kafka_JoinGroupRequest_t *req,
     switch (gr->state) {
     case KAFKA_GS_PREPARING: update_member_and_rebalance(g, gr, m, req, now, cb, arg); break;
     case KAFKA_GS_COMPLETING:
-        if (member_same_protocols(m, req)) join_answer(g, gr, m, cb, arg); /* a lost answer, resent */
+        if (member_same_protocols(m, req)) join_answer(g, gr, m, NULL, cb, arg); /* a lost answer, resent */
         else update_member_and_rebalance(g, gr, m, req, now, cb, arg);
         break;
     case KAFKA_GS_STABLE:
         if ((gr->leader && !strcmp(gr->leader, m->id)) || !member_same_protocols(m, req))
             update_member_and_rebalance(g, gr, m, req, now, cb, arg);
         else
-            join_answer(g, gr, m, cb, arg);
+            join_answer(g, gr, m, NULL, cb, arg);
         break;
     default: kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_MEMBER_ID, ""); break;
     }
@@ -433,10 +546,14 @@ void kafka_group_sync(kafka_groups_t *g, const kafka_SyncGroupRequest_t *req, in
     kafka_grp_lock(g);
     kafka_group_t *gr = kafka_grp_find(g, req->group_id);
     kafka_member_t *m = gr ? kafka_grp_member_find(gr, req->member_id) : NULL;
-    if (!gr || (gr->state != KAFKA_GS_DEAD && !m)) {
+    if (!gr) {
         kafka_grp_sync_answer(g, cb, arg, KERR_UNKNOWN_MEMBER_ID, NULL, 0);
     } else if (gr->state == KAFKA_GS_DEAD) {
         kafka_grp_sync_answer(g, cb, arg, KERR_COORDINATOR_NOT_AVAILABLE, NULL, 0);
+    } else if (static_member_fenced(gr, req->member_id, req->group_instance_id)) {
+        kafka_grp_sync_answer(g, cb, arg, KERR_FENCED_INSTANCE_ID, NULL, 0);
+    } else if (!m) {
+        kafka_grp_sync_answer(g, cb, arg, KERR_UNKNOWN_MEMBER_ID, NULL, 0);
     } else if (req->generation_id != gr->generation) {
         kafka_grp_sync_answer(g, cb, arg, KERR_ILLEGAL_GENERATION, NULL, 0);
     } else {
@@ -490,6 +607,7 @@ int16_t kafka_group_heartbeat(kafka_groups_t *g, const kafka_HeartbeatRequest_t 
     kafka_member_t *m = gr ? kafka_grp_member_find(gr, req->member_id) : NULL;
     if (!gr) err = KERR_UNKNOWN_MEMBER_ID;
     else if (gr->state == KAFKA_GS_DEAD) err = KERR_COORDINATOR_NOT_AVAILABLE;
+    else if (static_member_fenced(gr, req->member_id, req->group_instance_id)) err = KERR_FENCED_INSTANCE_ID;
     else if (!m) err = KERR_UNKNOWN_MEMBER_ID;
     else if (req->generation_id != gr->generation) err = KERR_ILLEGAL_GENERATION;
     else {
@@ -508,7 +626,7 @@ void kafka_group_leave(kafka_groups_t *g, const kafka_LeaveGroupRequest_t *req, 
                        int64_t now, arena_t *a, kafka_LeaveGroupResponse_t *resp) {
     kafka_struct_init(&kafka_schema_LeaveGroupResponse, version, resp);
     /* v0-2 name one member; v3+ a list. Treat both as a list. */
-    kafka_MemberIdentity_t one = {req->member_id, {NULL, -1}};
+    kafka_MemberIdentity_t one = {req->member_id, {NULL, -1}}; /* no instance id before v3 */
     const kafka_MemberIdentity_t *ids = version >= 3 ? req->members.items : &one;
     int32_t n = version >= 3 ? EDDY_MAX(req->members.count, 0) : 1;
     KAFKA_ARRAY_ALLOC(a, resp->members, n);
@@ -526,22 +644,30 @@ void kafka_group_leave(kafka_groups_t *g, const kafka_LeaveGroupRequest_t *req, 
     }
     for (int32_t i = 0; i < n; i++) {
         kafka_MemberResponse_t *mr = &resp->members.items[i];
-        mr->member_id = ids[i].member_id;
-        mr->group_instance_id = ids[i].group_instance_id;
+        kafka_str_t member_id = ids[i].member_id, instance_id = ids[i].group_instance_id;
+        mr->member_id = member_id;
+        mr->group_instance_id = instance_id;
         mr->error_code = KERR_UNKNOWN_MEMBER_ID;
         if (!gr) continue;
-        for (size_t k = 0; k < gr->nmembers; k++) {
-            if (!kafka_grp_str_is(gr->members[k]->id, ids[i].member_id)) continue;
-            elog_debug("kafka", "group %s: member %s left", gr->id, gr->members[k]->id);
-            remove_member_and_update(g, gr, k, now);
-            mr->error_code = KERR_NONE;
-            break;
+        /* An empty member id with an instance id is an administrator removing a static member. */
+        if (member_id.len > 0 && static_member_fenced(gr, member_id, instance_id)) {
+            mr->error_code = KERR_FENCED_INSTANCE_ID;
+            continue;
         }
-        ssize_t pi = gr ? kafka_grp_pending_find(gr, ids[i].member_id) : -1;
+        ssize_t pi = kafka_grp_pending_find(gr, member_id);
         if (pi >= 0) {
             kafka_grp_pending_remove(gr, (size_t)pi);
             mr->error_code = KERR_NONE;
             maybe_complete_join(g, gr, now);
+            continue;
+        }
+        kafka_member_t *sm = static_member_find(gr, instance_id);
+        for (size_t k = 0; k < gr->nmembers; k++) {
+            if (sm ? gr->members[k] != sm : !kafka_grp_str_is(gr->members[k]->id, member_id)) continue;
+            elog_debug("kafka", "group %s: member %s left", gr->id, gr->members[k]->id);
+            remove_member_and_update(g, gr, k, now);
+            mr->error_code = KERR_NONE;
+            break;
         }
     }
     /* Old versions carry one member's result in the top-level error (LeaveGroupResponse). */
@@ -551,7 +677,7 @@ out:
 }
 
 int16_t kafka_group_commit_check(kafka_groups_t *g, kafka_str_t group_id, int32_t generation,
-                                 kafka_str_t member_id, int64_t now) {
+                                 kafka_str_t member_id, kafka_str_t instance_id, int64_t now) {
     kafka_grp_lock(g);
     int16_t err = KERR_NONE;
     kafka_group_t *gr = kafka_grp_find(g, group_id);
@@ -567,6 +693,7 @@ int16_t kafka_group_commit_check(kafka_groups_t *g, kafka_str_t group_id, int32_
             err = KERR_ILLEGAL_GENERATION;
         }
     } else if (gr->state == KAFKA_GS_DEAD) err = KERR_COORDINATOR_NOT_AVAILABLE;
+    else if (static_member_fenced(gr, member_id, instance_id)) err = KERR_FENCED_INSTANCE_ID;
     else if (generation < 0 && gr->state == KAFKA_GS_EMPTY) err = KERR_NONE;
     else {
         kafka_member_t *m = kafka_grp_member_find(gr, member_id);

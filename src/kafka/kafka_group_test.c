@@ -39,9 +39,12 @@ static void on_sync(void *arg, kafka_SyncGroupResponse_t *r) {
              (const char *)r->assignment.ptr);
 }
 
-/* Joins with protocols "p1[,p2]" (comma separated names; metadata = the name). */
-static void join(kafka_groups_t *g, const char *member, const char *protocols, int version, int64_t now,
-                 answer_t *out) {
+#define NO_INSTANCE ((kafka_str_t){NULL, -1})
+
+/* Joins with protocols "p1[,p2]" (comma separated names; metadata = the name), as a static member
+ * when instance is not NULL, with these session and rebalance timeouts. */
+static void join_as(kafka_groups_t *g, const char *member, const char *instance, const char *protocols,
+                    int version, int64_t now, int32_t session_ms, int32_t rebalance_ms, answer_t *out) {
     kafka_JoinGroupRequestProtocol_t ps[4];
     int n = 0;
     char buf[64];
@@ -55,9 +58,10 @@ static void join(kafka_groups_t *g, const char *member, const char *protocols, i
     kafka_JoinGroupRequest_t req;
     kafka_struct_init(&kafka_schema_JoinGroupRequest, version, &req);
     req.group_id = kafka_str("g");
-    req.session_timeout_ms = 10000;
-    req.rebalance_timeout_ms = 20000;
+    req.session_timeout_ms = session_ms;
+    req.rebalance_timeout_ms = rebalance_ms;
     req.member_id = kafka_str(member);
+    req.group_instance_id = instance ? kafka_str(instance) : NO_INSTANCE;
     req.protocol_type = kafka_str("consumer");
     req.protocols.count = n;
     req.protocols.items = ps;
@@ -67,8 +71,13 @@ static void join(kafka_groups_t *g, const char *member, const char *protocols, i
     for (int i = 0; i < n; i++) free((void *)ps[i].name.ptr);
 }
 
-static void sync_group(kafka_groups_t *g, const char *member, int32_t gen, const char *const *assign,
-                       int nassign, int64_t now, answer_t *out) {
+static void join(kafka_groups_t *g, const char *member, const char *protocols, int version, int64_t now,
+                 answer_t *out) {
+    join_as(g, member, NULL, protocols, version, now, 10000, 20000, out);
+}
+
+static void sync_as(kafka_groups_t *g, const char *member, const char *instance, int32_t gen,
+                    const char *const *assign, int nassign, int64_t now, answer_t *out) {
     kafka_SyncGroupRequestAssignment_t as[4];
     for (int i = 0; i < nassign; i++) {
         as[i].member_id = kafka_str(assign[2 * i]);
@@ -79,10 +88,27 @@ static void sync_group(kafka_groups_t *g, const char *member, int32_t gen, const
     req.group_id = kafka_str("g");
     req.generation_id = gen;
     req.member_id = kafka_str(member);
+    req.group_instance_id = instance ? kafka_str(instance) : NO_INSTANCE;
     req.assignments.count = nassign;
     req.assignments.items = as;
     memset(out, 0, sizeof *out);
     kafka_group_sync(g, &req, now, on_sync, out);
+}
+
+static void sync_group(kafka_groups_t *g, const char *member, int32_t gen, const char *const *assign,
+                       int nassign, int64_t now, answer_t *out) {
+    sync_as(g, member, NULL, gen, assign, nassign, now, out);
+}
+
+static int16_t heartbeat_as(kafka_groups_t *g, const char *member, const char *instance, int32_t gen,
+                            int64_t now) {
+    kafka_HeartbeatRequest_t req;
+    kafka_struct_init(&kafka_schema_HeartbeatRequest, 3, &req);
+    req.group_id = kafka_str("g");
+    req.generation_id = gen;
+    req.member_id = kafka_str(member);
+    req.group_instance_id = instance ? kafka_str(instance) : NO_INSTANCE;
+    return kafka_group_heartbeat(g, &req, now);
 }
 
 static int16_t heartbeat(kafka_groups_t *g, const char *group, const char *member, int32_t gen, int64_t now) {
@@ -92,6 +118,23 @@ static int16_t heartbeat(kafka_groups_t *g, const char *group, const char *membe
     req.generation_id = gen;
     req.member_id = kafka_str(member);
     return kafka_group_heartbeat(g, &req, now);
+}
+
+/* LeaveGroup v3 of one member identity: that member's error. */
+static int16_t leave_as(kafka_groups_t *g, const char *member, const char *instance, int64_t now) {
+    kafka_MemberIdentity_t id = {kafka_str(member), instance ? kafka_str(instance) : NO_INSTANCE};
+    kafka_LeaveGroupRequest_t req;
+    kafka_struct_init(&kafka_schema_LeaveGroupRequest, 3, &req);
+    req.group_id = kafka_str("g");
+    req.members.count = 1;
+    req.members.items = &id;
+    arena_t a;
+    arena_init(&a, 256);
+    kafka_LeaveGroupResponse_t resp;
+    kafka_group_leave(g, &req, 3, now, &a, &resp);
+    int16_t err = resp.error_code ? resp.error_code : resp.members.items[0].error_code;
+    arena_free(&a);
+    return err;
 }
 
 static int16_t leave(kafka_groups_t *g, const char *member, int64_t now) {
@@ -248,15 +291,15 @@ TEST(kafka_group_errors_as_kafka) {
     join(g, "", "cooperative-sticky", 1, 0, &b); /* nothing in common with the group */
     CHECK_EQ_INT(b.error, KERR_INCONSISTENT_GROUP_PROTOCOL);
     /* Commits: members of the current generation, or standalone commits to an unused group. */
-    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 1, kafka_str(a.member_id), 1), KERR_REBALANCE_IN_PROGRESS);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 1, kafka_str(a.member_id), NO_INSTANCE, 1), KERR_REBALANCE_IN_PROGRESS);
     const char *as[] = {a.member_id, "x"};
     answer_t s;
     sync_group(g, a.member_id, 1, as, 1, 1, &s);
-    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 1, kafka_str(a.member_id), 1), KERR_NONE);
-    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 7, kafka_str(a.member_id), 1), KERR_ILLEGAL_GENERATION);
-    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), -1, kafka_str(""), 1), KERR_UNKNOWN_MEMBER_ID);
-    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("solo"), -1, kafka_str(""), 1), KERR_NONE);
-    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("other"), 3, kafka_str("m"), 1), KERR_ILLEGAL_GENERATION);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 1, kafka_str(a.member_id), NO_INSTANCE, 1), KERR_NONE);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 7, kafka_str(a.member_id), NO_INSTANCE, 1), KERR_ILLEGAL_GENERATION);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), -1, kafka_str(""), NO_INSTANCE, 1), KERR_UNKNOWN_MEMBER_ID);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("solo"), -1, kafka_str(""), NO_INSTANCE, 1), KERR_NONE);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("other"), 3, kafka_str("m"), NO_INSTANCE, 1), KERR_ILLEGAL_GENERATION);
     /* Deleting: only empty groups. */
     CHECK_EQ_INT(kafka_group_delete(g, kafka_str("g")), KERR_NON_EMPTY_GROUP);
     CHECK_EQ_INT(kafka_group_delete(g, kafka_str("solo")), KERR_NONE);
@@ -345,5 +388,105 @@ TEST(kafka_group_state_survives_a_restart) {
     mem.len = 7;
     kafka_groups_free(g);
     g = kafka_groups_new(NULL, &store, 0);
+    kafka_groups_free(g);
+}
+
+/* Static membership (KIP-345): two static members; one restarts (joins again with no member id)
+ * and takes its place back without a rebalance; its old member id is fenced everywhere. */
+TEST(kafka_group_static_member_rejoins_without_rebalance) {
+    kafka_groups_t *g = kafka_groups_new(NULL, NULL, 0);
+    answer_t a, b;
+    join_as(g, "", "i1", "range", 5, 0, 10000, 20000, &a);
+    REQUIRE(a.done);
+    CHECK_EQ_INT(a.error, KERR_NONE); /* no MEMBER_ID_REQUIRED for static members */
+    CHECK(strncmp(a.member_id, "i1-", 3) == 0);
+    char ida[128], idb[128];
+    snprintf(ida, sizeof ida, "%s", a.member_id);
+    const char *one[] = {ida, "A"};
+    sync_as(g, ida, "i1", 1, one, 1, 1, &a);
+    CHECK_EQ_INT(a.error, KERR_NONE);
+
+    join_as(g, "", "i2", "range", 5, 2, 10000, 20000, &b);
+    CHECK(!b.done); /* waits for i1 to rejoin */
+    CHECK_EQ_INT(heartbeat_as(g, ida, "i1", 1, 3), KERR_REBALANCE_IN_PROGRESS);
+    join_as(g, ida, "i1", "range", 5, 4, 10000, 20000, &a);
+    REQUIRE(a.done && b.done);
+    CHECK_EQ_INT(a.generation, 2);
+    CHECK_EQ_INT(a.members, 2);
+    snprintf(idb, sizeof idb, "%s", b.member_id);
+    const char *two[] = {ida, "A", idb, "B"};
+    sync_as(g, idb, "i2", 2, NULL, 0, 5, &b);
+    sync_as(g, ida, "i1", 2, two, 2, 5, &a);
+    CHECK_EQ_STR(a.assignment, "A");
+    CHECK_EQ_STR(b.assignment, "B");
+
+    /* i1 restarts: a new member id, the same generation, the old leader id (so that it does not
+     * assign), its assignment at SyncGroup; i2 sees no rebalance. */
+    join_as(g, "", "i1", "range", 5, 6, 10000, 20000, &a);
+    REQUIRE(a.done);
+    CHECK_EQ_INT(a.error, KERR_NONE);
+    CHECK_EQ_INT(a.generation, 2);
+    CHECK_EQ_STR(a.leader, ida);
+    CHECK_EQ_INT(a.members, 0);
+    CHECK(strcmp(a.member_id, ida) != 0 && strncmp(a.member_id, "i1-", 3) == 0);
+    char ida2[128];
+    snprintf(ida2, sizeof ida2, "%s", a.member_id);
+    CHECK_EQ_INT(heartbeat_as(g, idb, "i2", 2, 7), KERR_NONE);
+    sync_as(g, ida2, "i1", 2, NULL, 0, 7, &a);
+    CHECK_EQ_INT(a.error, KERR_NONE);
+    CHECK_EQ_STR(a.assignment, "A");
+    CHECK_EQ_INT(heartbeat_as(g, ida2, "i1", 2, 8), KERR_NONE);
+
+    /* The old process is fenced; without its instance id the old id is just unknown. */
+    CHECK_EQ_INT(heartbeat_as(g, ida, "i1", 2, 8), KERR_FENCED_INSTANCE_ID);
+    CHECK_EQ_INT(heartbeat_as(g, ida, NULL, 2, 8), KERR_UNKNOWN_MEMBER_ID);
+    sync_as(g, ida, "i1", 2, NULL, 0, 8, &a);
+    CHECK_EQ_INT(a.error, KERR_FENCED_INSTANCE_ID);
+    join_as(g, ida, "i1", "range", 5, 8, 10000, 20000, &a);
+    CHECK_EQ_INT(a.error, KERR_FENCED_INSTANCE_ID);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 2, kafka_str(ida), kafka_str("i1"), 8),
+                 KERR_FENCED_INSTANCE_ID);
+    CHECK_EQ_INT(kafka_group_commit_check(g, kafka_str("g"), 2, kafka_str(ida2), kafka_str("i1"), 8), KERR_NONE);
+    CHECK_EQ_INT(leave_as(g, ida, "i1", 8), KERR_FENCED_INSTANCE_ID);
+    CHECK_EQ_INT(heartbeat_as(g, idb, "i2", 2, 9), KERR_NONE); /* still no rebalance */
+
+    /* An administrator removes i1 by instance id alone (empty member id): a rebalance. */
+    CHECK_EQ_INT(leave_as(g, "", "i1", 10), KERR_NONE);
+    CHECK_EQ_INT(heartbeat_as(g, idb, "i2", 2, 11), KERR_REBALANCE_IN_PROGRESS);
+    CHECK_EQ_INT(leave_as(g, "", "i1", 12), KERR_UNKNOWN_MEMBER_ID);
+    kafka_groups_free(g);
+}
+
+/* A static member that does not rejoin a rebalance stays in the group (the leader's member list)
+ * until its session expires; the leader role moves to a member that rejoined. */
+TEST(kafka_group_static_member_kept_until_session_expires) {
+    kafka_groups_t *g = kafka_groups_new(NULL, NULL, 0);
+    answer_t a, b;
+    join_as(g, "", "i1", "range", 5, 0, 30000, 5000, &a);
+    REQUIRE(a.done);
+    char ida[128], idb[128];
+    snprintf(ida, sizeof ida, "%s", a.member_id);
+    const char *one[] = {ida, "A"};
+    sync_as(g, ida, "i1", 1, one, 1, 1, &a);
+    join_as(g, "", NULL, "range", 2, 2, 30000, 5000, &b); /* dynamic, v2: an id at once */
+    CHECK(!b.done);
+    kafka_groups_tick(g, 5003); /* rebalance timeout: i1 never rejoined */
+    REQUIRE(b.done);
+    CHECK_EQ_INT(b.error, KERR_NONE);
+    CHECK_EQ_INT(b.generation, 2);
+    CHECK_EQ_STR(b.leader, b.member_id);
+    CHECK_EQ_INT(b.members, 2);
+    snprintf(idb, sizeof idb, "%s", b.member_id);
+    const char *two[] = {ida, "A", idb, "B"};
+    sync_as(g, idb, NULL, 2, two, 2, 5004, &b);
+    CHECK_EQ_STR(b.assignment, "B");
+    CHECK_EQ_INT(heartbeat_as(g, idb, NULL, 2, 6000), KERR_NONE);
+    CHECK_EQ_INT(heartbeat_as(g, idb, NULL, 2, 30000), KERR_NONE);
+    kafka_groups_tick(g, 35004); /* i1's session (renewed when generation 2 formed) expires */
+    CHECK_EQ_INT(heartbeat_as(g, idb, NULL, 2, 35005), KERR_REBALANCE_IN_PROGRESS);
+    join_as(g, idb, NULL, "range", 2, 35006, 30000, 5000, &b);
+    REQUIRE(b.done);
+    CHECK_EQ_INT(b.generation, 3);
+    CHECK_EQ_INT(b.members, 1);
     kafka_groups_free(g);
 }

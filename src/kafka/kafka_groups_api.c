@@ -2,7 +2,8 @@
  * log's group storage: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
  * DescribeGroups, ListGroups, DeleteGroups; and the coordinator's store, which keeps each
  * group's state blob in the log so that groups and generations survive a restart. Committed
- * offsets go straight to the log (durable before OffsetCommit is answered); their retention is the log's. */
+ * offsets go straight to the log (durable before OffsetCommit is answered); their retention is
+ * the log's. */
 #include <stdio.h>
 
 #include "kafka/kafka_int.h"
@@ -147,7 +148,7 @@ void kafka_handle_OffsetCommit(kafka_req_t *r) {
     c->r = r;
     kafka_struct_init(&kafka_schema_OffsetCommitResponse, v, &c->resp);
     int16_t gerr = kafka_group_commit_check(r->b->groups, req->group_id, req->generation_id, req->member_id,
-                                            time_now_ms());
+                                            req->group_instance_id, time_now_ms());
     int32_t ntopics = EDDY_MAX(req->topics.count, 0);
     size_t total = 0;
     for (int32_t t = 0; t < ntopics; t++) total += (size_t)EDDY_MAX(req->topics.items[t].partitions.count, 0);

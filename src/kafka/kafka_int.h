@@ -225,6 +225,7 @@ typedef enum {
     KERR_GROUP_ID_NOT_FOUND = 69,
     KERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
     KERR_MEMBER_ID_REQUIRED = 79,
+    KERR_FENCED_INSTANCE_ID = 82,
     KERR_INVALID_RECORD = 87,
 } kafka_error_t;
 
@@ -290,10 +291,11 @@ int16_t kafka_group_heartbeat(kafka_groups_t *g, const kafka_HeartbeatRequest_t 
 /* LeaveGroup: fills resp (members in arena a) for the request's version. */
 void kafka_group_leave(kafka_groups_t *g, const kafka_LeaveGroupRequest_t *req, int version,
                        int64_t now_ms, arena_t *a, kafka_LeaveGroupResponse_t *resp);
-/* May this member commit offsets for the group now? KERR_NONE (creating an Empty group for a
- * commit without membership, generation < 0), or the error Kafka gives. */
+/* May this member (with its group.instance.id, or a null or empty string) commit offsets for the
+ * group now? KERR_NONE (creating an Empty group for a commit without membership, generation < 0),
+ * or the error Kafka gives (FENCED_INSTANCE_ID for an instance id another member id holds). */
 int16_t kafka_group_commit_check(kafka_groups_t *g, kafka_str_t group_id, int32_t generation,
-                                 kafka_str_t member_id, int64_t now_ms);
+                                 kafka_str_t member_id, kafka_str_t instance_id, int64_t now_ms);
 /* DescribeGroups for one group into out (strings and members in arena a). */
 void kafka_group_describe(kafka_groups_t *g, kafka_str_t group_id, arena_t *a,
                           kafka_DescribedGroup_t *out);
