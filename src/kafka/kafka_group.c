@@ -110,6 +110,18 @@ kafka_member_t *kafka_grp_member_find(kafka_group_t *gr, kafka_str_t id) {
     return NULL;
 }
 
+int kafka_grp_member_add(kafka_group_t *gr, kafka_member_t *m) {
+    if (gr->nmembers == gr->capmembers) {
+        size_t cap = gr->capmembers ? gr->capmembers * 2 : 4;
+        kafka_member_t **mm = eddy_realloc(gr->members, cap * sizeof *mm);
+        if (!mm) return EDDY_ERR_NOMEM;
+        gr->members = mm;
+        gr->capmembers = cap;
+    }
+    gr->members[gr->nmembers++] = m;
+    return EDDY_OK;
+}
+
 ssize_t kafka_grp_pending_find(kafka_group_t *gr, kafka_str_t id) {
     for (size_t i = 0; i < gr->npending; i++)
         if (kafka_grp_str_is(gr->pending[i].id, id)) return (ssize_t)i;
@@ -305,17 +317,10 @@ static void group_load_one(void *arg, const char *name, const void *blob, size_t
             kafka_grp_member_free(m);
             break;
         }
-        if (gr->nmembers == gr->capmembers) {
-            size_t cap = gr->capmembers ? gr->capmembers * 2 : 4;
-            kafka_member_t **mm = eddy_realloc(gr->members, cap * sizeof *mm);
-            if (!mm) {
-                kafka_grp_member_free(m);
-                break;
-            }
-            gr->members = mm;
-            gr->capmembers = cap;
+        if (kafka_grp_member_add(gr, m) != EDDY_OK) {
+            kafka_grp_member_free(m);
+            break;
         }
-        gr->members[gr->nmembers++] = m;
     }
     if (!rd_ok(&r)) elog_warn("kafka", "group %s: stored state is corrupt; kept what was readable", name);
     gr->state = gr->nmembers && gr->protocol && gr->leader ? KAFKA_GS_STABLE : KAFKA_GS_EMPTY;

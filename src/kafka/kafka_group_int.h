@@ -97,6 +97,8 @@ void kafka_grp_member_free(kafka_member_t *m);
 kafka_group_t *kafka_grp_find(kafka_groups_t *g, kafka_str_t id);
 kafka_group_t *kafka_grp_add(kafka_groups_t *g, kafka_str_t id);
 kafka_member_t *kafka_grp_member_find(kafka_group_t *gr, kafka_str_t id);
+/* Appends m to the group's members, which then own it; EDDY_ERR_NOMEM leaves m to the caller. */
+int kafka_grp_member_add(kafka_group_t *gr, kafka_member_t *m);
 /* Index of a member id handed out with MEMBER_ID_REQUIRED, or -1; removal by index. */
 ssize_t kafka_grp_pending_find(kafka_group_t *gr, kafka_str_t id);
 void kafka_grp_pending_remove(kafka_group_t *gr, size_t i);

@@ -341,27 +341,15 @@ static void add_member_and_rebalance(kafka_groups_t *g, kafka_group_t *gr, kafka
                                      const kafka_JoinGroupRequest_t *req, const kafka_group_caller_t *who,
                                      int64_t now, kafka_join_cb cb, void *arg) {
     kafka_member_t *m = member_new(id, req, who);
-    if (!m || member_update(m, req) != EDDY_OK) {
+    if (!m || member_update(m, req) != EDDY_OK || kafka_grp_member_add(gr, m) != EDDY_OK) {
         kafka_grp_member_free(m);
         kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_SERVER_ERROR, "");
         return;
     }
-    if (gr->nmembers == gr->capmembers) {
-        size_t cap = gr->capmembers ? gr->capmembers * 2 : 4;
-        kafka_member_t **mm = eddy_realloc(gr->members, cap * sizeof *mm);
-        if (!mm) {
-            kafka_grp_member_free(m);
-            kafka_grp_join_error(g, cb, arg, KERR_UNKNOWN_SERVER_ERROR, "");
-            return;
-        }
-        gr->members = mm;
-        gr->capmembers = cap;
-    }
-    if (gr->nmembers == 0) {
+    if (gr->nmembers == 1) { /* the first member sets the group's protocol type */
         eddy_free(gr->protocol_type);
         gr->protocol_type = kafka_grp_strdup(req->protocol_type);
     }
-    gr->members[gr->nmembers++] = m;
     if (!gr->leader) gr->leader = eddy_strdup(m->id);
     m->join_cb = cb;
     m->join_arg = arg;

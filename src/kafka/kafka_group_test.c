@@ -100,24 +100,24 @@ static void sync_group(kafka_groups_t *g, const char *member, int32_t gen, const
     sync_as(g, member, NULL, gen, assign, nassign, now, out);
 }
 
-static int16_t heartbeat_as(kafka_groups_t *g, const char *member, const char *instance, int32_t gen,
-                            int64_t now) {
+static int16_t heartbeat_in(kafka_groups_t *g, const char *group, const char *member, const char *instance,
+                            int32_t gen, int64_t now) {
     kafka_HeartbeatRequest_t req;
     kafka_struct_init(&kafka_schema_HeartbeatRequest, 3, &req);
-    req.group_id = kafka_str("g");
+    req.group_id = kafka_str(group);
     req.generation_id = gen;
     req.member_id = kafka_str(member);
     req.group_instance_id = instance ? kafka_str(instance) : NO_INSTANCE;
     return kafka_group_heartbeat(g, &req, now);
 }
 
+static int16_t heartbeat_as(kafka_groups_t *g, const char *member, const char *instance, int32_t gen,
+                            int64_t now) {
+    return heartbeat_in(g, "g", member, instance, gen, now);
+}
+
 static int16_t heartbeat(kafka_groups_t *g, const char *group, const char *member, int32_t gen, int64_t now) {
-    kafka_HeartbeatRequest_t req;
-    kafka_struct_init(&kafka_schema_HeartbeatRequest, 3, &req);
-    req.group_id = kafka_str(group);
-    req.generation_id = gen;
-    req.member_id = kafka_str(member);
-    return kafka_group_heartbeat(g, &req, now);
+    return heartbeat_in(g, group, member, NULL, gen, now);
 }
 
 /* LeaveGroup v3 of one member identity: that member's error. */
@@ -393,18 +393,24 @@ TEST(kafka_group_state_survives_a_restart) {
 
 /* Static membership (KIP-345): two static members; one restarts (joins again with no member id)
  * and takes its place back without a rebalance; its old member id is fenced everywhere. */
-TEST(kafka_group_static_member_rejoins_without_rebalance) {
-    kafka_groups_t *g = kafka_groups_new(NULL, NULL, 0);
-    answer_t a, b;
-    join_as(g, "", "i1", "range", 5, 0, 10000, 20000, &a);
+/* Static member "i1" forms the group alone (generation 1, assignment "A"); its id goes to id. */
+static void static_first(kafka_groups_t *g, int32_t session_ms, int32_t rebalance_ms, char *id, size_t len) {
+    answer_t a;
+    join_as(g, "", "i1", "range", 5, 0, session_ms, rebalance_ms, &a);
     REQUIRE(a.done);
     CHECK_EQ_INT(a.error, KERR_NONE); /* no MEMBER_ID_REQUIRED for static members */
     CHECK(strncmp(a.member_id, "i1-", 3) == 0);
-    char ida[128], idb[128];
-    snprintf(ida, sizeof ida, "%s", a.member_id);
-    const char *one[] = {ida, "A"};
-    sync_as(g, ida, "i1", 1, one, 1, 1, &a);
+    snprintf(id, len, "%s", a.member_id);
+    const char *one[] = {id, "A"};
+    sync_as(g, id, "i1", 1, one, 1, 1, &a);
     CHECK_EQ_INT(a.error, KERR_NONE);
+}
+
+TEST(kafka_group_static_member_rejoins_without_rebalance) {
+    kafka_groups_t *g = kafka_groups_new(NULL, NULL, 0);
+    answer_t a, b;
+    char ida[128], idb[128];
+    static_first(g, 10000, 20000, ida, sizeof ida);
 
     join_as(g, "", "i2", "range", 5, 2, 10000, 20000, &b);
     CHECK(!b.done); /* waits for i1 to rejoin */
@@ -461,13 +467,9 @@ TEST(kafka_group_static_member_rejoins_without_rebalance) {
  * until its session expires; the leader role moves to a member that rejoined. */
 TEST(kafka_group_static_member_kept_until_session_expires) {
     kafka_groups_t *g = kafka_groups_new(NULL, NULL, 0);
-    answer_t a, b;
-    join_as(g, "", "i1", "range", 5, 0, 30000, 5000, &a);
-    REQUIRE(a.done);
+    answer_t b;
     char ida[128], idb[128];
-    snprintf(ida, sizeof ida, "%s", a.member_id);
-    const char *one[] = {ida, "A"};
-    sync_as(g, ida, "i1", 1, one, 1, 1, &a);
+    static_first(g, 30000, 5000, ida, sizeof ida);
     join_as(g, "", NULL, "range", 2, 2, 30000, 5000, &b); /* dynamic, v2: an id at once */
     CHECK(!b.done);
     kafka_groups_tick(g, 5003); /* rebalance timeout: i1 never rejoined */
