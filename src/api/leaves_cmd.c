@@ -8,9 +8,14 @@
  * waits until the projection has applied it (read-your-writes) and answers. Commands on
  * different ids run in parallel on the api's workers.
  *
- * Steps and threads: start (worker) -> [wait for a pending event (engine thread) -> worker] ->
- * compute and append (worker) -> durable (log sync thread) -> applied (engine thread) -> finish
- * (worker): answer, start the id's next command. */
+ * Steps and threads: start and compute on the submitting thread (an HTTP loop, or the enrichment
+ * worker) when the id is idle, else on an api worker once the previous command has finished ->
+ * [wait for a pending event (engine thread) -> compute on a worker] -> append (the log writes into
+ * the page cache under no lock; its fsync runs on a sync thread) -> durable (log sync thread) ->
+ * applied (engine thread) -> finish on that thread: answer, hand the id's next command to a worker.
+ * Every hop between threads is a wake-up on a shared machine, so a POST makes only the three it
+ * cannot avoid (loop -> fsync -> pipelines -> loop). finish is short and never appends to the log,
+ * so it may run in the log's and the engine's callbacks; compute appends, so it never runs there. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -190,14 +195,8 @@ void api_cmd_submit(api_cmd_t *c) {
         c->next = NULL;
     }
     pthread_mutex_unlock(&lv->mu);
-    if (start && api_work_post(lv->api->work, cmd_step_start, c) != EDDY_OK) {
-        cmd_answer_error(c, 503, "eddy is shutting down");
-        cmd_finish(c);
-    }
+    if (start) cmd_step_start(c); /* reads a row and appends: neither blocks */
 }
-
-/* The event is applied (or the wait ended): answer and start the id's next command. */
-static void cmd_finish_job(void *arg) { cmd_finish(arg); }
 
 static void cmd_finish(api_cmd_t *c) {
     api_leaves_t *lv = c->lv;
@@ -231,11 +230,6 @@ static void cmd_finish(api_cmd_t *c) {
     api_unhold(api);
 }
 
-/* Posts the finish to a worker (callbacks from the log and the engine must stay short). */
-static void cmd_finish_later(api_cmd_t *c) {
-    if (api_work_post(c->lv->api->work, cmd_finish_job, c) != EDDY_OK) cmd_finish(c);
-}
-
 static void cmd_applied(void *arg, int status) {
     api_cmd_t *c = arg;
     if (status == EDDY_OK) {
@@ -245,7 +239,7 @@ static void cmd_applied(void *arg, int status) {
         cmd_answer_error(c, 504, "the command's event is stored (offset %lld) but was not applied to demo.leaves within %lld ms",
                          (long long)c->offset, (long long)c->lv->api->cfg.command_timeout_ms);
     }
-    cmd_finish_later(c);
+    cmd_finish(c); /* on the engine's thread: answering is short, and the next command goes to a worker */
 }
 
 static void cmd_appended(void *arg, int status, const log_append_result_t *res) {
@@ -253,7 +247,7 @@ static void cmd_appended(void *arg, int status, const log_append_result_t *res) 
     api_leaves_t *lv = c->lv;
     if (status != EDDY_OK) {
         cmd_answer_error(c, 500, "cannot store the event: %s", eddy_strerror(status));
-        cmd_finish_later(c);
+        cmd_finish(c);
         return;
     }
     c->offset = res->base_offset;
@@ -261,7 +255,7 @@ static void cmd_appended(void *arg, int status, const log_append_result_t *res) 
     if (!lv->backend.wait || lv->backend.wait(lv->backend.ctx, c->offset, lv->api->cfg.command_timeout_ms, cmd_applied, c) != EDDY_OK) {
         /* Nothing projects the topic: the event is durable, which is all we can say. */
         c->applied = true;
-        cmd_finish_later(c);
+        cmd_finish(c);
     }
 }
 
@@ -323,7 +317,7 @@ static void cmd_pending_applied(void *arg, int status) {
     api_cmd_t *c = arg;
     if (status != EDDY_OK) {
         cmd_answer_error(c, 504, "an earlier event of leaf %s is not applied to demo.leaves yet; try again", c->id);
-        if (api_work_post(c->lv->api->work, cmd_finish_job, c) != EDDY_OK) cmd_finish(c);
+        cmd_finish(c);
         return;
     }
     pthread_mutex_lock(&c->lv->mu);
