@@ -504,6 +504,7 @@ typedef struct api_cmd {
     api_leaf_t *result;         /* the new state; NULL: a delete */
     int status;                 /* the answer */
     wr_t body;
+    bool body_is_state;         /* body is result as JSON (api_leaf_write_json): the event's value */
     int64_t start_ns;
     char id[API_LEAF_ID_MAX + 1];
 } api_cmd_t;

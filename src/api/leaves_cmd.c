@@ -108,7 +108,7 @@ api_cmd_t *api_cmd_new(api_leaves_t *lv, api_cmd_kind_t kind, const char *id, co
     c->has_reply = reply != NULL;
     c->offset = -1;
     c->start_ns = time_mono_ns();
-    wr_init(&c->body, 256);
+    wr_init(&c->body, 2048); /* most answers are a whole leaf */
     return c;
 }
 
@@ -158,6 +158,7 @@ static void cmd_answer_error(api_cmd_t *c, int status, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     c->status = status;
+    c->body_is_state = false;
     wr_reset(&c->body);
     wr_str(&c->body, "{\"message\":");
     json_write_string(&c->body, msg, strlen(msg));
@@ -292,16 +293,23 @@ static void cmd_step_compute(api_cmd_t *c) {
         cmd_finish(c);
         return;
     }
-    wr_t value;
-    wr_init(&value, 1024);
-    if (c->result) api_leaf_write_json(&value, c->result);
-    if (!wr_ok(&value)) {
+    /* The event's value is the new state as JSON, which is the answer's body too when apply
+     * wrote it (a create, a PATCH, a tag edit): encoded once. The log copies it into the batch
+     * before any completion can run (and free c). */
+    wr_t value = {0};
+    const wr_t *ev = &c->body;
+    if (c->result && !c->body_is_state) {
+        wr_init(&value, 2048);
+        api_leaf_write_json(&value, c->result);
+        ev = &value;
+    }
+    if (!wr_ok(ev)) {
         wr_free(&value);
         cmd_answer_error(c, 500, "out of memory");
         cmd_finish(c);
         return;
     }
-    log_record_t rec = {-1, c->id, (int32_t)strlen(c->id), c->result ? value.buf : NULL, c->result ? (int32_t)value.len : -1, NULL, 0};
+    log_record_t rec = {-1, c->id, (int32_t)strlen(c->id), c->result ? ev->buf : NULL, c->result ? (int32_t)ev->len : -1, NULL, 0};
     log_err_t lerr;
     rc = log_append_records(lv->part, &rec, 1, LOG_CODEC_NONE, cmd_appended, c, &lerr);
     wr_free(&value);

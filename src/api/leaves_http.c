@@ -25,6 +25,7 @@ static void send_message(const api_responder_t *reply, int status, const char *m
 
 static void cmd_error(api_cmd_t *c, int status, const char *msg) {
     c->status = status;
+    c->body_is_state = false;
     wr_reset(&c->body);
     wr_str(&c->body, "{\"message\":");
     json_write_string(&c->body, msg, strlen(msg));
@@ -35,6 +36,7 @@ static void cmd_ok(api_cmd_t *c, int status) {
     c->status = status;
     wr_reset(&c->body);
     if (c->result) api_leaf_write_json(&c->body, c->result);
+    c->body_is_state = c->result != NULL; /* the event's value as well */
 }
 
 static bool list_has(const api_leaf_t *leaf, api_leaf_col_t col, const char *s) {
@@ -183,6 +185,7 @@ int api_leaves_apply(api_cmd_t *c, const api_leaf_t *current) {
         }
         c->result = NULL;
         c->status = 200;
+        c->body_is_state = false;
         wr_reset(&c->body);
         wr_str(&c->body, "{\"message\":\"deleted\"}");
         break;

@@ -98,6 +98,8 @@ def main():
         expect("a row deleted through CQL is 404 (workshop test 3)", t3)
 
         # 4. POST a url: 201 with the workshop's defaults; read-your-writes.
+        answers = []  # the commands' answers on GH_ID, in order: each is its event's value too
+
         def t4():
             clean()
             st, leaf, r = h.call("POST", "/api/leaves", {"url": GH})
@@ -108,6 +110,7 @@ def main():
             assert leaf["user_name"] == "admin" and leaf["links"] == ["api/entries/" + GH_ID]
             assert leaf["title"] is None and leaf["tags"] is None
             assert leaf["created_at"].endswith("Z") and "T" in leaf["created_at"]
+            answers.append(leaf)
             st, again, _ = h.call("GET", "/api/leaves/" + GH_ID)
             assert st == 200 and again == leaf, (st, again)
             row = session.execute("SELECT id, url FROM demo.leaves WHERE id = %s", [GH_ID]).one()
@@ -124,6 +127,7 @@ def main():
             assert row["id"] == GH_ID and row["url"] == GH and row["content"] == R1["content"]
             assert row["tags"] == req["tags"] and row["slugs"] == req["tags"]
             assert row["title"] == req["title"] and row["is_starred"] == 1
+            answers.append(row)
             st, got, _ = h.call("GET", "/api/leaves/" + GH_ID)
             assert got == row, got
         expect("PATCH updates a row written through CQL (workshop test 5)", t5)
@@ -179,6 +183,8 @@ def main():
             assert gh and gh[-1] is None, "the last event of the deleted leaf is a tombstone"
             full = json.loads(gh[0])
             assert set(full) == set(R1), set(full) ^ set(R1)
+            # The state a command answers with is the state its event carries (encoded once).
+            assert [json.loads(v) for v in gh[:len(answers)]] == answers, (gh, answers)
         expect("events on topic leaves: the complete state, a tombstone for a delete", t_event)
 
         # Bad requests: clear 4xx JSON.
