@@ -111,6 +111,12 @@ int api_leaf_parse(const char *text, size_t len, api_leaf_json_mode_t mode, api_
 /* Writes the leaf as one JSON object with every column, in api_leaf_col_t order: text as strings,
  * timestamps as ISO-8601 UTC with milliseconds, lists as arrays, null for unset. */
 void api_leaf_write_json(wr_t *w, const api_leaf_t *leaf);
+/* The pieces of that object, for writers that hold the values elsewhere (a store row): the key
+ * of col with what comes before it ('{' for the first column, ',' after), an int, a timestamp.
+ * The writer ends the object with '}' after the last column. */
+void api_leaf_write_key(wr_t *w, api_leaf_col_t col);
+void api_leaf_write_int(wr_t *w, int64_t v);
+void api_leaf_write_timestamp(wr_t *w, int64_t ms);
 
 /* id = the lowercase md5 hex of the url (33 bytes with the NUL). */
 void api_leaf_id_from_url(const char *url, size_t len, char out[33]);
@@ -463,6 +469,9 @@ int32_t api_kafka_partition(const uint8_t *key, size_t len, int32_t partitions);
 typedef struct {
     /* Reads the row of id into leaf: EDDY_OK, EDDY_ERR_NOT_FOUND, or an error in err. */
     int (*get)(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t errlen);
+    /* Reads the row of id and appends it to out as api_leaf_write_json would write it, without
+     * building a leaf (GET /api/leaves/{id}); same results as get. NULL: GET uses get. */
+    int (*get_json)(void *ctx, const char *id, wr_t *out, char *err, size_t errlen);
     /* Appends the rows of demo.leaves in the table's scan order (at most limit, 0: all) as
      * comma-separated JSON objects; *count gets the number. */
     int (*scan)(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err, size_t errlen);

@@ -328,7 +328,7 @@ TEST(api_leaves_commands_follow_the_workshop_contract) {
     api_t *api = e.api;
     mem_table_t t = {.log = e.log};
     pthread_mutex_init(&t.mu, NULL);
-    *api_leaves_backend(api->leaves) = (api_leaves_backend_t){mem_get, mem_scan, mem_wait, NULL, &t};
+    *api_leaves_backend(api->leaves) = (api_leaves_backend_t){.get = mem_get, .scan = mem_scan, .wait = mem_wait, .ctx = &t};
 
     /* POST: the workshop's testRecord4 url gives its id and domain. */
     reply_t r = call(api, API_POST, "/api/leaves", "application/json", "{\"url\":\"https://github.com/Anant/cassandra.api\"}");

@@ -380,7 +380,7 @@ err:
 /* ---- JSON out ------------------------------------------------------------------------------ */
 
 /* Integers and timestamps without printf: a GET writes a handful per leaf. */
-static void leaf_write_int(wr_t *w, int64_t v) {
+void api_leaf_write_int(wr_t *w, int64_t v) {
     char buf[24];
     int n = sizeof buf;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -395,7 +395,7 @@ static void put_digits(char *p, unsigned v, int n) {
 }
 
 /* "2019-06-19T12:43:13.000Z" for years 0-9999 (what the parser accepts), else base's form. */
-static void leaf_write_timestamp(wr_t *w, int64_t ms) {
+void api_leaf_write_timestamp(wr_t *w, int64_t ms) {
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
     int64_t rem = ms - days * 86400000, y;
     unsigned mo, d;
@@ -417,12 +417,16 @@ static void leaf_write_timestamp(wr_t *w, int64_t ms) {
     wr_bytes(w, ts, 26);
 }
 
+void api_leaf_write_key(wr_t *w, api_leaf_col_t col) {
+    /* The names are plain identifiers: nothing to escape. */
+    wr_str(w, col ? ",\"" : "{\"");
+    wr_str(w, api_leaf_columns[col].name);
+    wr_str(w, "\":");
+}
+
 void api_leaf_write_json(wr_t *w, const api_leaf_t *leaf) {
-    wr_u8(w, '{');
     for (int col = 0; col < LEAF_NCOLS; col++) {
-        if (col) wr_u8(w, ',');
-        json_write_string(w, api_leaf_columns[col].name, strlen(api_leaf_columns[col].name));
-        wr_u8(w, ':');
+        api_leaf_write_key(w, (api_leaf_col_t)col);
         const api_leaf_value_t *v = &leaf->v[col];
         if (!v->set) {
             wr_str(w, "null");
@@ -430,9 +434,9 @@ void api_leaf_write_json(wr_t *w, const api_leaf_t *leaf) {
         }
         switch (api_leaf_columns[col].type) {
         case LEAF_TEXT: json_write_string(w, v->u.s, strlen(v->u.s)); break;
-        case LEAF_INT: leaf_write_int(w, v->u.i); break;
+        case LEAF_INT: api_leaf_write_int(w, v->u.i); break;
         case LEAF_BOOL: wr_str(w, v->u.b ? "true" : "false"); break;
-        case LEAF_TIMESTAMP: leaf_write_timestamp(w, v->u.i); break;
+        case LEAF_TIMESTAMP: api_leaf_write_timestamp(w, v->u.i); break;
         case LEAF_LIST:
             wr_u8(w, '[');
             for (uint32_t i = 0; i < v->u.l.count; i++) {

@@ -125,8 +125,69 @@ static int row_to_leaf(const store_row_t *row, const int map[LEAF_NCOLS], api_le
     return rc;
 }
 
-static int ls_get(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t errlen) {
-    lstore_t *ls = ctx;
+/* One cell as JSON, the way api_leaf_write_json writes what row_to_leaf reads from it; false
+ * when the cell is not a value of the leaf column (written as null). */
+static bool cell_write_json(wr_t *w, const store_type_t *type, api_leaf_type_t want, const store_cell_t *cell) {
+    switch (type->kind) {
+    case STORE_T_TEXT:
+    case STORE_T_ASCII:
+        if (want != LEAF_TEXT) return false;
+        json_write_string(w, (const char *)cell->ptr, cell->len);
+        return true;
+    case STORE_T_INT:
+    case STORE_T_BIGINT:
+    case STORE_T_TIMESTAMP: {
+        size_t size = type->kind == STORE_T_INT ? 4 : 8;
+        if (cell->len != size || (want != LEAF_INT && want != LEAF_TIMESTAMP)) return false;
+        int64_t v = size == 4 ? (int32_t)(uint32_t)be_u(cell->ptr, 4) : (int64_t)be_u(cell->ptr, 8);
+        if (want == LEAF_INT) api_leaf_write_int(w, v);
+        else api_leaf_write_timestamp(w, v);
+        return true;
+    }
+    case STORE_T_BOOLEAN:
+        if (cell->len != 1 || want != LEAF_BOOL) return false;
+        wr_str(w, cell->ptr[0] ? "true" : "false");
+        return true;
+    case STORE_T_LIST:
+    case STORE_T_SET: {
+        if (want != LEAF_LIST) return false;
+        long n = store_value_elements(type, cell->ptr, cell->len, NULL, 0);
+        if (n <= 0) return false; /* an empty list is null */
+        eddy_view_t stack[64], *el = n <= 64 ? stack : eddy_calloc((size_t)n, sizeof *el);
+        if (!el) {
+            w->err = EDDY_ERR_NOMEM;
+            return true;
+        }
+        store_value_elements(type, cell->ptr, cell->len, el, (size_t)n);
+        wr_u8(w, '[');
+        for (long i = 0; i < n; i++) {
+            if (i) wr_u8(w, ',');
+            json_write_string(w, el[i].ptr ? (const char *)el[i].ptr : "", el[i].ptr ? el[i].len : 0);
+        }
+        wr_u8(w, ']');
+        if (el != stack) eddy_free(el);
+        return true;
+    }
+    default: return false; /* a column retyped by hand: not a leaf value */
+    }
+}
+
+/* A row as the JSON of its leaf, straight from the cells: a GET copies each value once, into the
+ * answer. */
+static void row_write_json(const store_row_t *row, const int map[LEAF_NCOLS], wr_t *w) {
+    const store_table_info_t *info = store_table_info(row->table);
+    for (int c = 0; c < LEAF_NCOLS; c++) {
+        api_leaf_write_key(w, (api_leaf_col_t)c);
+        const store_cell_t *cell = map[c] >= 0 && (size_t)map[c] < row->ncells ? &row->cells[map[c]] : NULL;
+        if (!cell || !cell->ptr || !cell_write_json(w, info->columns[map[c]].type, api_leaf_columns[c].type, cell))
+            wr_str(w, "null");
+    }
+    wr_u8(w, '}');
+}
+
+/* The row of id, handed to use(row, map, arg); EDDY_ERR_NOT_FOUND when there is none. */
+static int ls_point_read(lstore_t *ls, const char *id, int (*use)(const store_row_t *, const int *, void *), void *arg,
+                         char *err, size_t errlen) {
     const store_table_t *t = NULL;
     int rc = store_table_lookup(ls->st, "demo", "leaves", &t, err, errlen);
     if (rc) return rc == EDDY_ERR_NOT_FOUND ? eddy_err(err, errlen, EDDY_ERR_IO, "table demo.leaves does not exist") : rc;
@@ -139,11 +200,26 @@ static int ls_get(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t
     rc = it ? store_iter_start(it, &q, err, errlen) : EDDY_ERR_NOMEM;
     if (rc == EDDY_OK) {
         int n = store_iter_next(it, &row, err, errlen);
-        rc = n == 1 ? row_to_leaf(row, map, leaf) : n == 0 ? EDDY_ERR_NOT_FOUND : n;
+        rc = n == 1 ? use(row, map, arg) : n == 0 ? EDDY_ERR_NOT_FOUND : n;
     }
     if (it) iter_give(ls, it);
     store_table_release(t);
     return rc;
+}
+
+static int use_leaf(const store_row_t *row, const int *map, void *leaf) { return row_to_leaf(row, map, leaf); }
+
+static int use_json(const store_row_t *row, const int *map, void *w) {
+    row_write_json(row, map, w);
+    return wr_ok(w) ? EDDY_OK : EDDY_ERR_NOMEM;
+}
+
+static int ls_get(void *ctx, const char *id, api_leaf_t *leaf, char *err, size_t errlen) {
+    return ls_point_read(ctx, id, use_leaf, leaf, err, errlen);
+}
+
+static int ls_get_json(void *ctx, const char *id, wr_t *out, char *err, size_t errlen) {
+    return ls_point_read(ctx, id, use_json, out, err, errlen);
 }
 
 static int ls_scan(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err, size_t errlen) {
@@ -156,22 +232,16 @@ static int ls_scan(void *ctx, int64_t limit, wr_t *out, size_t *count, char *err
     column_map(ls, t, map);
     store_query_t q = {.table = t, .limit = limit, .no_static_only = true};
     store_iter_t *it = iter_take(ls);
-    api_leaf_t *leaf = api_leaf_new();
-    rc = it && leaf ? store_iter_start(it, &q, err, errlen) : EDDY_ERR_NOMEM;
+    rc = it ? store_iter_start(it, &q, err, errlen) : EDDY_ERR_NOMEM;
     const store_row_t *row;
-    int n;
+    int n = 0;
     while (rc == EDDY_OK && (n = store_iter_next(it, &row, err, errlen)) == 1) {
-        /* One leaf's arena at a time: reset between rows. */
-        arena_reset(&leaf->arena);
-        rc = row_to_leaf(row, map, leaf);
-        if (rc) break;
         if (*count) wr_u8(out, ',');
-        api_leaf_write_json(out, leaf);
+        row_write_json(row, map, out);
         (*count)++;
     }
     if (rc == EDDY_OK && n < 0) rc = n;
     if (rc == EDDY_OK && !wr_ok(out)) rc = out->err;
-    api_leaf_free(leaf);
     if (it) iter_give(ls, it);
     store_table_release(t);
     return rc;
@@ -239,6 +309,6 @@ int api_leaves_backend_open(api_t *api, api_leaves_backend_t *out, char *errstr,
     ls->st = st;
     ls->eng = eng;
     pthread_mutex_init(&ls->mu, NULL);
-    *out = (api_leaves_backend_t){ls_get, ls_scan, ls_wait, ls_close, ls};
+    *out = (api_leaves_backend_t){.get = ls_get, .get_json = ls_get_json, .scan = ls_scan, .wait = ls_wait, .close = ls_close, .ctx = ls};
     return EDDY_OK;
 }

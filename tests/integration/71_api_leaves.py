@@ -75,7 +75,11 @@ def main():
             st, body, _ = h.call("GET", "/api/leaves")
             assert st == 200, (st, body)
             assert body[0]["id"] == R1["id"] and body[0]["domain_name"] == R1["domain_name"] and body[0]["title"] == R1["title"]
-        expect("a row inserted through CQL is listed (workshop test 1)", t1)
+            # Every column as the Node.js driver serializes it: typed values, ISO timestamps, lists, null.
+            want = dict(R1, is_public=False, user_id=1)
+            st, one, _ = h.call("GET", "/api/leaves/" + R1["id"])
+            assert st == 200 and one == want and body[0] == want, (st, one, body[0])
+        expect("a row inserted through CQL is listed and read whole (workshop test 1)", t1)
 
         # 2. Several rows via CQL: all listed, in the table's own scan order.
         def t2():
