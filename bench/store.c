@@ -8,7 +8,7 @@
  * batch each, WAL on, no fsync per batch: the CPU path; durability is group commit on top).
  * The raw peer writes the exact keys and values the store wrote (captured from the store's own
  * write batches before timing) with rocksdb Put into a database with the same options (table
- * format, partitioned filters, cache).
+ * format: uncompressed L0, LZ4 below, full filters, 4 KiB blocks; memtable blooms; cache).
  * Point reads: THREADS readers, random full primary keys, after both databases were compacted
  * (steady state, data in the block cache), the store through a reused iterator (decoding the
  * row into cells) and the peer with rocksdb_get_pinned of the same key. Best of ROUNDS. */
@@ -376,16 +376,18 @@ static rocksdb_t *raw_open(const char *dir, rocksdb_cache_t *cache, rocksdb_colu
     rocksdb_options_set_max_background_jobs(o, 2);
     rocksdb_options_set_compression(o, rocksdb_lz4_compression);
     rocksdb_options_set_level_compaction_dynamic_level_bytes(o, 1);
+    int levels[7] = {rocksdb_no_compression,  rocksdb_lz4_compression, rocksdb_lz4_compression, rocksdb_lz4_compression,
+                     rocksdb_lz4_compression, rocksdb_lz4_compression, rocksdb_lz4_compression};
+    rocksdb_options_set_compression_per_level(o, levels, 7);
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.02);
+    rocksdb_options_set_memtable_whole_key_filtering(o, 1);
     rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_block_cache(t, cache);
     rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom_full(10));
-    rocksdb_block_based_options_set_partition_filters(t, 1);
-    rocksdb_block_based_options_set_index_type(t, 2 /* kTwoLevelIndexSearch */);
-    rocksdb_block_based_options_set_metadata_block_size(t, 4096);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
-    rocksdb_block_based_options_set_pin_top_level_index_and_filter(t, 1);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(t, 1);
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(t, 1);
-    rocksdb_block_based_options_set_block_size(t, 16 * 1024);
+    rocksdb_block_based_options_set_block_size(t, 4096);
     rocksdb_block_based_options_set_format_version(t, 5);
     rocksdb_options_set_block_based_table_factory(o, t);
     rocksdb_block_based_options_destroy(t);
@@ -400,7 +402,15 @@ static rocksdb_t *raw_open(const char *dir, rocksdb_cache_t *cache, rocksdb_colu
     return db;
 }
 
-static void compact_raw(rocksdb_t *db) { rocksdb_compact_range(db, NULL, 0, NULL, 0); }
+/* As store_compact does it (every file rewritten at the bottom level), so that both sides read
+ * files in the same state (no flushed files left with their L0-pinned filters). */
+static void compact_raw(rocksdb_t *db) {
+    rocksdb_compactoptions_t *co = rocksdb_compactoptions_create();
+    rocksdb_compactoptions_set_bottommost_level_compaction(co, 2 /* force */);
+    rocksdb_compactoptions_set_exclusive_manual_compaction(co, 1);
+    rocksdb_compact_range_opt(db, co, NULL, 0, NULL, 0);
+    rocksdb_compactoptions_destroy(co);
+}
 
 int main(int argc, char **argv) {
     if (argc < 2) {

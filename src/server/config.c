@@ -43,7 +43,7 @@ static const server_setting_t server_settings[] = {
     SETTING("fsync", "EDDY_FSYNC", FLAG_STRING, fsync, "MODE",
             "group (default: acknowledged = fsynced), interval:MS, or none"),
     SETTING("store-cache-mb", "EDDY_STORE_CACHE_MB", FLAG_INT, store_cache_mb, "MIB",
-            "cap of the table store's block cache, filled as tables are read (default 32)"),
+            "cap of the table store's block cache, filled as tables are read (default 512, as Cassandra's file cache)"),
     SETTING("auto-create-topics", "EDDY_AUTO_CREATE_TOPICS", FLAG_BOOL, auto_create_topics, NULL,
             "create topics on first use (default true)"),
     SETTING("default-partitions", "EDDY_DEFAULT_PARTITIONS", FLAG_INT, default_partitions, "N",
@@ -167,7 +167,7 @@ static int config_defaults(server_config_t *cfg) {
     cfg->enrich = true;
     cfg->default_partitions = 1;
     cfg->io_threads = 1;
-    cfg->store_cache_mb = 32;
+    cfg->store_cache_mb = 512;
     cfg->kafka_queued_max_request_bytes = 100 << 20;
     cfg->kafka_fetch_max_bytes = 4 << 20;
     return EDDY_OK;
