@@ -208,7 +208,7 @@ int store_write_apply_cas(store_write_t *w, bool durable, bool *applied, store_r
     int rc = store_write_flush_row(w);
     if (rc || w->nconds == 0) {
         if (rc == EDDY_OK) {
-            rc = store_write_commit(w, durable, errstr, errlen);
+            rc = store_write_commit(w, durable ? STORE_DUR_SYNC : STORE_DUR_OS, errstr, errlen);
             *applied = rc == EDDY_OK;
         }
         store_write_reset(w);
@@ -255,7 +255,7 @@ int store_write_apply_cas(store_write_t *w, bool durable, bool *applied, store_r
             i = j;
         }
         if (pass == 0 && rc == EDDY_OK && ok) {
-            rc = store_write_commit(w, durable, errstr, errlen);
+            rc = store_write_commit(w, durable ? STORE_DUR_SYNC : STORE_DUR_OS, errstr, errlen);
             *applied = rc == EDDY_OK;
         }
     }

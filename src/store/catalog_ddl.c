@@ -160,7 +160,7 @@ static int ddl_commit(store_t *st, ddl_t *d, bool schema_change, char *errstr, s
         rocksdb_writebatch_delete_range_cf(b, st->cf[CF_DATA], (const char *)lo, 4, (const char *)hi, 4);
         rocksdb_writebatch_delete_range_cf(b, st->cf[CF_PART], (const char *)lo, 4, (const char *)hi, 4);
     }
-    if ((rc = store_db_write(st, b, true, errstr, errlen))) goto out;
+    if ((rc = store_db_write(st, b, STORE_DUR_SYNC, errstr, errlen))) goto out;
 
     pthread_mutex_lock(&c->snap_lock);
     store_schema_t *old = c->current;

@@ -348,6 +348,8 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     rocksdb_options_set_db_write_buffer_size(st->dbopts, EDDY_MAX(st->opts.write_buffer_bytes * 4, (size_t)128 << 20));
     rocksdb_options_set_wal_recovery_mode(st->dbopts, 2 /* point in time: a torn tail is dropped */);
     rocksdb_options_set_atomic_flush(st->dbopts, 1);
+    st->wal_buffered = st->opts.sync_mode == STORE_SYNC_GROUP;
+    rocksdb_options_set_manual_wal_flush(st->dbopts, st->wal_buffered);
     for (int i = 0; i < CF_COUNT; i++) st->cfopts[i] = cf_options(st, i);
 
     char *err = NULL;
@@ -484,9 +486,10 @@ int store_db_get(store_t *st, int cf, const uint8_t *key, size_t klen, wr_t *out
     return wr_ok(out) ? EDDY_OK : out->err;
 }
 
-int store_db_write(store_t *st, rocksdb_writebatch_t *b, bool sync, char *errstr, size_t errlen) {
+int store_db_write(store_t *st, rocksdb_writebatch_t *b, store_dur_t dur, char *errstr, size_t errlen) {
     char *err = NULL;
-    rocksdb_write(st->db, sync ? st->wopts_sync : st->wopts_nosync, b, &err);
+    rocksdb_write(st->db, dur == STORE_DUR_SYNC ? st->wopts_sync : st->wopts_nosync, b, &err);
+    if (!err && dur == STORE_DUR_OS && st->wal_buffered) rocksdb_flush_wal(st->db, 0, &err);
     if (err) {
         int rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "store write failed: %s", err);
         rocksdb_free(err);

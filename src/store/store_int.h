@@ -504,6 +504,10 @@ struct store {
     rocksdb_writeoptions_t *wopts_sync;
     rocksdb_readoptions_t *ropts;
     store_catalog_t cat;
+    /* Group commit keeps the WAL in RocksDB's buffer (manual_wal_flush): the sync thread's one
+     * FlushWAL(sync) writes and fsyncs what every writer appended since the last one, so a
+     * write costs no write(2) of its own. */
+    bool wal_buffered;
 
     /* sync thread */
     pthread_t sync_thread;
@@ -546,8 +550,12 @@ static inline int64_t store_token_from_bytes(const uint8_t *p) {
 
 /* Reads a value from a column family into out (appended). EDDY_OK, EDDY_ERR_NOT_FOUND, error. */
 int store_db_get(store_t *st, int cf, const uint8_t *key, size_t klen, wr_t *out, char *errstr, size_t errlen);
-/* Applies a RocksDB write batch (sync = fsync before returning). */
-int store_db_write(store_t *st, rocksdb_writebatch_t *b, bool sync, char *errstr, size_t errlen);
+/* How far a write goes before store_db_write returns: fsynced, handed to the OS (survives
+ * kill -9), or possibly still in RocksDB's WAL buffer (a store_sync_after follows, whose fsync
+ * writes it out). */
+typedef enum { STORE_DUR_SYNC, STORE_DUR_OS, STORE_DUR_LATER } store_dur_t;
+/* Applies a RocksDB write batch as far as dur says. */
+int store_db_write(store_t *st, rocksdb_writebatch_t *b, store_dur_t dur, char *errstr, size_t errlen);
 int64_t store_now_s(store_t *st);
 /* Whether table id may have partition headers; store_headers_note marks that it may. */
 static inline bool store_headers_maybe(store_t *st, uint32_t id) {
@@ -650,7 +658,7 @@ int store_write_flush_row(store_write_t *w);
 /* Buffers a cell operation of the current row (its sort key is set here). */
 int store_write_add_cell(store_write_t *w, pcell_t *c);
 /* Applies the batch (flushing the current row); does not reset the builder. */
-int store_write_commit(store_write_t *w, bool durable, char *errstr, size_t errlen);
+int store_write_commit(store_write_t *w, store_dur_t dur, char *errstr, size_t errlen);
 /* Adds the elements of a serialized collection/UDT as cells (list_mode: 1 append, -1 prepend). */
 int store_write_elements(store_write_t *w, const store_column_t *c, const uint8_t *p, size_t n, int list_mode);
 

@@ -615,7 +615,7 @@ int store_write_kv_delete(store_write_t *w, const void *key, size_t klen) {
 
 /* ---- applying ---- */
 
-int store_write_commit(store_write_t *w, bool durable, char *errstr, size_t errlen) {
+int store_write_commit(store_write_t *w, store_dur_t dur, char *errstr, size_t errlen) {
     int rc = store_write_flush_row(w);
     if (rc == EDDY_OK) {
         size_t n;
@@ -625,21 +625,26 @@ int store_write_commit(store_write_t *w, bool durable, char *errstr, size_t errl
                           n, w->st->opts.max_mutation_bytes);
     }
     if (rc == EDDY_OK && w->count) {
-        rc = store_db_write(w->st, w->batch, durable, errstr, errlen);
+        rc = store_db_write(w->st, w->batch, dur, errstr, errlen);
         if (rc == EDDY_OK) __atomic_fetch_add(&w->st->n_writes, w->count, __ATOMIC_RELAXED);
     }
     return rc;
 }
 
-int store_write_apply(store_write_t *w, bool durable, char *errstr, size_t errlen) {
+static int apply(store_write_t *w, store_dur_t dur, char *errstr, size_t errlen) {
     int rc = w->nconds ? eddy_err(errstr, errlen, EDDY_ERR_INVALID, "conditions need store_write_apply_cas")
-                       : store_write_commit(w, durable, errstr, errlen);
+                       : store_write_commit(w, dur, errstr, errlen);
     store_write_reset(w);
     return rc;
 }
 
+int store_write_apply(store_write_t *w, bool durable, char *errstr, size_t errlen) {
+    return apply(w, durable ? STORE_DUR_SYNC : STORE_DUR_OS, errstr, errlen);
+}
+
 int store_write_submit(store_write_t *w, store_done_fn done, void *arg, char *errstr, size_t errlen) {
-    int rc = store_write_apply(w, false, errstr, errlen);
+    /* the completion's fsync writes the WAL buffer out: no write(2) here */
+    int rc = apply(w, STORE_DUR_LATER, errstr, errlen);
     if (rc == EDDY_OK) store_sync_after(w->st, done, arg);
     return rc;
 }
