@@ -487,6 +487,7 @@ static void prefetch_rows(const eng_commit_t *c, const eng_sortkey_t *ord, uint3
 static int ss_build(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
                     void *arg, void **out, char *errstr, size_t errlen) {
     ssink_t *s = ctx;
+    store_thread_bulk(); /* the pipeline thread: this batch's state reads, the next batch's */
     if (c->nmut) tables_check(s);
     store_write_t *w = builder_get(s);
     eng_sortkey_t *ord = eddy_malloc((2 * (size_t)EDDY_MAX(c->nmut, c->nkv) + 2) * sizeof *ord);
@@ -527,6 +528,7 @@ static int ss_build(void *ctx, const eng_commit_t *c, void (*bad)(void *, const 
 static int ss_apply(void *ctx, void *built, char *errstr, size_t errlen) {
     ssink_t *s = ctx;
     store_write_t *w = built;
+    store_thread_bulk(); /* the commit thread: memtable inserts */
     /* Applied at once, not waiting for the WAL's fsync: a crash may lose the last batches, but
      * then loses their positions with them, and they are applied again from the log. */
     int rc = store_write_apply(w, false, errstr, errlen);

@@ -676,3 +676,7 @@ int store_read_raw_row(store_t *st, const store_table_t *t, const uint8_t *rowke
     }
     return EDDY_OK;
 }
+
+/* ---- per thread ---- */
+
+void store_thread_bulk(void) { rocksdb_set_perf_level(rocksdb_disable); }

@@ -726,6 +726,12 @@ typedef struct {
     bool bulk;
 } store_query_t;
 
+/* RocksDB keeps per-thread perf counters (key comparisons, bloom probes, ...) on by default: a
+ * thread-local lookup for each of them, about a tenth of a thread that inserts thousands of
+ * keys a batch. A thread that writes or reads in bulk turns them off for itself (nothing in
+ * eddy reads them). Cheap: call it once per batch. */
+void store_thread_bulk(void);
+
 /* Iterators are reusable: create one per thread or connection, start a query on it, pull rows,
  * start the next query (buffers are kept; a point read allocates nothing in steady state). */
 store_iter_t *store_iter_new(store_t *st);
