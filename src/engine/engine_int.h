@@ -182,7 +182,9 @@ typedef struct eng_plan {
 
 /* ---- backends ------------------------------------------------------------------------------- */
 
-/* A record as a source yields it; views valid during the callback only. */
+/* A record as a source yields it. The bytes its views point to (key, value, topic, header
+ * keys and values) stay valid until the source's next read call; the headers array only during
+ * the callback. */
 typedef struct {
     eddy_view_t key, value;
     eddy_view_t topic;
@@ -281,6 +283,11 @@ typedef struct eng_sink_ops {
      * [start, end]), calling fn with the columns marked in needed (NULL: all; others NULL). */
     int (*scan)(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed, eng_row_fn fn,
                 void *arg, char *errstr, size_t errlen);
+    /* Optional: kv_get of n keys at once (any order, duplicates allowed): found[i], and the
+     * value of keys[i] at out->buf + offs[i], lens[i] bytes (appended to out). NULL: the
+     * engine calls kv_get for each. */
+    int (*kv_get_many)(void *ctx, const eddy_view_t *keys, uint32_t n, wr_t *out, size_t *offs, size_t *lens,
+                       bool *found);
 } eng_sink_ops_t;
 
 typedef struct {
@@ -312,6 +319,9 @@ eng_sink_t eng_mem_sink(eng_mem_t *m);
 /* Appends a record (value NULL = tombstone); returns its offset. */
 int64_t eng_mem_append(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value);
 int eng_mem_create_topic(eng_mem_t *m, const char *topic, int32_t partitions);
+/* State reads the sink served so far: keys read one at a time (kv_get), and keys read in
+ * batched reads (kv_get_many). */
+void eng_mem_kv_reads(eng_mem_t *m, uint64_t *single, uint64_t *batched);
 /* Dumps a table as sorted lines "col=value|col=value" into w (for comparing states). */
 void eng_mem_dump_table(eng_mem_t *m, const char *ks, const char *table, wr_t *w);
 /* Number of rows in a table. */
@@ -347,6 +357,10 @@ void eng_txn_reset(eng_txn_t *t, int64_t now_ms);
 /* Applies one stream record (changelog or append). Returns EDDY_OK or EDDY_ERR_NOMEM/IO;
  * undecodable values are counted and skipped. */
 int eng_txn_record(eng_txn_t *t, const eng_record_t *rec);
+/* Reads ahead the changelog state of records' keys that the overlay does not hold, in one
+ * batched read (sink kv_get_many), so that eng_txn_record of each finds it there. Optional:
+ * without it each record reads its own. Returns EDDY_OK or the read's error. */
+int eng_txn_prefetch(eng_txn_t *t, const eng_record_t *recs, uint32_t n);
 /* Applies one scanned table row with weight +1 (batch jobs). */
 int eng_txn_row(eng_txn_t *t, const eng_val_t *cols);
 /* Records the position reached on a partition (committed with the batch). */

@@ -54,6 +54,7 @@ struct eng_mem {
     mem_table_t **tables;
     size_t ntables;
     eng_map_t kv;    /* key -> mem_blob_t * */
+    uint64_t kv_single, kv_batched; /* state reads: one key at a time, and keys read in batches */
     int fail_after;
     pthread_mutex_t lock;
 };
@@ -339,11 +340,35 @@ static int sink_ddl(void *ctx, const struct sql_stmt *stmt, const eng_table_t *t
 static int sink_kv_get(void *ctx, eddy_view_t key, wr_t *out, bool *found) {
     eng_mem_t *m = ctx;
     pthread_mutex_lock(&m->lock);
+    m->kv_single++;
     mem_blob_t *b = eng_map_get(&m->kv, key.ptr, key.len);
     *found = b && b->bytes;
     if (*found) wr_bytes(out, b->bytes, b->len);
     pthread_mutex_unlock(&m->lock);
     return wr_ok(out) ? EDDY_OK : EDDY_ERR_NOMEM;
+}
+
+static int sink_kv_get_many(void *ctx, const eddy_view_t *keys, uint32_t n, wr_t *out, size_t *offs, size_t *lens,
+                            bool *found) {
+    eng_mem_t *m = ctx;
+    pthread_mutex_lock(&m->lock);
+    m->kv_batched += n;
+    for (uint32_t i = 0; i < n; i++) {
+        mem_blob_t *b = eng_map_get(&m->kv, keys[i].ptr, keys[i].len);
+        found[i] = b && b->bytes;
+        offs[i] = out->len;
+        lens[i] = found[i] ? b->len : 0;
+        if (found[i]) wr_bytes(out, b->bytes, b->len);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return wr_ok(out) ? EDDY_OK : EDDY_ERR_NOMEM;
+}
+
+void eng_mem_kv_reads(eng_mem_t *m, uint64_t *single, uint64_t *batched) {
+    pthread_mutex_lock(&m->lock);
+    *single = m->kv_single;
+    *batched = m->kv_batched;
+    pthread_mutex_unlock(&m->lock);
 }
 
 typedef struct {
@@ -554,7 +579,8 @@ static int sink_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *c
 }
 
 static const eng_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl, sink_kv_get, sink_kv_scan,  sink_commit, NULL,
-                                            NULL,           NULL,     NULL,        sink_refs_get, sink_scan};
+                                            NULL,           NULL,     NULL,        sink_refs_get, sink_scan,
+                                            sink_kv_get_many};
 
 eng_sink_t eng_mem_sink(eng_mem_t *m) { return (eng_sink_t){&mem_sink_ops, m}; }
 

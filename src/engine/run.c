@@ -27,15 +27,36 @@ int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic,
     return rc;
 }
 
+/* Records are applied PENDING_MAX at a time, after one batched read of their keys' state: a
+ * record's bytes stay valid until the source's next read (its headers array is copied). */
+#define PENDING_MAX 512
+
 typedef struct {
     eng_txn_t *txn;
     int rc;
+    eng_record_t *pending;
+    uint32_t npending;
 } apply_ctx_t;
+
+static int apply_pending(apply_ctx_t *a) {
+    uint32_t n = a->npending;
+    a->npending = 0;
+    if (!a->rc) a->rc = eng_txn_prefetch(a->txn, a->pending, n);
+    for (uint32_t i = 0; i < n && !a->rc; i++) a->rc = eng_txn_record(a->txn, &a->pending[i]);
+    return a->rc;
+}
 
 static int apply_record(void *arg, const eng_record_t *rec) {
     apply_ctx_t *a = arg;
-    a->rc = eng_txn_record(a->txn, rec);
-    return a->rc;
+    eng_record_t *r = &a->pending[a->npending++];
+    *r = *rec;
+    if (rec->nheaders) {
+        eddy_view_t *h = eng_txn_alloc(a->txn, 2 * rec->nheaders * sizeof *h);
+        if (!h) return a->rc = EDDY_ERR_NOMEM;
+        memcpy(h, rec->headers, 2 * rec->nheaders * sizeof *h);
+        r->headers = h;
+    }
+    return a->npending == PENDING_MAX ? apply_pending(a) : EDDY_OK;
 }
 
 int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_sink_t sink, char *errstr,
@@ -94,6 +115,11 @@ int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms
     eng_txn_reset(r->txn, now_ms);
     int64_t *reached = eddy_malloc((size_t)r->nparts * sizeof *reached);
     if (!reached) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    eng_record_t *pending = eddy_malloc(PENDING_MAX * sizeof *pending);
+    if (!pending) {
+        eddy_free(reached);
+        return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    }
     int rc = EDDY_OK;
     uint32_t budget = max_records;
     for (int32_t p = 0; p < r->nparts; p++) reached[p] = r->next[p];
@@ -106,10 +132,11 @@ int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms
             if (r->src.ops->bounds(r->src.ctx, q->stream->topic, p, &start, &hwm) != EDDY_OK) continue;
             r->hwm[p] = hwm;
             if (reached[p] >= hwm) continue;
-            apply_ctx_t a = {r->txn, EDDY_OK};
+            apply_ctx_t a = {r->txn, EDDY_OK, pending, 0};
             int64_t next = reached[p];
             rc = r->src.ops->read(r->src.ctx, q->stream->topic, p, reached[p], budget, apply_record, &a, &next, errstr,
                                   errlen);
+            if (!rc && a.npending) apply_pending(&a); /* before the next read reuses the source's buffer */
             if (a.rc) rc = eddy_err(errstr, errlen, a.rc, "%s: applying partition %d: %s", q->id, (int)p, eddy_strerror(a.rc));
             if (rc || next <= reached[p]) continue;
             uint64_t n = (uint64_t)(next - reached[p]);
@@ -136,6 +163,7 @@ int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms
         }
     }
     eddy_free(reached);
+    eddy_free(pending);
     return rc;
 }
 

@@ -235,6 +235,13 @@ static int ss_kv_get(void *ctx, eddy_view_t key, wr_t *out, bool *found) {
     return rc == EDDY_ERR_NOT_FOUND ? EDDY_OK : rc;
 }
 
+static int ss_kv_get_many(void *ctx, const eddy_view_t *keys, uint32_t n, wr_t *out, size_t *offs, size_t *lens,
+                          bool *found) {
+    ssink_t *s = ctx;
+    char err[200];
+    return store_kv_get_many(s->st, keys, n, out, offs, lens, found, err, sizeof err);
+}
+
 static int ss_kv_scan(void *ctx, eddy_view_t prefix, int (*fn)(void *, eddy_view_t, eddy_view_t), void *arg) {
     ssink_t *s = ctx;
     char err[200];
@@ -644,7 +651,8 @@ static void ss_bulk(void *ctx, bool on) {
 }
 
 static const eng_sink_ops_t store_sink_ops = {ss_table_get, ss_ddl,     ss_kv_get, ss_kv_scan,  ss_commit, ss_build,
-                                              ss_apply,     ss_discard, ss_bulk,   ss_refs_get, ss_scan};
+                                              ss_apply,     ss_discard, ss_bulk,   ss_refs_get, ss_scan,
+                                              ss_kv_get_many};
 
 int eng_store_sink(void *store, eng_sink_t *out) {
     ssink_t *s = eddy_calloc(1, sizeof *s);

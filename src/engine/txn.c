@@ -67,6 +67,7 @@ struct eng_txn {
     vec_t grouporder;
     vec_t kvextra;          /* eng_kv_write_t *: positions and raw writes */
     wr_t scratch;
+    wr_t pfkeys;            /* state keys being read ahead */
     wr_t keybuf;
     wr_t gkey;              /* group keys being encoded */
     json_doc_t doc;
@@ -111,6 +112,7 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     eng_map_init(&t->sinkacc, &t->arena);
     eng_map_init(&t->groups, &t->arena);
     wr_init(&t->scratch, 256);
+    wr_init(&t->pfkeys, 256);
     wr_init(&t->keybuf, 256);
     wr_init(&t->gkey, 64);
     json_doc_init(&t->doc);
@@ -143,6 +145,7 @@ void eng_txn_free(eng_txn_t *t) {
     arena_free(&t->spare);
     arena_free(&t->cache_arena);
     wr_free(&t->scratch);
+    wr_free(&t->pfkeys);
     wr_free(&t->keybuf);
     wr_free(&t->gkey);
     json_doc_free(&t->doc);
@@ -193,6 +196,25 @@ bool eng_txn_empty(const eng_txn_t *t) {
 
 /* ---- state overlay -------------------------------------------------------------------------- */
 
+/* A new overlay entry for map entry e: the stored value (found) or none. */
+static int state_fill(eng_txn_t *t, eng_map_entry_t *e, bool found, const uint8_t *val, size_t len,
+                      state_entry_t **out) {
+    state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
+    if (!s) return EDDY_ERR_NOMEM;
+    memset(s, 0, sizeof *s);
+    s->key = e->key;
+    s->klen = e->klen;
+    e->val = s;
+    if (found) {
+        s->present = s->existed = true;
+        s->len = (uint32_t)len;
+        s->val = arena_memdup(&t->cache_arena, len ? val : (const uint8_t *)"", len);
+        if (!s->val && len) return EDDY_ERR_NOMEM;
+    }
+    *out = s;
+    return EDDY_OK;
+}
+
 static int state_get(eng_txn_t *t, const uint8_t *key, size_t klen, state_entry_t **out) {
     bool created;
     eng_map_entry_t *e = eng_map_upsert(&t->state, key, klen, &created);
@@ -201,12 +223,6 @@ static int state_get(eng_txn_t *t, const uint8_t *key, size_t klen, state_entry_
         *out = e->val;
         return EDDY_OK;
     }
-    state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
-    if (!s) return EDDY_ERR_NOMEM;
-    memset(s, 0, sizeof *s);
-    s->key = e->key;
-    s->klen = e->klen;
-    e->val = s;
     wr_reset(&t->scratch);
     bool found = false;
     int rc = t->sink.ops->kv_get(t->sink.ctx, eddy_view(key, klen), &t->scratch, &found);
@@ -214,14 +230,7 @@ static int state_get(eng_txn_t *t, const uint8_t *key, size_t klen, state_entry_
         state_cache_drop(t); /* the half-made entry must not stay */
         return rc;
     }
-    if (found) {
-        s->present = s->existed = true;
-        s->len = (uint32_t)t->scratch.len;
-        s->val = arena_memdup(&t->cache_arena, t->scratch.buf ? t->scratch.buf : (uint8_t *)"", t->scratch.len);
-        if (!s->val && t->scratch.len) return EDDY_ERR_NOMEM;
-    }
-    *out = s;
-    return EDDY_OK;
+    return state_fill(t, e, found, t->scratch.buf, t->scratch.len, out);
 }
 
 static int state_put(eng_txn_t *t, state_entry_t *s, const uint8_t *val, size_t len) {
@@ -647,6 +656,57 @@ static int json_key(eng_txn_t *t, const eng_record_t *rec, eng_record_t *out) {
     *out = *rec;
     out->key = eddy_view(d, (size_t)dl);
     return 1;
+}
+
+/* The state key of a changelog record (its key, JSON-decoded as eng_txn_record does) into w. */
+static int changelog_key(eng_txn_t *t, const eng_record_t *rec, wr_t *w) {
+    eng_record_t decoded;
+    int krc = json_key(t, rec, &decoded);
+    if (krc < 0) return krc;
+    if (krc) rec = &decoded;
+    eng_kv_prefix(w, t->q->id, KV_INPUT);
+    wr_bytes(w, rec->key.ptr, rec->key.len);
+    return wr_ok(w) ? EDDY_OK : EDDY_ERR_NOMEM;
+}
+
+int eng_txn_prefetch(eng_txn_t *t, const eng_record_t *recs, uint32_t n) {
+    const eng_query_t *q = t->q;
+    if (!q->retracting || q->keyed || !t->sink.ops->kv_get_many || n < 2) return EDDY_OK;
+    size_t *ends = arena_alloc(&t->arena, n * sizeof *ends);
+    eddy_view_t *keys = arena_alloc(&t->arena, n * sizeof *keys);
+    size_t *offs = arena_alloc(&t->arena, n * sizeof *offs), *lens = arena_alloc(&t->arena, n * sizeof *lens);
+    bool *found = arena_alloc(&t->arena, n * sizeof *found);
+    if (!ends || !keys || !offs || !lens || !found) return EDDY_ERR_NOMEM;
+    /* The keys the overlay does not hold (the buffer may move while it grows: views after). */
+    wr_t *kb = &t->pfkeys;
+    wr_reset(kb);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (recs[i].key_null) continue;
+        size_t start = kb->len;
+        int rc = changelog_key(t, &recs[i], kb);
+        if (rc) return rc;
+        if (eng_map_get(&t->state, kb->buf + start, kb->len - start)) {
+            kb->len = start;
+            continue;
+        }
+        ends[m++] = kb->len;
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        size_t start = i ? ends[i - 1] : 0;
+        keys[i] = eddy_view(kb->buf + start, ends[i] - start);
+    }
+    if (m < 2) return EDDY_OK; /* one key: eng_txn_record reads it as well */
+    wr_reset(&t->scratch);
+    int rc = t->sink.ops->kv_get_many(t->sink.ctx, keys, m, &t->scratch, offs, lens, found);
+    for (uint32_t i = 0; i < m && !rc; i++) {
+        bool created;
+        eng_map_entry_t *e = eng_map_upsert(&t->state, keys[i].ptr, keys[i].len, &created);
+        if (!e) return EDDY_ERR_NOMEM;
+        state_entry_t *s;
+        if (created) rc = state_fill(t, e, found[i], found[i] ? t->scratch.buf + offs[i] : NULL, found[i] ? lens[i] : 0, &s);
+    }
+    return rc;
 }
 
 int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {

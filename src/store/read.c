@@ -680,3 +680,68 @@ int store_read_raw_row(store_t *st, const store_table_t *t, const uint8_t *rowke
 /* ---- per thread ---- */
 
 void store_thread_bulk(void) { rocksdb_set_perf_level(rocksdb_disable); }
+
+/* ---- batched key/value reads ---- */
+
+typedef struct {
+    eddy_view_t key;
+    size_t idx;
+} kv_ref_t;
+
+static int kv_ref_cmp(const void *a, const void *b) {
+    const kv_ref_t *x = a, *y = b;
+    int c = store_bytes_cmp(x->key.ptr, x->key.len, y->key.ptr, y->key.len);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+int store_kv_get_many(store_t *st, const eddy_view_t *keys, size_t n, wr_t *out, size_t *offs, size_t *lens,
+                      bool *found, char *errstr, size_t errlen) {
+    if (!n) return EDDY_OK;
+    /* MultiGet wants distinct keys in order: sort references, read each distinct key once. */
+    kv_ref_t *refs = eddy_malloc(n * sizeof *refs);
+    const char **kp = eddy_malloc(n * sizeof *kp);
+    size_t *kl = eddy_malloc(n * sizeof *kl);
+    rocksdb_pinnableslice_t **vals = eddy_calloc(n, sizeof *vals);
+    char **errs = eddy_calloc(n, sizeof *errs);
+    int rc = refs && kp && kl && vals && errs ? EDDY_OK : EDDY_ERR_NOMEM;
+    size_t nu = 0;
+    if (!rc) {
+        for (size_t i = 0; i < n; i++) refs[i] = (kv_ref_t){keys[i], i};
+        qsort(refs, n, sizeof *refs, kv_ref_cmp);
+        for (size_t i = 0; i < n; i++) {
+            if (nu && eddy_view_eq(refs[i].key, eddy_view(kp[nu - 1], kl[nu - 1]))) continue;
+            kp[nu] = (const char *)refs[i].key.ptr;
+            kl[nu++] = refs[i].key.len;
+        }
+        rocksdb_batched_multi_get_cf(st->db, st->ropts, st->cf[CF_KV], nu, kp, kl, vals, errs, true);
+    }
+    /* Each reference takes the result of its distinct key (u), in the same order. */
+    for (size_t i = 0, u = 0; !rc && i < n; i++) {
+        if (i && !eddy_view_eq(refs[i].key, refs[i - 1].key)) u++;
+        size_t j = refs[i].idx;
+        found[j] = false;
+        if (errs[u]) {
+            rc = eddy_err(errstr, errlen, EDDY_ERR_IO, "store read failed: %s", errs[u]);
+        } else if (vals[u]) {
+            size_t vl;
+            const char *v = rocksdb_pinnableslice_value(vals[u], &vl);
+            offs[j] = out->len;
+            lens[j] = vl;
+            wr_bytes(out, v, vl);
+            found[j] = true;
+        }
+    }
+    if (!rc && !wr_ok(out)) rc = out->err;
+    for (size_t u = 0; vals && errs && u < nu; u++) {
+        if (vals[u]) rocksdb_pinnableslice_destroy(vals[u]);
+        if (errs[u]) rocksdb_free(errs[u]);
+    }
+    if (rc == EDDY_ERR_NOMEM) rc = eddy_err(errstr, errlen, rc, "out of memory");
+    __atomic_fetch_add(&st->n_reads, (uint64_t)n, __ATOMIC_RELAXED);
+    eddy_free(refs);
+    eddy_free(kp);
+    eddy_free(kl);
+    eddy_free(vals);
+    eddy_free(errs);
+    return rc;
+}

@@ -732,6 +732,14 @@ typedef struct {
  * eddy reads them). Cheap: call it once per batch. */
 void store_thread_bulk(void);
 
+/* Several keys of the key/value area in one batched read (RocksDB's MultiGet: one pass over
+ * the memtables and each file's filter and index for all of them, in key order). keys in any
+ * order, duplicates allowed. found[i] says whether keys[i] exists; its value is then
+ * out->buf + offs[i], lens[i] bytes (values are appended to out). Returns EDDY_OK,
+ * EDDY_ERR_NOMEM or EDDY_ERR_IO (errstr). */
+int store_kv_get_many(store_t *st, const eddy_view_t *keys, size_t n, wr_t *out, size_t *offs, size_t *lens,
+                      bool *found, char *errstr, size_t errlen);
+
 /* Iterators are reusable: create one per thread or connection, start a query on it, pull rows,
  * start the next query (buffers are kept; a point read allocates nothing in steady state). */
 store_iter_t *store_iter_new(store_t *st);
