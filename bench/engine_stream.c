@@ -7,7 +7,9 @@
  *   3. append-to-row-visible latency at a fixed rate (50,000 events/s): a producer appends a
  *      batch every millisecond; the latency of a record is from its append call to the moment
  *      the pipeline's commit made its rows visible (engine_wait_applied fires after the commit).
- * Usage: build/bench/engine_stream [N [RATE [SECONDS]]]   (defaults 1000000 50000 5) */
+ * Usage: build/bench/engine_stream [N [RATE [SECONDS]]]   (defaults 1000000 50000 5)
+ * BENCH_ENGINE_ONLY=1 stops after phase 1 (profiling); BENCH_LOG_FSYNC=none|interval:MS|group
+ * sets the log's fsync mode. */
 #include <dirent.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
@@ -143,6 +145,10 @@ int main(int argc, char **argv) {
 
     log_options_t lo;
     log_options_init(&lo);
+    /* BENCH_LOG_FSYNC=none: appends acknowledged before their fsync, to tell the fsync's share
+     * of the latency from the pipeline's (eddy --fsync none does the same) */
+    if (getenv("BENCH_LOG_FSYNC") && log_options_parse_fsync(&lo, getenv("BENCH_LOG_FSYNC"), err, sizeof err))
+        return fprintf(stderr, "BENCH_LOG_FSYNC: %s\n", err), 1;
     log_t *log;
     log_err_t lerr;
     snprintf(path, sizeof path, "%s/log", dir);
