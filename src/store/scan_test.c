@@ -34,24 +34,33 @@ static char *paged(store_t *st, store_query_t q, int64_t page_size) {
     return (char *)wr_steal(&out, &n);
 }
 
+/* Table t (k pk, c ck, s static, v) with partitions k = 0..39: static s = k, rows c = k % first
+ * .. 6 with v = k * vmul + c (none when empty and k % empty == 0: static only), compacted. */
+static const store_table_t *fill_table(store_t *st, int first, int empty, int vmul) {
+    const char *cols[] = {"k int pk", "c int ck", "s int static", "v int regular"};
+    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    char s[96], err[256];
+    if (!t) return NULL;
+    for (int k = 0; k < 40; k++) {
+        snprintf(s, sizeof s, "k=%d;s=%d", k, k);
+        if (put(st, t, 1, 0, 0, s)) goto err;
+        for (int c = k % first; c <= 6 && (!empty || k % empty); c++) {
+            snprintf(s, sizeof s, "k=%d;c=%d;v=%d", k, c, k * vmul + c);
+            if (put(st, t, 1, 0, STORE_ROW_INSERT, s)) goto err;
+        }
+    }
+    if (store_compact(st, err, sizeof err) == EDDY_OK) return t;
+err:
+    store_table_release(t);
+    return NULL;
+}
+
 TEST(store_scan_partitions_with_ranges_and_paging) {
     store_t *st = open_store(test_tmpdir(), NULL);
     REQUIRE(st);
-    const char *cols[] = {"k int pk", "c int ck", "s int static", "v int regular"};
-    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    const store_table_t *t = fill_table(st, 5, 7, 10);
     REQUIRE(t);
-    /* Partitions 0..39 with rows c = k % 5 .. 6 (some with none: static only), in token order. */
-    for (int k = 0; k < 40; k++) {
-        char s[96];
-        snprintf(s, sizeof s, "k=%d;s=%d", k, k);
-        REQUIRE(put(st, t, 1, 0, 0, s) == 0);
-        for (int c = k % 5; c <= 6 && k % 7; c++) {
-            snprintf(s, sizeof s, "k=%d;c=%d;v=%d", k, c, k * 10 + c);
-            REQUIRE(put(st, t, 1, 0, STORE_ROW_INSERT, s) == 0);
-        }
-    }
     char err[256];
-    CHECK_OK(store_compact(st, err, sizeof err));
     wr_t b;
     wr_init(&b, 64);
     eddy_view_t v[] = {lit(t, 1, "2", &b), lit(t, 1, "4", &b), lit(t, 1, "6", &b)};
@@ -117,20 +126,9 @@ static int odd_v(void *arg, const store_row_t *row) {
 TEST(store_scan_deletions_limits_and_filters) {
     store_t *st = open_store(test_tmpdir(), NULL);
     REQUIRE(st);
-    const char *cols[] = {"k int pk", "c int ck", "s int static", "v int regular"};
-    const store_table_t *t = mk_table(st, "t", cols, 4, NULL, 0);
+    const store_table_t *t = fill_table(st, 3, 0, 1); /* every partition has rows */
     REQUIRE(t);
-    for (int k = 0; k < 40; k++) {
-        char s[96];
-        snprintf(s, sizeof s, "k=%d;s=%d", k, k);
-        REQUIRE(put(st, t, 1, 0, 0, s) == 0);
-        for (int c = k % 3; c <= 6; c++) {
-            snprintf(s, sizeof s, "k=%d;c=%d;v=%d", k, c, k + c);
-            REQUIRE(put(st, t, 1, 0, STORE_ROW_INSERT, s) == 0);
-        }
-    }
     char err[256];
-    CHECK_OK(store_compact(st, err, sizeof err));
     /* Deletions newer than the rows, left in the memtable over the compacted file: the rows are
      * still there as keys, so a scan entering a partition lands on dead ones first. */
     wr_t b;
