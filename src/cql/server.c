@@ -687,6 +687,9 @@ static bool handle_envelope(cql_sconn_t *sc, const cql_envelope_t *env) {
 
 static ssize_t on_data(net_conn_t *conn, const uint8_t *data, size_t len) {
     cql_sconn_t *sc = net_conn_data(conn);
+    /* this loop thread runs the requests' reads and writes: without RocksDB's per-thread perf
+     * counters (a thread-local lookup per key comparison, bloom probe, ...) */
+    store_thread_bulk();
     if (cql_codec_feed(sc->codec, data, len) != EDDY_OK) return EDDY_ERR_NOMEM;
     for (;;) {
         cql_envelope_t env;
