@@ -109,6 +109,7 @@ static void issue(bench_t *b, op_t *op) {
     st.consistency = CQL_CL_ONE;
     st.page_size = -1;
     st.idempotent = true;
+    st.skip_metadata = true; /* as cassandra-stress's Java driver does for prepared statements */
     if (cql_client_execute_async(b->client, &st, on_done, op) != EDDY_OK) {
         cql_error_t e;
         cql_error_set(&e, -1, "the client refused the request");

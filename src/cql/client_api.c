@@ -297,6 +297,7 @@ static void fill_params(cql_client_t *c, const cql_stmt_t *st, cql_query_params_
     }
     p->flags |= CQL_QF_TIMESTAMP;
     p->timestamp = st->timestamp ? st->timestamp : next_timestamp(c);
+    if (st->skip_metadata && st->prepared) p->flags |= CQL_QF_SKIP_METADATA;
 }
 
 int cql_client_execute_async(cql_client_t *c, const cql_stmt_t *st, cql_done_fn done, void *arg) {

@@ -189,6 +189,18 @@ TEST(client_against_server) {
     cql_stmt_t st = {.prepared = sel, .values = &kv, .nvalues = 1, .page_size = 50};
     CHECK_EQ_INT(read_all(c, st, &pages, true), N / PARTS);
     CHECK(pages >= N / PARTS / 50);
+    /* skip_metadata: the same rows, without column names and types */
+    for (int skip = 0; skip < 2; skip++) {
+        cql_stmt_t one = {.prepared = sel, .values = &kv, .nvalues = 1, .page_size = -1, .skip_metadata = skip};
+        cql_result_t *sr = NULL;
+        REQUIRE_OK(cql_client_execute(c, &one, &sr, &err));
+        CHECK_EQ_INT(cql_result_row_count(sr), N / PARTS);
+        CHECK_EQ_INT(cql_result_column_count(sr), 2);
+        CHECK_EQ_INT(cql_result_value(sr, 0, 1).len > 0, 1);
+        CHECK_EQ_INT(cql_result_column_type(sr, 1) == NULL, skip);
+        CHECK_EQ_STR(cql_result_column_name(sr, 1), skip ? "" : "v");
+        cql_result_free(sr);
+    }
     /* the whole table, unprepared, in pages of 300 */
     cql_stmt_t scan = {.query = "SELECT c FROM ck.t", .page_size = 300};
     CHECK_EQ_INT(read_all(c, scan, &pages, false), N);

@@ -134,6 +134,11 @@ typedef struct {
     int64_t timestamp;               /* µs write time; 0: the client's clock */
     bool idempotent;                 /* may be retried on another host after a failure */
     uint32_t timeout_ms;             /* 0: the session's */
+    /* Prepared statements only: rows come without their column metadata (the Skip_metadata
+     * flag, as the Java and Python drivers send it): the result's column names are then "" and
+     * its types NULL (the prepared statement's result columns describe them). Saves the server
+     * writing, and the client decoding, every column's name and type in every answer. */
+    bool skip_metadata;
 } cql_stmt_t;
 
 /* Completion of a request: status EDDY_OK with a result the callee owns (free it with
