@@ -8,8 +8,8 @@
  * batch each, WAL on, no fsync per batch: the CPU path; durability is group commit on top).
  * The raw peer writes the exact keys and values the store wrote (captured from the store's own
  * write batches before timing) with rocksdb Put into a database with the same options (table
- * format: uncompressed L0, LZ4 below, full filters and indexes outside the cache, 4 KiB blocks;
- * memtable blooms; cache).
+ * format: uncompressed L0, LZ4 below, full filters and indexes outside the cache, 4 KiB blocks
+ * with a restart point every 4 keys; memtable blooms; cache).
  * Point reads: THREADS readers, random full primary keys, after both databases were compacted
  * (steady state, data in the block cache), the store through a reused iterator (decoding the
  * row into cells) and the peer with rocksdb_get_pinned of the same key. Best of ROUNDS. */
@@ -388,6 +388,7 @@ static rocksdb_t *raw_open(const char *dir, rocksdb_cache_t *cache, rocksdb_colu
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 0);
     rocksdb_options_set_max_open_files(o, 256);
     rocksdb_block_based_options_set_block_size(t, 4096);
+    rocksdb_block_based_options_set_block_restart_interval(t, 4);
     rocksdb_block_based_options_set_format_version(t, 5);
     rocksdb_options_set_block_based_table_factory(o, t);
     rocksdb_block_based_options_destroy(t);

@@ -279,9 +279,13 @@ static rocksdb_options_t *cf_options(store_t *st, int cf) {
      * each (16% fewer again; 15% less server CPU per CQL point read). Their memory is bounded
      * by the open files (max_open_files): about 1.2 MB of filter and 1 MB of index per million
      * rows. 4 KiB blocks (RocksDB's default): a point read that misses the cache decompresses
-     * 4 KiB, not 16, and searches a smaller block (3% fewer instructions per cached read). */
+     * 4 KiB, not 16, and searches a smaller block (3% fewer instructions per cached read).
+     * A restart point every 4 keys instead of 16: a point read's linear scan after the binary
+     * search is shorter (4-5% fewer instructions per point read, the same file sizes: keys share
+     * little more than their table id and the token's first bytes). */
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 0);
     rocksdb_block_based_options_set_block_size(t, 4096);
+    rocksdb_block_based_options_set_block_restart_interval(t, 4);
     rocksdb_block_based_options_set_format_version(t, 5);
     rocksdb_options_set_block_based_table_factory(o, t);
     st->bbto[cf] = t;
