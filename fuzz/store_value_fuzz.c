@@ -91,12 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* row fragments: merge with itself and with nothing, purge */
         wr_t m;
         wr_init(&m, 64);
-        frag_merge(p, n, p, n, &m);
+        store_frag_merge(p, n, p, n, &m);
         wr_reset(&m);
-        frag_merge(NULL, 0, p, n, &m);
+        store_frag_merge(NULL, 0, p, n, &m);
         bool empty, changed;
         wr_reset(&m);
-        frag_purge(p, n, 1700000000, 10, NULL, NULL, &m, &empty, &changed);
+        store_frag_purge(p, n, 1700000000, 10, NULL, NULL, &m, &empty, &changed);
         wr_free(&m);
         break;
     }

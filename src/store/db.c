@@ -58,7 +58,7 @@ static char *merge_fold(const char *base, size_t base_len, const char *const *op
     wr_t *dst = &a;
     for (; i < n; i++) {
         wr_reset(dst);
-        if (frag_merge(cur, cur_len, (const uint8_t *)ops[i], lens[i], dst) != EDDY_OK) {
+        if (store_frag_merge(cur, cur_len, (const uint8_t *)ops[i], lens[i], dst) != EDDY_OK) {
             /* never lose data: keep the newer operand as is */
             wr_reset(dst);
             wr_bytes(dst, ops[i], lens[i]);
@@ -132,7 +132,7 @@ static unsigned char cfilter_filter(void *state, int level, const char *key, siz
     wr_reset(&cf->buf);
     bool empty, ch;
     /* dropped columns are checked only in tables that have some */
-    if (frag_purge((const uint8_t *)val, vlen, cf->now_s, t->info.options.gc_grace_seconds,
+    if (store_frag_purge((const uint8_t *)val, vlen, cf->now_s, t->info.options.gc_grace_seconds,
                    t->info.ndropped ? cfilter_keep_col : NULL, (void *)t, &cf->buf, &empty, &ch) != EDDY_OK)
         return 0;
     if (empty) return 1;

@@ -48,7 +48,7 @@ static void dump_entry(const store_table_t *t, bool header, const uint8_t *k, si
     printf("\n");
     store_rowmat_free(&m);
     frag_t f;
-    if (frag_open(&f, v, vl)) {
+    if (store_frag_open(&f, v, vl)) {
         printf("  ?? corrupt value (%zu bytes)\n", vl);
         return;
     }
@@ -60,7 +60,7 @@ static void dump_entry(const store_table_t *t, bool header, const uint8_t *k, si
     if (f.del.ts != STORE_NO_TS)
         printf("  %s deletion ts=%lld ldt=%lld\n", header ? "partition" : "row", (long long)f.del.ts, (long long)f.del.ldt);
     frag_range_t r;
-    while (frag_range_next(&f, &r) == 1) {
+    while (store_frag_range_next(&f, &r) == 1) {
         wr_t lo, hi;
         wr_init(&lo, 32);
         wr_init(&hi, 32);
@@ -72,7 +72,7 @@ static void dump_entry(const store_table_t *t, bool header, const uint8_t *k, si
         wr_free(&hi);
     }
     frag_col_t c;
-    while (frag_col_next(&f, &c) == 1) {
+    while (store_frag_col_next(&f, &c) == 1) {
         int idx = c.col_id < t->nids ? t->index_of_id[c.col_id] : -1;
         const store_column_t *col = idx >= 0 ? &in->columns[idx] : NULL;
         if (col) printf("  %s: ", col->name);
@@ -93,7 +93,7 @@ static void dump_entry(const store_table_t *t, bool header, const uint8_t *k, si
         if (c.cdel.ts != STORE_NO_TS) printf("deletion ts=%lld ldt=%lld", (long long)c.cdel.ts, (long long)c.cdel.ldt);
         printf("\n");
         frag_cell_t e;
-        while (frag_elem_next(&f, &c, &e) == 1) {
+        while (store_frag_elem_next(&f, &c, &e) == 1) {
             wr_t p;
             wr_init(&p, 32);
             store_fmt_hex(e.path.ptr, e.path.len, &p);

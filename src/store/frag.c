@@ -22,7 +22,7 @@
 
 static inline int64_t rd_zz_ts(rd_t *r, int64_t base) { return (int64_t)((uint64_t)base + (uint64_t)frd_zz64(r)); }
 
-int frag_open(frag_t *f, const uint8_t *p, size_t n) {
+int store_frag_open(frag_t *f, const uint8_t *p, size_t n) {
     memset(f, 0, sizeof *f);
     f->live.ts = STORE_NO_TS;
     f->del.ts = STORE_NO_TS;
@@ -57,7 +57,7 @@ int frag_open(frag_t *f, const uint8_t *p, size_t n) {
     return EDDY_OK;
 }
 
-int frag_range_next(frag_t *f, frag_range_t *out) {
+int store_frag_range_next(frag_t *f, frag_range_t *out) {
     if (f->nranges == 0) return 0;
     rd_t *r = &f->ranges;
     uint32_t l = frd_uv32(r);
@@ -87,7 +87,7 @@ static void read_cell_body(rd_t *r, int64_t base, frag_cell_t *c) {
     }
 }
 
-int frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e) {
+int store_frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e) {
     rd_t *r = &c->elems;
     if (r->err) return EDDY_ERR_CORRUPT;
     if (r->pos >= r->len) return 0;
@@ -142,7 +142,7 @@ static inline bool col_fast(frag_t *f, frag_col_t *c) {
     return true;
 }
 
-int frag_col_next(frag_t *f, frag_col_t *c) {
+int store_frag_col_next(frag_t *f, frag_col_t *c) {
     rd_t *r = &f->cols;
     if (!rd_ok(r)) return EDDY_ERR_CORRUPT;
     if (rd_remaining(r) == 0) return 0;
@@ -173,7 +173,7 @@ int frag_col_next(frag_t *f, frag_col_t *c) {
 
 static inline void wr_zz_ts(wr_t *w, int64_t ts, int64_t base) { wr_varint(w, (int64_t)((uint64_t)ts - (uint64_t)base)); }
 
-void frag_enc_start(frag_enc_t *e, wr_t *w, int64_t base_ts) {
+void store_frag_enc_start(store_frag_enc_t *e, wr_t *w, int64_t base_ts) {
     e->w = w;
     e->start = w->len;
     e->base_ts = base_ts;
@@ -183,25 +183,25 @@ void frag_enc_start(frag_enc_t *e, wr_t *w, int64_t base_ts) {
     wr_varint(w, base_ts);
 }
 
-static void set_flag(frag_enc_t *e, uint8_t f) {
+static void set_flag(store_frag_enc_t *e, uint8_t f) {
     e->flags |= f;
     if (wr_ok(e->w)) e->w->buf[e->flags_at] = e->flags;
 }
 
-void frag_enc_liveness(frag_enc_t *e, const frag_liveness_t *l) {
+void store_frag_enc_liveness(store_frag_enc_t *e, const frag_liveness_t *l) {
     set_flag(e, (uint8_t)(FRAG_HAS_LIVENESS | (l->ttl ? FRAG_MORTAL : 0)));
     wr_zz_ts(e->w, l->ts, e->base_ts);
     wr_uvarint(e->w, l->ttl);
     if (l->ttl) wr_uvarint(e->w, (uint64_t)l->ldt);
 }
 
-void frag_enc_deletion(frag_enc_t *e, const frag_deletion_t *d) {
+void store_frag_enc_deletion(store_frag_enc_t *e, const frag_deletion_t *d) {
     set_flag(e, FRAG_HAS_DELETION | FRAG_MORTAL);
     wr_zz_ts(e->w, d->ts, e->base_ts);
     wr_uvarint(e->w, (uint64_t)d->ldt);
 }
 
-void frag_enc_ranges(frag_enc_t *e, const frag_range_t *r, size_t n) {
+void store_frag_enc_ranges(store_frag_enc_t *e, const frag_range_t *r, size_t n) {
     if (n == 0) return;
     set_flag(e, FRAG_HAS_RANGES | FRAG_MORTAL);
     wr_uvarint(e->w, n);
@@ -230,7 +230,7 @@ static inline uint8_t *put_zz_ts(uint8_t *o, int64_t ts, int64_t base) {
 }
 
 /* Writes [head bytes][cell body]: head is the column id and flags, or the path and flags. */
-static void write_cell(frag_enc_t *e, uint64_t id_or_pathlen, const eddy_view_t *path, uint8_t flags,
+static void write_cell(store_frag_enc_t *e, uint64_t id_or_pathlen, const eddy_view_t *path, uint8_t flags,
                        const frag_cell_t *c) {
     if (c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING)) set_flag(e, FRAG_MORTAL);
     size_t vlen = (c->flags & FRAG_CELL_TOMB) ? 0 : c->value.len;
@@ -258,11 +258,11 @@ static void write_cell(frag_enc_t *e, uint64_t id_or_pathlen, const eddy_view_t 
     wr_advance(e->w, (size_t)(o - start));
 }
 
-void frag_enc_cell(frag_enc_t *e, uint32_t col_id, const frag_cell_t *c) {
+void store_frag_enc_cell(store_frag_enc_t *e, uint32_t col_id, const frag_cell_t *c) {
     write_cell(e, col_id, NULL, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER), c);
 }
 
-void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_t *cdel) {
+void store_frag_enc_complex_begin(store_frag_enc_t *e, uint32_t col_id, const frag_deletion_t *cdel) {
     wr_uvarint(e->w, col_id);
     bool has = cdel && cdel->ts != STORE_NO_TS;
     wr_u8(e->w, (uint8_t)(FRAG_CELL_COMPLEX | (has ? FRAG_CELL_CDEL : 0)));
@@ -274,11 +274,11 @@ void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_
     e->nelems_at = e->w->len; /* the block's length goes here once known */
 }
 
-void frag_enc_elem(frag_enc_t *e, const frag_cell_t *c) {
+void store_frag_enc_elem(store_frag_enc_t *e, const frag_cell_t *c) {
     write_cell(e, c->path.len, &c->path, c->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING | FRAG_CELL_COUNTER), c);
 }
 
-void frag_enc_complex_end(frag_enc_t *e) {
+void store_frag_enc_complex_end(store_frag_enc_t *e) {
     wr_t *w = e->w;
     if (!wr_ok(w)) return;
     size_t len = w->len - e->nelems_at;
@@ -293,7 +293,7 @@ void frag_enc_complex_end(frag_enc_t *e) {
 
 /* ---- reconciliation ---- */
 
-int frag_cell_wins(const frag_cell_t *a, const frag_cell_t *b) {
+int store_frag_cell_wins(const frag_cell_t *a, const frag_cell_t *b) {
     if (a->ts != b->ts) return a->ts > b->ts;
     bool a_del = a->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING), b_del = b->flags & (FRAG_CELL_TOMB | FRAG_CELL_EXPIRING);
     if (a_del || b_del) {
@@ -306,7 +306,7 @@ int frag_cell_wins(const frag_cell_t *a, const frag_cell_t *b) {
     return store_bytes_cmp(a->value.ptr, a->value.len, b->value.ptr, b->value.len) >= 0;
 }
 
-bool frag_liveness_supersedes(const frag_liveness_t *a, const frag_liveness_t *b) {
+bool store_frag_liveness_supersedes(const frag_liveness_t *a, const frag_liveness_t *b) {
     if (a->ts != b->ts) return a->ts > b->ts;
     bool ae = a->ttl != 0, be = b->ttl != 0;
     if (ae == be) return ae ? a->ldt > b->ldt : false;
@@ -317,7 +317,7 @@ bool frag_liveness_supersedes(const frag_liveness_t *a, const frag_liveness_t *b
 static void counter_merge(const frag_cell_t *a, const frag_cell_t *b, frag_cell_t *out, uint8_t sum[8]) {
     bool at = a->flags & FRAG_CELL_TOMB, bt = b->flags & FRAG_CELL_TOMB;
     if (at || bt) {
-        *out = at && bt ? (frag_cell_wins(a, b) ? *a : *b) : at ? *a : *b;
+        *out = at && bt ? (store_frag_cell_wins(a, b) ? *a : *b) : at ? *a : *b;
         return;
     }
     if (a->value.len != 8 || b->value.len != 8) {
@@ -332,7 +332,7 @@ static void counter_merge(const frag_cell_t *a, const frag_cell_t *b, frag_cell_
 
 static void resolve(const frag_cell_t *a, const frag_cell_t *b, frag_cell_t *out, uint8_t sum[8]) {
     if ((a->flags | b->flags) & FRAG_CELL_COUNTER) counter_merge(a, b, out, sum);
-    else *out = frag_cell_wins(a, b) ? *a : *b;
+    else *out = store_frag_cell_wins(a, b) ? *a : *b;
 }
 
 /* Range tombstones of both sides, de-duplicated (same bounds keep the superseding deletion). */
@@ -347,7 +347,7 @@ static int merge_ranges(frag_t *fa, frag_t *fb, frag_range_t **out, size_t *n) {
     for (int s = 0; s < 2; s++) {
         frag_range_t x;
         int rc;
-        while ((rc = frag_range_next(fs[s], &x)) == 1) {
+        while ((rc = store_frag_range_next(fs[s], &x)) == 1) {
             size_t i;
             for (i = 0; i < *n; i++)
                 if (eddy_view_eq(r[i].lo, x.lo) && eddy_view_eq(r[i].hi, x.hi)) break;
@@ -368,14 +368,14 @@ static int merge_ranges(frag_t *fa, frag_t *fb, frag_range_t **out, size_t *n) {
 
 static bool deleted_by(int64_t ts, const frag_deletion_t *d) { return d->ts != STORE_NO_TS && ts <= d->ts; }
 
-static int merge_complex(frag_enc_t *enc, frag_t *fa, frag_col_t *ca, frag_t *fb, frag_col_t *cb,
+static int merge_complex(store_frag_enc_t *enc, frag_t *fa, frag_col_t *ca, frag_t *fb, frag_col_t *cb,
                          const frag_deletion_t *rowdel) {
     frag_deletion_t cdel = ca->cdel;
     if (frag_del_supersedes(&cb->cdel, &cdel)) cdel = cb->cdel;
     if (deleted_by(cdel.ts, rowdel)) cdel.ts = STORE_NO_TS;
-    frag_enc_complex_begin(enc, ca->col_id, &cdel);
+    store_frag_enc_complex_begin(enc, ca->col_id, &cdel);
     frag_cell_t ea, eb;
-    int ra = frag_elem_next(fa, ca, &ea), rb = frag_elem_next(fb, cb, &eb);
+    int ra = store_frag_elem_next(fa, ca, &ea), rb = store_frag_elem_next(fb, cb, &eb);
     uint8_t sum[8];
     while (ra == 1 || rb == 1) {
         int c = ra != 1 ? 1 : rb != 1 ? -1 : store_bytes_cmp(ea.path.ptr, ea.path.len, eb.path.ptr, eb.path.len);
@@ -383,28 +383,28 @@ static int merge_complex(frag_enc_t *enc, frag_t *fa, frag_col_t *ca, frag_t *fb
         if (c < 0) out = ea;
         else if (c > 0) out = eb;
         else resolve(&ea, &eb, &out, sum);
-        if (!deleted_by(out.ts, rowdel) && !deleted_by(out.ts, &cdel)) frag_enc_elem(enc, &out);
-        if (c <= 0) ra = frag_elem_next(fa, ca, &ea);
-        if (c >= 0) rb = frag_elem_next(fb, cb, &eb);
+        if (!deleted_by(out.ts, rowdel) && !deleted_by(out.ts, &cdel)) store_frag_enc_elem(enc, &out);
+        if (c <= 0) ra = store_frag_elem_next(fa, ca, &ea);
+        if (c >= 0) rb = store_frag_elem_next(fb, cb, &eb);
     }
     if (ra < 0 || rb < 0) return EDDY_ERR_CORRUPT;
-    frag_enc_complex_end(enc);
+    store_frag_enc_complex_end(enc);
     return EDDY_OK;
 }
 
 /* Writes one side's complex column alone (filtered by the row deletion). */
-static int copy_complex(frag_enc_t *enc, frag_t *f, frag_col_t *c, const frag_deletion_t *rowdel) {
+static int copy_complex(store_frag_enc_t *enc, frag_t *f, frag_col_t *c, const frag_deletion_t *rowdel) {
     frag_col_t none = {.col_id = c->col_id, .cdel = {STORE_NO_TS, 0}};
     none.elems = rd_init(NULL, 0);
     frag_t nf = {0};
     return merge_complex(enc, f, c, &nf, &none, rowdel);
 }
 
-int frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_t *out) {
+int store_frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_t *out) {
     frag_t fa, fb;
-    if (frag_open(&fa, a, alen) || frag_open(&fb, b, blen)) return EDDY_ERR_CORRUPT;
+    if (store_frag_open(&fa, a, alen) || store_frag_open(&fb, b, blen)) return EDDY_ERR_CORRUPT;
     frag_liveness_t live = fa.live;
-    if (fb.live.ts != STORE_NO_TS && (live.ts == STORE_NO_TS || frag_liveness_supersedes(&fb.live, &live))) live = fb.live;
+    if (fb.live.ts != STORE_NO_TS && (live.ts == STORE_NO_TS || store_frag_liveness_supersedes(&fb.live, &live))) live = fb.live;
     frag_deletion_t del = fa.del;
     if (fb.del.ts != STORE_NO_TS && (del.ts == STORE_NO_TS || frag_del_supersedes(&fb.del, &del))) del = fb.del;
     if (deleted_by(live.ts, &del)) live.ts = STORE_NO_TS;
@@ -412,14 +412,14 @@ int frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_
     size_t nranges;
     int rc = merge_ranges(&fa, &fb, &ranges, &nranges);
     if (rc) return rc;
-    frag_enc_t enc;
-    frag_enc_start(&enc, out, alen ? fa.base_ts : fb.base_ts);
-    if (live.ts != STORE_NO_TS) frag_enc_liveness(&enc, &live);
-    if (del.ts != STORE_NO_TS) frag_enc_deletion(&enc, &del);
-    frag_enc_ranges(&enc, ranges, nranges);
+    store_frag_enc_t enc;
+    store_frag_enc_start(&enc, out, alen ? fa.base_ts : fb.base_ts);
+    if (live.ts != STORE_NO_TS) store_frag_enc_liveness(&enc, &live);
+    if (del.ts != STORE_NO_TS) store_frag_enc_deletion(&enc, &del);
+    store_frag_enc_ranges(&enc, ranges, nranges);
     eddy_free(ranges);
     frag_col_t ca, cb;
-    int ra = frag_col_next(&fa, &ca), rb = frag_col_next(&fb, &cb);
+    int ra = store_frag_col_next(&fa, &ca), rb = store_frag_col_next(&fb, &cb);
     uint8_t sum[8];
     while ((ra == 1 || rb == 1) && rc == EDDY_OK) {
         int c = ra != 1 ? 1 : rb != 1 ? -1 : (ca.col_id < cb.col_id ? -1 : ca.col_id > cb.col_id);
@@ -436,16 +436,16 @@ int frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_
             } else {
                 resolve(&ca.cell, &cb.cell, &o, sum);
             }
-            if (!deleted_by(o.ts, &del)) frag_enc_cell(&enc, ca.col_id, &o);
+            if (!deleted_by(o.ts, &del)) store_frag_enc_cell(&enc, ca.col_id, &o);
         } else {
             /* one side only (or a simple/complex mismatch: the later side wins) */
             frag_t *f = c < 0 ? &fa : &fb;
             frag_col_t *col = c < 0 ? &ca : &cb;
             if (col->flags & FRAG_CELL_COMPLEX) rc = copy_complex(&enc, f, col, &del);
-            else if (!deleted_by(col->cell.ts, &del)) frag_enc_cell(&enc, col->col_id, &col->cell);
+            else if (!deleted_by(col->cell.ts, &del)) store_frag_enc_cell(&enc, col->col_id, &col->cell);
         }
-        if (c <= 0) ra = frag_col_next(&fa, &ca);
-        if (c >= 0) rb = frag_col_next(&fb, &cb);
+        if (c <= 0) ra = store_frag_col_next(&fa, &ca);
+        if (c >= 0) rb = store_frag_col_next(&fb, &cb);
     }
     if (rc == EDDY_OK && (ra < 0 || rb < 0)) rc = EDDY_ERR_CORRUPT;
     if (rc == EDDY_OK && !wr_ok(out)) rc = out->err;
@@ -468,30 +468,30 @@ static int purge_cell(frag_cell_t *c, int64_t now_s, int64_t gc_before) {
     return 0;
 }
 
-int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
+int store_frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
                bool (*keep)(void *, uint32_t, int64_t), void *keep_arg, wr_t *out, bool *empty, bool *changed) {
     frag_t f;
     *empty = false;
     *changed = false;
-    if (frag_open(&f, p, n)) return EDDY_ERR_CORRUPT;
+    if (store_frag_open(&f, p, n)) return EDDY_ERR_CORRUPT;
     if (!(f.flags & FRAG_MORTAL) && !keep) return EDDY_OK; /* nothing can expire or be purged */
     int64_t gc_before = now_s - gc_grace_s;
     bool any = false;
-    frag_enc_t enc;
-    frag_enc_start(&enc, out, f.base_ts);
+    store_frag_enc_t enc;
+    store_frag_enc_start(&enc, out, f.base_ts);
     frag_liveness_t live = f.live;
     if (live.ts != STORE_NO_TS && live.ttl && live.ldt <= now_s && live.ldt < gc_before) {
         live.ts = STORE_NO_TS;
         *changed = true;
     }
     if (live.ts != STORE_NO_TS) {
-        frag_enc_liveness(&enc, &live);
+        store_frag_enc_liveness(&enc, &live);
         any = true;
     }
     if (f.del.ts != STORE_NO_TS) {
         if (f.del.ldt < gc_before) *changed = true;
         else {
-            frag_enc_deletion(&enc, &f.del);
+            store_frag_enc_deletion(&enc, &f.del);
             any = true;
         }
     }
@@ -501,18 +501,18 @@ int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
         size_t m = 0;
         frag_range_t r;
         int rc;
-        while ((rc = frag_range_next(&f, &r)) == 1) {
+        while ((rc = store_frag_range_next(&f, &r)) == 1) {
             if (r.del.ldt < gc_before) *changed = true;
             else rs[m++] = r;
         }
-        frag_enc_ranges(&enc, rs, m);
+        store_frag_enc_ranges(&enc, rs, m);
         eddy_free(rs);
         if (rc < 0) return rc;
         if (m) any = true;
     }
     frag_col_t c;
     int rc;
-    while ((rc = frag_col_next(&f, &c)) == 1) {
+    while ((rc = store_frag_col_next(&f, &c)) == 1) {
         int64_t ts = (c.flags & FRAG_CELL_COMPLEX) ? c.cdel.ts : c.cell.ts;
         if (keep && !keep(keep_arg, c.col_id, ts)) {
             *changed = true;
@@ -525,19 +525,19 @@ int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
                 *changed = true;
             }
             size_t mark = out->len;
-            frag_enc_complex_begin(&enc, c.col_id, &cdel);
+            store_frag_enc_complex_begin(&enc, c.col_id, &cdel);
             bool elems = false;
             frag_cell_t e;
             int er;
-            while ((er = frag_elem_next(&f, &c, &e)) == 1) {
+            while ((er = store_frag_elem_next(&f, &c, &e)) == 1) {
                 int pr = purge_cell(&e, now_s, gc_before);
                 if (pr) *changed = true;
                 if (pr == 1) continue;
-                frag_enc_elem(&enc, &e);
+                store_frag_enc_elem(&enc, &e);
                 elems = true;
             }
             if (er < 0) return er;
-            frag_enc_complex_end(&enc);
+            store_frag_enc_complex_end(&enc);
             if (!elems && cdel.ts == STORE_NO_TS) out->len = mark; /* nothing left of the column */
             else any = true;
         } else {
@@ -545,7 +545,7 @@ int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s,
             int pr = purge_cell(&cell, now_s, gc_before);
             if (pr) *changed = true;
             if (pr == 1) continue;
-            frag_enc_cell(&enc, c.col_id, &cell);
+            store_frag_enc_cell(&enc, c.col_id, &cell);
             any = true;
         }
     }

@@ -6,7 +6,7 @@
 #include "store/store_int.h"
 
 /* Minimal two's complement bytes of a varint (drops redundant sign-extension bytes). */
-void num_varint_trim(const uint8_t **p, size_t *n) {
+void store_num_varint_trim(const uint8_t **p, size_t *n) {
     while (*n > 1 && (((*p)[0] == 0x00 && !((*p)[1] & 0x80)) || ((*p)[0] == 0xFF && ((*p)[1] & 0x80)))) {
         (*p)++;
         (*n)--;
@@ -29,7 +29,7 @@ static size_t varint_magnitude(const uint8_t *p, size_t n, bool neg, uint8_t *ou
     return n;
 }
 
-int num_varint_to_digits(const uint8_t *p, size_t n, bool *neg, wr_t *digits) {
+int store_num_varint_to_digits(const uint8_t *p, size_t n, bool *neg, wr_t *digits) {
     *neg = n > 0 && (p[0] & 0x80);
     if (n == 0) {
         wr_u8(digits, '0');
@@ -82,7 +82,7 @@ int num_varint_to_digits(const uint8_t *p, size_t n, bool *neg, wr_t *digits) {
     return wr_ok(digits) ? EDDY_OK : digits->err;
 }
 
-int num_digits_to_varint(const char *d, size_t nd, bool neg, wr_t *out) {
+int store_num_digits_to_varint(const char *d, size_t nd, bool neg, wr_t *out) {
     /* little-endian base-2^32 limbs */
     size_t cap = nd / 9 + 2;
     uint32_t *limbs = eddy_calloc(cap, sizeof *limbs);
@@ -128,13 +128,13 @@ int num_digits_to_varint(const char *d, size_t nd, bool neg, wr_t *out) {
     }
     const uint8_t *p = b;
     size_t n = nb;
-    num_varint_trim(&p, &n);
+    store_num_varint_trim(&p, &n);
     wr_bytes(out, p, n);
     eddy_free(b);
     return wr_ok(out) ? EDDY_OK : out->err;
 }
 
-bool num_parse_integer(const char *s, size_t n, bool *neg, const char **digits, size_t *nd) {
+bool store_num_parse_integer(const char *s, size_t n, bool *neg, const char **digits, size_t *nd) {
     size_t i = 0;
     *neg = false;
     if (i < n && (s[i] == '-' || s[i] == '+')) *neg = s[i++] == '-';

@@ -111,7 +111,7 @@ static void enc_decimal(const uint8_t *p, size_t n, wr_t *w) {
     wr_t digits;
     wr_init(&digits, 32);
     bool neg;
-    num_varint_to_digits(p + 4, n - 4, &neg, &digits);
+    store_num_varint_to_digits(p + 4, n - 4, &neg, &digits);
     const char *d = (const char *)digits.buf;
     size_t nd = digits.len;
     if (nd == 1 && d[0] == '0') {
@@ -180,7 +180,7 @@ static int dec_decimal(kr_t *k, wr_t *out) {
         return EDDY_ERR_CORRUPT;
     }
     wr_i32(out, (int32_t)scale);
-    int rc = num_digits_to_varint((const char *)digits.buf, digits.len, inv != 0, out);
+    int rc = store_num_digits_to_varint((const char *)digits.buf, digits.len, inv != 0, out);
     wr_free(&digits);
     return rc;
 }
@@ -242,7 +242,7 @@ static void enc_body(const store_type_t *t, const uint8_t *p, size_t n, wr_t *w)
     case STORE_T_VARINT: {
         const uint8_t *q = p;
         size_t m = n;
-        num_varint_trim(&q, &m);
+        store_num_varint_trim(&q, &m);
         bool neg = q[0] & 0x80;
         wr_u8(w, neg ? 0x7F : 0x81);
         wr_u32(w, neg ? ~(uint32_t)m : (uint32_t)m);

@@ -50,10 +50,10 @@ int store_refs_get(store_t *st, const store_table_t *t, const eddy_view_t *key, 
         frag_t f;
         frag_col_t c;
         int r = 0;
-        if (frag_open(&f, data.buf, data.len)) rc = EDDY_ERR_CORRUPT;
+        if (store_frag_open(&f, data.buf, data.len)) rc = EDDY_ERR_CORRUPT;
         if (rc == EDDY_OK && f.del.ts != STORE_NO_TS && (del.ts == STORE_NO_TS || frag_del_supersedes(&f.del, &del)))
             del = f.del;
-        while (rc == EDDY_OK && (r = frag_col_next(&f, &c)) == 1) {
+        while (rc == EDDY_OK && (r = store_frag_col_next(&f, &c)) == 1) {
             if (c.col_id != STORE_REFS_COL_BASE + slot) continue;
             const frag_cell_t *cell = &c.cell;
             if (!(c.flags & FRAG_CELL_COMPLEX) && (cell->flags & FRAG_CELL_COUNTER) && !(cell->flags & FRAG_CELL_TOMB) &&

@@ -27,7 +27,7 @@ int store_part_load(store_part_t *p, const uint8_t *v, size_t n) {
     if (!wr_ok(&p->value)) return p->value.err;
     p->present = true;
     frag_t f;
-    if (frag_open(&f, p->value.buf, p->value.len)) return EDDY_ERR_CORRUPT;
+    if (store_frag_open(&f, p->value.buf, p->value.len)) return EDDY_ERR_CORRUPT;
     p->pdel = f.del;
     if (f.nranges > p->rcap) {
         frag_range_t *r = eddy_realloc(p->ranges, f.nranges * sizeof *r);
@@ -37,7 +37,7 @@ int store_part_load(store_part_t *p, const uint8_t *v, size_t n) {
     }
     frag_range_t r;
     int rc;
-    while ((rc = frag_range_next(&f, &r)) == 1) p->ranges[p->nranges++] = r;
+    while ((rc = store_frag_range_next(&f, &r)) == 1) p->ranges[p->nranges++] = r;
     return rc < 0 ? rc : EDDY_OK;
 }
 
@@ -120,7 +120,7 @@ static int assemble(store_rowmat_t *m, const store_type_t *t, frag_t *f, frag_co
     if (t->kind == STORE_T_UDT) {
         /* fields by index; absent ones are null */
         int16_t next = 0;
-        while ((rc = frag_elem_next(f, c, &e)) == 1) {
+        while ((rc = store_frag_elem_next(f, c, &e)) == 1) {
             if (!cell_live(&e, &eff, now_s) || e.path.len != 2) continue;
             int16_t idx = (int16_t)load_u16(e.path.ptr);
             if (idx >= (int16_t)t->nsub) continue;
@@ -139,7 +139,7 @@ static int assemble(store_rowmat_t *m, const store_type_t *t, frag_t *f, frag_co
     if (!wr_room(&m->buf, 4 + c->elems.len + 64)) return m->buf.err;
     wr_u32(&m->buf, 0);
     uint32_t count = 0;
-    while ((rc = frag_elem_next(f, c, &e)) == 1) {
+    while ((rc = store_frag_elem_next(f, c, &e)) == 1) {
         if (!cell_live(&e, &eff, now_s)) continue;
         if (t->kind == STORE_T_LIST) {
             uint8_t *o = wr_room(&m->buf, 4 + e.value.len);
@@ -173,14 +173,14 @@ int store_rowmat_frag(store_rowmat_t *m, const store_table_t *t, const uint8_t *
                       int64_t now_s, bool *live) {
     frag_t f;
     *live = false;
-    if (frag_open(&f, v, n)) return EDDY_ERR_CORRUPT;
+    if (store_frag_open(&f, v, n)) return EDDY_ERR_CORRUPT;
     frag_deletion_t eff = *del;
     if (f.del.ts != STORE_NO_TS && (eff.ts == STORE_NO_TS || frag_del_supersedes(&f.del, &eff))) eff = f.del;
     if (f.live.ts != STORE_NO_TS && (eff.ts == STORE_NO_TS || f.live.ts > eff.ts) && (!f.live.ttl || f.live.ldt > now_s))
         *live = true;
     frag_col_t c;
     int rc;
-    while ((rc = frag_col_next(&f, &c)) == 1) {
+    while ((rc = store_frag_col_next(&f, &c)) == 1) {
         if (c.col_id >= t->nids) continue;
         int idx = t->index_of_id[c.col_id];
         if (idx < 0) continue; /* a dropped column */
@@ -193,7 +193,7 @@ int store_rowmat_frag(store_rowmat_t *m, const store_table_t *t, const uint8_t *
                     frag_deletion_t ce = eff;
                     if (c.cdel.ts != STORE_NO_TS && (ce.ts == STORE_NO_TS || c.cdel.ts > ce.ts)) ce = c.cdel;
                     frag_cell_t e;
-                    while (!*live && frag_elem_next(&f, &c, &e) == 1) *live = cell_live(&e, &ce, now_s);
+                    while (!*live && store_frag_elem_next(&f, &c, &e) == 1) *live = cell_live(&e, &ce, now_s);
                 } else {
                     *live = cell_live(&c.cell, &eff, now_s);
                 }

@@ -143,14 +143,14 @@ int store_coll_next(store_coll_rd_t *c, eddy_view_t *e);
 /* ---- num.c: arbitrary-precision integers ---- */
 
 /* Drops redundant sign-extension bytes of a two's complement varint (keeps at least 1 byte). */
-void num_varint_trim(const uint8_t **p, size_t *n);
+void store_num_varint_trim(const uint8_t **p, size_t *n);
 /* The absolute value's decimal digits (no sign, no leading zeros; "0" for zero or empty) appended
  * to digits, and the sign. */
-int num_varint_to_digits(const uint8_t *p, size_t n, bool *neg, wr_t *digits);
+int store_num_varint_to_digits(const uint8_t *p, size_t n, bool *neg, wr_t *digits);
 /* Minimal two's complement bytes of (neg ? -1 : 1) * digits, appended to out. digits are '0'-'9'. */
-int num_digits_to_varint(const char *d, size_t nd, bool neg, wr_t *out);
+int store_num_digits_to_varint(const char *d, size_t nd, bool neg, wr_t *out);
 /* Splits "[+-]digits" into sign and digits (leading zeros dropped); false if not an integer. */
-bool num_parse_integer(const char *s, size_t n, bool *neg, const char **digits, size_t *nd);
+bool store_num_parse_integer(const char *s, size_t n, bool *neg, const char **digits, size_t *nd);
 
 /* Whether t contains a set or a map (values that Cassandra sorts and de-duplicates on bind). */
 bool store_type_has_setmap(const store_type_t *t);
@@ -412,7 +412,7 @@ typedef struct {
 } frag_range_t;
 
 /* Decoded view of a fragment (views point into the encoded bytes). Columns are visited with
- * frag_col_next. */
+ * store_frag_col_next. */
 typedef struct {
     uint8_t flags;
     int64_t base_ts;
@@ -432,11 +432,11 @@ typedef struct {
     rd_t elems;                /* complex: positioned at the first element */
 } frag_col_t;
 
-int frag_open(frag_t *f, const uint8_t *p, size_t n);
-int frag_range_next(frag_t *f, frag_range_t *out);
+int store_frag_open(frag_t *f, const uint8_t *p, size_t n);
+int store_frag_range_next(frag_t *f, frag_range_t *out);
 /* 1 with *c, 0 at the end, <0 corrupt. */
-int frag_col_next(frag_t *f, frag_col_t *c);
-int frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e);
+int store_frag_col_next(frag_t *f, frag_col_t *c);
+int store_frag_elem_next(frag_t *f, frag_col_t *c, frag_cell_t *e);
 
 /* Encoder: start, then header parts, then columns in increasing id order (elements of a
  * complex column in increasing path order), then finish. */
@@ -449,31 +449,31 @@ typedef struct {
     /* complex column being written */
     size_t nelems_at;
     uint32_t nelems;
-} frag_enc_t;
+} store_frag_enc_t;
 
-void frag_enc_start(frag_enc_t *e, wr_t *w, int64_t base_ts);
-void frag_enc_liveness(frag_enc_t *e, const frag_liveness_t *l);
-void frag_enc_deletion(frag_enc_t *e, const frag_deletion_t *d);
-void frag_enc_ranges(frag_enc_t *e, const frag_range_t *r, size_t n);
-void frag_enc_cell(frag_enc_t *e, uint32_t col_id, const frag_cell_t *c);
-void frag_enc_complex_begin(frag_enc_t *e, uint32_t col_id, const frag_deletion_t *cdel);
-void frag_enc_elem(frag_enc_t *e, const frag_cell_t *c);
-void frag_enc_complex_end(frag_enc_t *e);
+void store_frag_enc_start(store_frag_enc_t *e, wr_t *w, int64_t base_ts);
+void store_frag_enc_liveness(store_frag_enc_t *e, const frag_liveness_t *l);
+void store_frag_enc_deletion(store_frag_enc_t *e, const frag_deletion_t *d);
+void store_frag_enc_ranges(store_frag_enc_t *e, const frag_range_t *r, size_t n);
+void store_frag_enc_cell(store_frag_enc_t *e, uint32_t col_id, const frag_cell_t *c);
+void store_frag_enc_complex_begin(store_frag_enc_t *e, uint32_t col_id, const frag_deletion_t *cdel);
+void store_frag_enc_elem(store_frag_enc_t *e, const frag_cell_t *c);
+void store_frag_enc_complex_end(store_frag_enc_t *e);
 
 /* Merges two fragments with Cassandra's reconciliation (older first is not required: the merge
  * is commutative and associative) and appends the result to out. EDDY_ERR_CORRUPT on bad input. */
-int frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_t *out);
+int store_frag_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, wr_t *out);
 
 /* Purges what gc grace allows at now_s (compaction filter): tombstones and expired cells with
  * ldt + gc_grace <= now_s, dropped column ids (keep(col_id) false). Appends the result to out
  * and sets *empty when nothing remains. */
-int frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s, bool (*keep)(void *, uint32_t, int64_t),
+int store_frag_purge(const uint8_t *p, size_t n, int64_t now_s, int64_t gc_grace_s, bool (*keep)(void *, uint32_t, int64_t),
                void *keep_arg, wr_t *out, bool *empty, bool *changed);
 
 /* Reconciliation of two cells, exactly Cells.resolveRegular / resolveCounter: returns 1 if a
  * wins (or they are equal), 0 if b wins. Counters are summed by the caller. */
-int frag_cell_wins(const frag_cell_t *a, const frag_cell_t *b);
-bool frag_liveness_supersedes(const frag_liveness_t *a, const frag_liveness_t *b);
+int store_frag_cell_wins(const frag_cell_t *a, const frag_cell_t *b);
+bool store_frag_liveness_supersedes(const frag_liveness_t *a, const frag_liveness_t *b);
 static inline bool frag_del_supersedes(const frag_deletion_t *a, const frag_deletion_t *b) {
     return a->ts > b->ts || (a->ts == b->ts && a->ldt > b->ldt);
 }

@@ -84,7 +84,7 @@ void store_fmt_varint(const uint8_t *p, size_t n, wr_t *w) {
     bool neg;
     wr_t d;
     wr_init(&d, 32);
-    num_varint_to_digits(p, n, &neg, &d);
+    store_num_varint_to_digits(p, n, &neg, &d);
     if (neg && !(d.len == 1 && d.buf[0] == '0')) wr_u8(w, '-');
     wr_bytes(w, d.buf, d.len);
     wr_free(&d);
@@ -97,7 +97,7 @@ void store_fmt_decimal(const uint8_t *p, size_t n, wr_t *w) {
     bool neg;
     wr_t d;
     wr_init(&d, 32);
-    num_varint_to_digits(p + 4, n - 4, &neg, &d);
+    store_num_varint_to_digits(p + 4, n - 4, &neg, &d);
     const char *ds = (const char *)d.buf;
     int64_t nd = (int64_t)d.len;
     if (neg) wr_u8(w, '-');
@@ -129,8 +129,8 @@ int store_parse_varint(const char *s, size_t n, wr_t *w) {
     bool neg;
     const char *d;
     size_t nd;
-    if (!num_parse_integer(s, n, &neg, &d, &nd)) return EDDY_ERR_INVALID;
-    return num_digits_to_varint(d, nd, neg, w);
+    if (!store_num_parse_integer(s, n, &neg, &d, &nd)) return EDDY_ERR_INVALID;
+    return store_num_digits_to_varint(d, nd, neg, w);
 }
 
 /* BigDecimal(String): [sign] digits [. digits] [e [sign] digits]. */
@@ -172,7 +172,7 @@ int store_parse_decimal(const char *s, size_t n, wr_t *w) {
     size_t nd = digits.len;
     while (nd > 1 && ds[0] == '0') ds++, nd--;
     wr_i32(w, (int32_t)scale);
-    rc = num_digits_to_varint(ds, nd, neg, w);
+    rc = store_num_digits_to_varint(ds, nd, neg, w);
 out:
     wr_free(&digits);
     return rc;

@@ -116,7 +116,7 @@ static frag_cell_t cell_of(store_write_t *w, const pcell_t *p) {
 }
 
 /* Encodes cells [from, to) (all of one static-ness) after the header already started in enc. */
-static void encode_cells(store_write_t *w, frag_enc_t *enc, size_t from, size_t to) {
+static void encode_cells(store_write_t *w, store_frag_enc_t *enc, size_t from, size_t to) {
     size_t i = from;
     while (i < to) {
         uint32_t id = w->cells[i].col_id;
@@ -125,7 +125,7 @@ static void encode_cells(store_write_t *w, frag_enc_t *enc, size_t from, size_t 
         if (w->cells[i].kind == PC_SIMPLE) {
             /* several assignments of one column in a row: the last one stands */
             frag_cell_t c = cell_of(w, &w->cells[j - 1]);
-            frag_enc_cell(enc, id, &c);
+            store_frag_enc_cell(enc, id, &c);
         } else {
             frag_deletion_t cdel = {STORE_NO_TS, 0};
             size_t k = i;
@@ -133,7 +133,7 @@ static void encode_cells(store_write_t *w, frag_enc_t *enc, size_t from, size_t 
                 frag_deletion_t d = {w->cells[k].ts, w->cells[k].ldt};
                 if (cdel.ts == STORE_NO_TS || frag_del_supersedes(&d, &cdel)) cdel = d;
             }
-            frag_enc_complex_begin(enc, id, &cdel);
+            store_frag_enc_complex_begin(enc, id, &cdel);
             while (k < j) {
                 /* equal paths: reconcile */
                 frag_cell_t best = cell_of(w, &w->cells[k]);
@@ -141,13 +141,13 @@ static void encode_cells(store_write_t *w, frag_enc_t *enc, size_t from, size_t 
                 while (m < j && w->cells[m].plen == w->cells[k].plen &&
                        !memcmp(w->data.buf + w->cells[m].poff, w->data.buf + w->cells[k].poff, w->cells[k].plen)) {
                     frag_cell_t c = cell_of(w, &w->cells[m]);
-                    if (!frag_cell_wins(&best, &c)) best = c;
+                    if (!store_frag_cell_wins(&best, &c)) best = c;
                     m++;
                 }
-                if (!(cdel.ts != STORE_NO_TS && best.ts <= cdel.ts)) frag_enc_elem(enc, &best);
+                if (!(cdel.ts != STORE_NO_TS && best.ts <= cdel.ts)) store_frag_enc_elem(enc, &best);
                 k = m;
             }
-            frag_enc_complex_end(enc);
+            store_frag_enc_complex_end(enc);
         }
         i = j;
     }
@@ -169,10 +169,10 @@ int store_write_flush_row(store_write_t *w) {
     bool data = w->row_liveness || w->row_del || nstatic_from > 0;
     if (data) {
         wr_reset(&w->frag);
-        frag_enc_t enc;
-        frag_enc_start(&enc, &w->frag, w->ts);
-        if (w->row_liveness) frag_enc_liveness(&enc, &w->live);
-        if (w->row_del) frag_enc_deletion(&enc, &w->del);
+        store_frag_enc_t enc;
+        store_frag_enc_start(&enc, &w->frag, w->ts);
+        if (w->row_liveness) store_frag_enc_liveness(&enc, &w->live);
+        if (w->row_del) store_frag_enc_deletion(&enc, &w->del);
         encode_cells(w, &enc, 0, nstatic_from);
         if (!wr_ok(&w->frag)) return w->frag.err;
         rocksdb_writebatch_merge_cf(w->batch, st->cf[CF_DATA], (const char *)key, w->row_key_len,
@@ -181,8 +181,8 @@ int store_write_flush_row(store_write_t *w) {
     if (nstatic_from < w->ncells) {
         store_headers_note(st, w->t->info.id); /* before the batch is visible */
         wr_reset(&w->frag);
-        frag_enc_t enc;
-        frag_enc_start(&enc, &w->frag, w->ts);
+        store_frag_enc_t enc;
+        store_frag_enc_start(&enc, &w->frag, w->ts);
         encode_cells(w, &enc, nstatic_from, w->ncells);
         if (!wr_ok(&w->frag)) return w->frag.err;
         rocksdb_writebatch_merge_cf(w->batch, st->cf[CF_PART], (const char *)key, w->row_pk_len,
@@ -554,10 +554,10 @@ static int header_fragment(store_write_t *w, const store_table_t *t, const eddy_
         return rc;
     }
     wr_reset(&w->frag);
-    frag_enc_t enc;
-    frag_enc_start(&enc, &w->frag, pdel ? pdel->ts : ranges[0].del.ts);
-    if (pdel) frag_enc_deletion(&enc, pdel);
-    frag_enc_ranges(&enc, ranges, nranges);
+    store_frag_enc_t enc;
+    store_frag_enc_start(&enc, &w->frag, pdel ? pdel->ts : ranges[0].del.ts);
+    if (pdel) store_frag_enc_deletion(&enc, pdel);
+    store_frag_enc_ranges(&enc, ranges, nranges);
     if (!wr_ok(&w->frag)) return w->frag.err;
     store_headers_note(w->st, t->info.id);
     rocksdb_writebatch_merge_cf(w->batch, w->st->cf[CF_PART], (const char *)w->key.buf + mark, pklen,

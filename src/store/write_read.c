@@ -23,18 +23,18 @@ static int live_elements(store_write_t *w, const store_column_t *c, wr_t *out, s
         frag_deletion_t del = pc.present ? store_part_row_deletion(&pc, key + w->row_pk_len, w->row_key_len - w->row_pk_len)
                                          : (frag_deletion_t){STORE_NO_TS, 0};
         frag_t f;
-        if (frag_open(&f, data.buf, data.len)) rc = EDDY_ERR_CORRUPT;
+        if (store_frag_open(&f, data.buf, data.len)) rc = EDDY_ERR_CORRUPT;
         if (rc == EDDY_OK && f.del.ts != STORE_NO_TS && (del.ts == STORE_NO_TS || f.del.ts > del.ts)) del = f.del;
         frag_col_t col;
         int r;
         int64_t now = store_now_s(w->st);
-        while (rc == EDDY_OK && (r = frag_col_next(&f, &col)) == 1) {
+        while (rc == EDDY_OK && (r = store_frag_col_next(&f, &col)) == 1) {
             if (col.col_id != c->id || !(col.flags & FRAG_CELL_COMPLEX)) continue;
             frag_deletion_t eff = del;
             if (col.cdel.ts != STORE_NO_TS && (eff.ts == STORE_NO_TS || col.cdel.ts > eff.ts)) eff = col.cdel;
             frag_cell_t e;
             int er;
-            while ((er = frag_elem_next(&f, &col, &e)) == 1) {
+            while ((er = store_frag_elem_next(&f, &col, &e)) == 1) {
                 if (e.flags & FRAG_CELL_TOMB) continue;
                 if (eff.ts != STORE_NO_TS && e.ts <= eff.ts) continue;
                 if ((e.flags & FRAG_CELL_EXPIRING) && e.ldt <= now) continue;
