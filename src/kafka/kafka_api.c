@@ -1,7 +1,7 @@
 /* kafka: the API table (what eddy serves, at which versions), request framing and the
  * ApiVersions answer built from the table.
  *
- * Versions follow what the target clients negotiate (../shared/research/kafka-broker.md §1):
+ * Versions follow what the target clients negotiate (read off their sources and captured requests):
  * librdkafka 2.0.2, kafka-python 2.0.2 (which guesses the broker's version from the advertised
  * ranges: Fetch v11 makes it pick "2.3", hence record batches v2 and Produce v7) and KafkaJS
  * 2.2.4. flex_from is the first flexible version in apache/kafka's message definitions. */

@@ -1,6 +1,6 @@
 /* The exact statements the DataStax Python driver 3.25 (Debian python3-cassandra), the Node.js
  * cassandra-driver 4.10 and cqlsh 4.x send when they connect, build schema metadata, agree on
- * schema and switch keyspaces (../shared/research/cql.md; the Python strings are copied from the
+ * schema and switch keyspaces (the Python strings are copied from the
  * installed package's cluster.py, metadata.py and connection.py). Every one must parse. */
 #include "sql/sql_test_util.h"
 
