@@ -1,22 +1,13 @@
 /* The batch transaction: records in, weighted rows through UNNEST/WHERE into groups or sink
  * accumulators, state through an overlay; commit resolves groups and sink reference counts and
- * hands one eng_commit_t to the sink. See engine_int.h for the model. */
+ * hands one eng_commit_t to the sink. Records enter through txn_record.c; the state both share is
+ * in engine_txn.h; see engine_int.h for the model. */
 #include <assert.h>
 #include <stdio.h>
 
-#include "engine/engine_int.h"
+#include "engine/engine_txn.h"
 
 #define STATE_CACHE_MAX 50000 /* overlay entries kept across batches before it is dropped (memory) */
-
-typedef struct {
-    const uint8_t *key; /* the map's copy of the key */
-    uint32_t klen;
-    uint8_t *val;
-    uint32_t len;
-    bool present;
-    bool dirty;
-    bool existed;  /* present in the store before this batch (for state row counts) */
-} state_entry_t;
 
 /* What a batch does to one sink key. delta sums the weights of the rows it derived with that
  * key: for a reference-counted sink, the change of the row's count of derivations. low is the
@@ -42,45 +33,7 @@ typedef struct {
     uint32_t klen;
 } group_t;
 
-typedef struct {
-    void **items;
-    uint32_t n, cap;
-} vec_t;
-
-struct eng_txn {
-    eng_query_t *q;
-    eng_sink_t sink;
-    arena_t arena;          /* per batch */
-    arena_t spare;          /* pipelined: the previous batch's arena, kept while its commit runs */
-    bool pipelined;
-    bool inflight;          /* a prepared commit is not known to be applied yet */
-    int (*barrier)(void *); /* pipelined: waits until the commit in flight is applied */
-    void *barrier_arg;
-    bool barrier_done;
-    arena_t cache_arena;    /* state overlay, across batches */
-    int64_t now_ms;
-    eng_map_t state;
-    vec_t dirty;            /* state entries written in this batch (map entries) */
-    eng_map_t sinkacc;
-    vec_t sinkorder;
-    eng_map_t groups;
-    vec_t grouporder;
-    vec_t kvextra;          /* eng_kv_write_t *: positions and raw writes */
-    wr_t scratch;
-    wr_t pfkeys;            /* state keys being read ahead */
-    wr_t keybuf;
-    wr_t gkey;              /* group keys being encoded */
-    json_doc_t doc;
-    json_doc_t kdoc;        /* a record key in JSON */
-    eng_val_t *slots;
-    eng_val_t *outvals;     /* nout */
-    eng_counters_t counters;
-    int32_t cur_partition;
-    int64_t cur_offset;
-    int64_t state_delta;    /* net state rows added by this batch */
-};
-
-static int vec_push(vec_t *v, void *p) {
+static int vec_push(eng_vec_t *v, void *p) {
     if (v->n == v->cap) {
         uint32_t cap = v->cap ? v->cap * 2 : 64;
         void **items = eddy_realloc(v->items, cap * sizeof *items);
@@ -197,9 +150,9 @@ bool eng_txn_empty(const eng_txn_t *t) {
 /* ---- state overlay -------------------------------------------------------------------------- */
 
 /* A new overlay entry for map entry e: the stored value (found) or none. */
-static int state_fill(eng_txn_t *t, eng_map_entry_t *e, bool found, const uint8_t *val, size_t len,
-                      state_entry_t **out) {
-    state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
+int eng_txn_state_fill(eng_txn_t *t, eng_map_entry_t *e, bool found, const uint8_t *val, size_t len,
+                       eng_state_entry_t **out) {
+    eng_state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
     if (!s) return EDDY_ERR_NOMEM;
     memset(s, 0, sizeof *s);
     s->key = e->key;
@@ -215,7 +168,7 @@ static int state_fill(eng_txn_t *t, eng_map_entry_t *e, bool found, const uint8_
     return EDDY_OK;
 }
 
-static int state_get(eng_txn_t *t, const uint8_t *key, size_t klen, state_entry_t **out) {
+int eng_txn_state_get(eng_txn_t *t, const uint8_t *key, size_t klen, eng_state_entry_t **out) {
     bool created;
     eng_map_entry_t *e = eng_map_upsert(&t->state, key, klen, &created);
     if (!e) return EDDY_ERR_NOMEM;
@@ -230,10 +183,10 @@ static int state_get(eng_txn_t *t, const uint8_t *key, size_t klen, state_entry_
         state_cache_drop(t); /* the half-made entry must not stay */
         return rc;
     }
-    return state_fill(t, e, found, t->scratch.buf, t->scratch.len, out);
+    return eng_txn_state_fill(t, e, found, t->scratch.buf, t->scratch.len, out);
 }
 
-static int state_put(eng_txn_t *t, state_entry_t *s, const uint8_t *val, size_t len) {
+int eng_txn_state_put(eng_txn_t *t, eng_state_entry_t *s, const uint8_t *val, size_t len) {
     if (!s->dirty) {
         s->existed = s->present;
         int rc = vec_push(&t->dirty, s);
@@ -283,7 +236,7 @@ static bool sink_key(eng_txn_t *t, eng_val_t *const *cols) {
     return wr_ok(&t->keybuf);
 }
 
-static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
+int eng_txn_emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
     if (!sink_key(t, cols)) return EDDY_OK;
     bool created;
     eng_map_entry_t *e = eng_map_upsert(&t->sinkacc, t->keybuf.buf, t->keybuf.len, &created);
@@ -309,7 +262,7 @@ static int emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
 
 /* Evaluates the output expressions on the current slots into a fresh column array (values
  * copied into the batch arena so they outlive the record). NULL *out when the row is skipped. */
-static int project(eng_txn_t *t, eng_row_t *row, eng_val_t ***out) {
+int eng_txn_project(eng_txn_t *t, eng_row_t *row, eng_val_t ***out) {
     const eng_query_t *q = t->q;
     const eng_table_t *tb = q->sink;
     *out = NULL;
@@ -368,7 +321,7 @@ static int group_output(eng_txn_t *t, group_t *g, eng_val_t ***out) {
         if ((rc = eng_expr_test(t->q->having, &grow, &keep))) return rc;
         if (!keep) return EDDY_OK;
     }
-    return project(t, &grow, out);
+    return eng_txn_project(t, &grow, out);
 }
 
 static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng_val_t *keys, group_t **out) {
@@ -397,8 +350,8 @@ static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng
         wr_reset(&t->scratch);
         eng_kv_prefix(&t->scratch, q->id, KV_GROUP);
         wr_bytes(&t->scratch, gkey, gklen);
-        state_entry_t *s;
-        int rc = state_get(t, t->scratch.buf, t->scratch.len, &s);
+        eng_state_entry_t *s;
+        int rc = eng_txn_state_get(t, t->scratch.buf, t->scratch.len, &s);
         if (rc) return rc;
         if (s->present) {
             rd_t r = rd_init(s->val, s->len);
@@ -454,8 +407,8 @@ static int row_done(eng_txn_t *t, eng_row_t *row, int weight) {
     }
     if (q->grouped) return group_update(t, row, weight);
     eng_val_t **cols;
-    if ((rc = project(t, row, &cols)) || !cols) return rc;
-    return emit_cols(t, cols, weight);
+    if ((rc = eng_txn_project(t, row, &cols)) || !cols) return rc;
+    return eng_txn_emit_cols(t, cols, weight);
 }
 
 static int run_unnest(eng_txn_t *t, eng_row_t *row, uint32_t level, int weight) {
@@ -497,291 +450,10 @@ static int run_unnest(eng_txn_t *t, eng_row_t *row, uint32_t level, int weight) 
     return run_unnest(t, row, level + 1, weight);
 }
 
-static int run_base(eng_txn_t *t, int weight) {
+int eng_txn_run_base(eng_txn_t *t, int weight) {
     eng_row_t row = {t->slots, &t->arena, t->now_ms};
     for (uint32_t i = t->q->nbase; i < t->q->nslots; i++) t->slots[i] = eng_null();
     return run_unnest(t, &row, 0, weight);
-}
-
-/* ---- records -------------------------------------------------------------------------------- */
-
-static void bad_record(eng_txn_t *t, const char *why) {
-    t->counters.bad_records++;
-    elog_warn("engine", "%s: record at partition %d offset %lld skipped: %s", t->q->id, (int)t->cur_partition,
-              (long long)t->cur_offset, why);
-}
-
-/* Fills the base slots from a record. Returns EDDY_OK, EDDY_ERR_INVALID (record skipped, with
- * the reason logged) or EDDY_ERR_NOMEM. */
-static int fill_base(eng_txn_t *t, const eng_record_t *rec) {
-    const eng_query_t *q = t->q;
-    const eng_stream_t *s = q->stream;
-    bool parsed = false;
-    char err[200];
-    for (uint32_t i = 0; i < q->nbase; i++) {
-        const eng_input_t *in = &q->inputs[i];
-        eng_val_t *v = &t->slots[i];
-        switch (in->kind) {
-        case IN_KEY:
-            *v = rec->key_null ? eng_null() : eng_text((const char *)rec->key.ptr, rec->key.len);
-            if (v->kind != ENG_NULL && in->type.kind != ENG_TEXT && in->type.kind != ENG_ANY &&
-                eng_val_cast(&t->arena, v, in->type, v) != EDDY_OK) {
-                bad_record(t, "the key does not convert to the key column's type");
-                return EDDY_ERR_INVALID;
-            }
-            break;
-        case IN_TOPIC: *v = eng_text((const char *)rec->topic.ptr, rec->topic.len); break;
-        case IN_PARTITION: *v = eng_int(rec->partition); break;
-        case IN_OFFSET: *v = eng_int(rec->offset); break;
-        case IN_TIMESTAMP: *v = eng_ts(rec->timestamp); break;
-        case IN_HEADERS: {
-            eng_val_t *items = arena_alloc(&t->arena, (2 * rec->nheaders + 1) * sizeof *items);
-            if (!items) return EDDY_ERR_NOMEM;
-            for (uint32_t h = 0; h < 2 * rec->nheaders; h++)
-                items[h] = eng_text((const char *)rec->headers[h].ptr, rec->headers[h].len);
-            if (eng_val_make_coll(&t->arena, ENG_MAP, items, rec->nheaders, v)) return EDDY_ERR_NOMEM;
-            break;
-        }
-        case IN_VALUE:
-        case IN_FIELD:
-            if (rec->value_null) {
-                *v = eng_null();
-                break;
-            }
-            if (s->format == ENG_FORMAT_TEXT) {
-                *v = in->kind == IN_VALUE ? eng_text((const char *)rec->value.ptr, rec->value.len) : eng_null();
-                break;
-            }
-            if (!parsed) {
-                int rc = json_parse(&t->doc, (const char *)rec->value.ptr, rec->value.len);
-                if (rc == EDDY_ERR_NOMEM) return rc;
-                if (rc) {
-                    snprintf(err, sizeof err, "the value is not JSON (%s at byte %zu)", t->doc.errmsg, t->doc.errpos);
-                    bad_record(t, err);
-                    return EDDY_ERR_INVALID;
-                }
-                parsed = true;
-            }
-            if (in->kind == IN_VALUE) {
-                if (eng_val_from_json(&t->arena, &t->doc, 0, v)) return EDDY_ERR_NOMEM;
-                break;
-            }
-            int64_t node = json_object_get(&t->doc, 0, in->field, strlen(in->field));
-            if (node < 0) {
-                *v = eng_null();
-                break;
-            }
-            int rc = eng_val_from_json_typed(&t->arena, &t->doc, (uint32_t)node, in->type, v, err, sizeof err);
-            if (rc == EDDY_ERR_NOMEM) return rc;
-            if (rc) {
-                char why[300];
-                snprintf(why, sizeof why, "field %s: %s", in->field, err);
-                bad_record(t, why);
-                return EDDY_ERR_INVALID;
-            }
-            break;
-        default: *v = eng_null(); break;
-        }
-    }
-    return EDDY_OK;
-}
-
-static void encode_base(eng_txn_t *t, wr_t *w) {
-    for (uint32_t i = 0; i < t->q->nbase; i++) eng_val_encode(w, &t->slots[i]);
-}
-
-static int decode_base(eng_txn_t *t, const uint8_t *p, size_t n) {
-    rd_t r = rd_init(p, n);
-    for (uint32_t i = 0; i < t->q->nbase; i++) {
-        int rc = eng_val_decode(&r, &t->arena, &t->slots[i]);
-        if (rc == EDDY_ERR_NOMEM) return rc;
-        if (rc) return EDDY_ERR_CORRUPT;
-    }
-    return rd_remaining(&r) ? EDDY_ERR_CORRUPT : EDDY_OK;
-}
-
-/* A keyed projection: the new value's row overwrites the key's row; a tombstone, or a value
- * that WHERE drops, deletes it. The row's key comes from the record key alone. */
-static int keyed_record(eng_txn_t *t, const eng_record_t *rec) {
-    const eng_query_t *q = t->q;
-    int rc = fill_base(t, rec);
-    if (rc == EDDY_ERR_INVALID) return EDDY_OK;
-    if (rc) return rc;
-    uint64_t skipped = t->counters.rows_skipped;
-    if (!rec->value_null) {
-        eng_row_t row = {t->slots, &t->arena, t->now_ms};
-        bool keep = true;
-        if (q->where && (rc = eng_expr_test(q->where, &row, &keep))) return rc;
-        if (keep) {
-            eng_val_t **cols;
-            if ((rc = project(t, &row, &cols))) return rc;
-            if (cols) return emit_cols(t, cols, +1);
-            if (t->counters.rows_skipped != skipped) return EDDY_OK;
-        }
-    }
-    /* Delete: only the key column is needed. */
-    const eng_table_t *tb = q->sink;
-    eng_val_t **cols = arena_alloc(&t->arena, tb->ncols * sizeof *cols);
-    eng_val_t *k = arena_alloc(&t->arena, sizeof *k);
-    if (!cols || !k) return EDDY_ERR_NOMEM;
-    memset(cols, 0, tb->ncols * sizeof *cols);
-    for (uint32_t i = 0; i < q->nout; i++)
-        if (q->sink_cols[i] == tb->pk[0]) {
-            if ((rc = eng_val_copy(&t->arena, &t->slots[q->out[i]->slot], k))) return rc;
-            if (k->kind != tb->cols[tb->pk[0]].type.kind && tb->cols[tb->pk[0]].type.kind != ENG_ANY &&
-                eng_val_cast(&t->arena, k, tb->cols[tb->pk[0]].type, k) != EDDY_OK)
-                return EDDY_OK;
-        }
-    cols[tb->pk[0]] = k;
-    return emit_cols(t, cols, -1);
-}
-
-/* A JSON stream's key sent as JSON text (the REST proxy's json format sends "\"abc\"", with the
- * quotes, as Confluent's does) means the string: rowkey, the KEY column and the changelog's
- * identity of the key are abc, the same as a key sent as plain bytes (kcat). Any other key is
- * taken as it is. Returns 1 with *out (the record with its key decoded), 0 to keep rec, or
- * EDDY_ERR_NOMEM. */
-static int json_key(eng_txn_t *t, const eng_record_t *rec, eng_record_t *out) {
-    const eddy_view_t k = rec->key;
-    if (rec->key_null || t->q->stream->format != ENG_FORMAT_JSON || k.len < 2 || k.ptr[0] != '"' || k.ptr[k.len - 1] != '"')
-        return 0;
-    int rc = json_parse(&t->kdoc, (const char *)k.ptr, k.len);
-    if (rc == EDDY_ERR_NOMEM) return rc;
-    if (rc || json_node(&t->kdoc, 0)->type != JSON_STRING) return 0;
-    const json_node_t *n = json_node(&t->kdoc, 0);
-    char *d = arena_alloc(&t->arena, n->len + 1);
-    if (!d) return EDDY_ERR_NOMEM;
-    long dl = json_string_unescape(n, d);
-    if (dl < 0) return 0;
-    *out = *rec;
-    out->key = eddy_view(d, (size_t)dl);
-    return 1;
-}
-
-/* The state key of a changelog record (its key, JSON-decoded as eng_txn_record does) into w. */
-static int changelog_key(eng_txn_t *t, const eng_record_t *rec, wr_t *w) {
-    eng_record_t decoded;
-    int krc = json_key(t, rec, &decoded);
-    if (krc < 0) return krc;
-    if (krc) rec = &decoded;
-    eng_kv_prefix(w, t->q->id, KV_INPUT);
-    wr_bytes(w, rec->key.ptr, rec->key.len);
-    return wr_ok(w) ? EDDY_OK : EDDY_ERR_NOMEM;
-}
-
-int eng_txn_prefetch(eng_txn_t *t, const eng_record_t *recs, uint32_t n) {
-    const eng_query_t *q = t->q;
-    if (!q->retracting || q->keyed || !t->sink.ops->kv_get_many || n < 2) return EDDY_OK;
-    size_t *ends = arena_alloc(&t->arena, n * sizeof *ends);
-    eddy_view_t *keys = arena_alloc(&t->arena, n * sizeof *keys);
-    size_t *offs = arena_alloc(&t->arena, n * sizeof *offs), *lens = arena_alloc(&t->arena, n * sizeof *lens);
-    bool *found = arena_alloc(&t->arena, n * sizeof *found);
-    if (!ends || !keys || !offs || !lens || !found) return EDDY_ERR_NOMEM;
-    /* The keys the overlay does not hold (the buffer may move while it grows: views after). */
-    wr_t *kb = &t->pfkeys;
-    wr_reset(kb);
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (recs[i].key_null) continue;
-        size_t start = kb->len;
-        int rc = changelog_key(t, &recs[i], kb);
-        if (rc) return rc;
-        if (eng_map_get(&t->state, kb->buf + start, kb->len - start)) {
-            kb->len = start;
-            continue;
-        }
-        ends[m++] = kb->len;
-    }
-    for (uint32_t i = 0; i < m; i++) {
-        size_t start = i ? ends[i - 1] : 0;
-        keys[i] = eddy_view(kb->buf + start, ends[i] - start);
-    }
-    if (m < 2) return EDDY_OK; /* one key: eng_txn_record reads it as well */
-    wr_reset(&t->scratch);
-    int rc = t->sink.ops->kv_get_many(t->sink.ctx, keys, m, &t->scratch, offs, lens, found);
-    for (uint32_t i = 0; i < m && !rc; i++) {
-        bool created;
-        eng_map_entry_t *e = eng_map_upsert(&t->state, keys[i].ptr, keys[i].len, &created);
-        if (!e) return EDDY_ERR_NOMEM;
-        state_entry_t *s;
-        if (created) rc = state_fill(t, e, found[i], found[i] ? t->scratch.buf + offs[i] : NULL, found[i] ? lens[i] : 0, &s);
-    }
-    return rc;
-}
-
-int eng_txn_record(eng_txn_t *t, const eng_record_t *rec) {
-    const eng_query_t *q = t->q;
-    eng_record_t decoded;
-    int krc = json_key(t, rec, &decoded);
-    if (krc < 0) return krc;
-    if (krc) rec = &decoded;
-    t->cur_partition = rec->partition;
-    t->cur_offset = rec->offset;
-    t->counters.input_rows++;
-    if (!q->retracting) {
-        if (rec->value_null) return EDDY_OK; /* a tombstone means nothing to an append stream */
-        int rc = fill_base(t, rec);
-        if (rc == EDDY_ERR_INVALID) return EDDY_OK;
-        return rc ? rc : run_base(t, +1);
-    }
-    if (rec->key_null) {
-        bad_record(t, "a changelog record needs a key");
-        return EDDY_OK;
-    }
-    if (q->keyed) return keyed_record(t, rec);
-    /* The new base row, encoded, is the key's state from now on. */
-    wr_t nb;
-    wr_init(&nb, 256);
-    int rc = EDDY_OK;
-    if (!rec->value_null) {
-        rc = fill_base(t, rec);
-        if (rc == EDDY_ERR_INVALID) {
-            wr_free(&nb);
-            return EDDY_OK; /* the key keeps its previous value */
-        }
-        if (!rc) encode_base(t, &nb);
-        if (!rc && !wr_ok(&nb)) rc = EDDY_ERR_NOMEM;
-    }
-    wr_reset(&t->keybuf);
-    eng_kv_prefix(&t->keybuf, q->id, KV_INPUT);
-    wr_bytes(&t->keybuf, rec->key.ptr, rec->key.len);
-    state_entry_t *s = NULL;
-    if (!rc) rc = state_get(t, t->keybuf.buf, t->keybuf.len, &s);
-    if (rc) goto done;
-    if (s->present && !rec->value_null && s->len == nb.len && memcmp(s->val, nb.buf, nb.len) == 0)
-        goto done; /* same columns as before: nothing derived changes */
-    if (s->present) {
-        /* Retract what the old value produced: replay its base row with weight -1. The new
-         * row's slots are kept aside (they may point into the record) and restored after. */
-        eng_val_t *saved = arena_alloc(&t->arena, (q->nbase ? q->nbase : 1) * sizeof *saved);
-        if (!saved) { rc = EDDY_ERR_NOMEM; goto done; }
-        memcpy(saved, t->slots, q->nbase * sizeof *saved);
-        rc = decode_base(t, s->val, s->len);
-        if (rc == EDDY_ERR_CORRUPT) {
-            elog_error("engine", "%s: corrupt state for a key at partition %d offset %lld; its old rows stay",
-                       q->id, (int)rec->partition, (long long)rec->offset);
-            rc = EDDY_OK;
-        } else if (!rc) {
-            rc = run_base(t, -1);
-        }
-        memcpy(t->slots, saved, q->nbase * sizeof *saved);
-        if (rc) goto done;
-    }
-    if (rec->value_null) {
-        if (s->present) rc = state_put(t, s, NULL, 0);
-    } else {
-        if (!(rc = state_put(t, s, nb.buf ? nb.buf : (const uint8_t *)"", nb.len))) rc = run_base(t, +1);
-    }
-done:
-    wr_free(&nb);
-    return rc;
-}
-
-int eng_txn_row(eng_txn_t *t, const eng_val_t *cols) {
-    const eng_query_t *q = t->q;
-    t->counters.input_rows++;
-    for (uint32_t i = 0; i < q->nbase; i++) t->slots[i] = cols[q->inputs[i].col];
-    return run_base(t, +1);
 }
 
 /* ---- commit --------------------------------------------------------------------------------- */
@@ -831,25 +503,25 @@ static int resolve_groups(eng_txn_t *t) {
                 same = (!a && !b) || (a && b && eng_val_eq(a, b));
             }
             if (same) goto state;
-            if ((rc = emit_cols(t, g->old_cols, -1))) return rc;
+            if ((rc = eng_txn_emit_cols(t, g->old_cols, -1))) return rc;
         }
-        if (now && (rc = emit_cols(t, now, +1))) return rc;
+        if (now && (rc = eng_txn_emit_cols(t, now, +1))) return rc;
     state:
         if (!q->stream) continue;
         wr_reset(&t->scratch);
         eng_kv_prefix(&t->scratch, q->id, KV_GROUP);
         wr_bytes(&t->scratch, g->key, g->klen);
-        state_entry_t *s;
-        if ((rc = state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
+        eng_state_entry_t *s;
+        if ((rc = eng_txn_state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
         if (g->rows <= 0) {
-            if (s->present && (rc = state_put(t, s, NULL, 0))) return rc;
+            if (s->present && (rc = eng_txn_state_put(t, s, NULL, 0))) return rc;
             continue;
         }
         wr_t w;
         wr_init(&w, 64);
         wr_varint(&w, g->rows);
         for (uint32_t i = 0; i < q->nagg; i++) eng_agg_encode(&w, &q->aggs[i], &g->st[i]);
-        rc = wr_ok(&w) ? state_put(t, s, w.buf, w.len) : EDDY_ERR_NOMEM;
+        rc = wr_ok(&w) ? eng_txn_state_put(t, s, w.buf, w.len) : EDDY_ERR_NOMEM;
         wr_free(&w);
         if (rc) return rc;
     }
@@ -939,14 +611,14 @@ int eng_txn_prepare(eng_txn_t *t, eng_prepared_t **out, char *errstr, size_t err
     eng_prepared_t *p = arena_alloc(&t->arena, sizeof *p);
     if (!kv || !p) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < t->dirty.n; i++) {
-        const state_entry_t *s = t->dirty.items[i];
+        const eng_state_entry_t *s = t->dirty.items[i];
         kv[nkv++] = (eng_kv_write_t){eddy_view(s->key, s->klen), eddy_view(s->val, s->present ? s->len : 0),
                                      !s->present};
     }
     for (uint32_t i = 0; i < t->kvextra.n; i++) kv[nkv++] = *(eng_kv_write_t *)t->kvextra.items[i];
     /* The state written is this batch's from now on: the next batch tracks its own writes (the
      * values stay in the cache's arena, which is not dropped while the commit is in flight). */
-    for (uint32_t i = 0; i < t->dirty.n; i++) ((state_entry_t *)t->dirty.items[i])->dirty = false;
+    for (uint32_t i = 0; i < t->dirty.n; i++) ((eng_state_entry_t *)t->dirty.items[i])->dirty = false;
     t->dirty.n = 0;
     t->counters.state_rows_total = (uint64_t)t->state_delta;
     *p = (eng_prepared_t){{mv.n, mv.items, nkv, kv}, t->counters, t->q->id, NULL, NULL};
