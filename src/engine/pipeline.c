@@ -92,9 +92,19 @@ static void *commit_main(void *arg) {
         while (!p->cstop && (!p->cjob || p->cjob_done)) pthread_cond_wait(&p->ccv, &p->cmu);
         if (p->cstop) break;
         eng_prepared_t *job = p->cjob;
+        pquery_t *pq = p->cjob_q;
         pthread_mutex_unlock(&p->cmu);
         char err[512] = "";
         int rc = eng_prepared_commit(p->eng->be.sink, job, err, sizeof err);
+        if (!rc) {
+            /* The batch's rows are visible: its waits complete now, not when the pipeline thread
+             * is done preparing the next batch (that took a batch's time again under load). The
+             * pipeline thread publishes the same positions with the batch's counters later. */
+            pthread_mutex_lock(&p->mu);
+            memcpy(pq->applied, job->reached, (size_t)pq->nparts * sizeof *pq->applied);
+            pthread_mutex_unlock(&p->mu);
+            eng_waiters_check(p->eng);
+        }
         pthread_mutex_lock(&p->cmu);
         p->cstatus = rc;
         snprintf(p->cerr, sizeof p->cerr, "%s", err);

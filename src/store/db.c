@@ -352,6 +352,14 @@ int store_open(const char *dir, const store_options_t *opts, store_t **out, char
     rocksdb_options_set_db_write_buffer_size(st->dbopts, EDDY_MAX(st->opts.write_buffer_bytes * 4, (size_t)128 << 20));
     rocksdb_options_set_wal_recovery_mode(st->dbopts, 2 /* point in time: a torn tail is dropped */);
     rocksdb_options_set_atomic_flush(st->dbopts, 1);
+    /* Compactions (RocksDB's low-priority pool) run at nice 19: on 2 shared cores they took up
+     * to 0.8 of a core from a pipeline's threads and delayed its batches by tens of ms (no
+     * RocksDB write stall was ever counted; the delay was CPU). They get the idle time; if they
+     * fall behind, RocksDB's own L0 slowdown throttles writers and gives them the CPU back.
+     * Flushes (the high-priority pool) keep the normal priority: memtables must not wait. */
+    st->env = rocksdb_create_default_env();
+    rocksdb_env_lower_thread_pool_cpu_priority(st->env);
+    rocksdb_options_set_env(st->dbopts, st->env);
     st->wal_buffered = st->opts.sync_mode == STORE_SYNC_GROUP;
     rocksdb_options_set_manual_wal_flush(st->dbopts, st->wal_buffered);
     for (int i = 0; i < CF_COUNT; i++) st->cfopts[i] = cf_options(st, i);
@@ -428,6 +436,7 @@ void store_close(store_t *st) {
     if (st->wopts_sync) rocksdb_writeoptions_destroy(st->wopts_sync);
     if (st->ropts) rocksdb_readoptions_destroy(st->ropts);
     if (st->cache) rocksdb_cache_destroy(st->cache);
+    if (st->env) rocksdb_env_destroy(st->env);
     pthread_mutex_destroy(&st->sync_lock);
     pthread_mutex_destroy(&st->bulk_lock);
     pthread_cond_destroy(&st->sync_cond);

@@ -496,6 +496,7 @@ struct store {
     store_options_t opts;
     rocksdb_t *db;
     rocksdb_options_t *dbopts;
+    rocksdb_env_t *env;
     rocksdb_options_t *cfopts[CF_COUNT];
     rocksdb_column_family_handle_t *cf[CF_COUNT];
     rocksdb_cache_t *cache;
