@@ -25,7 +25,8 @@
  *
  * Threads: every function here is thread-safe. Each pipeline runs on its own thread; batch jobs
  * run their token ranges on a few worker threads; one timer thread fires wait timeouts.
- * engine_wait_fn callbacks run on a pipeline's thread or the timer thread: they must be short
+ * engine_wait_fn callbacks run on a pipeline's thread, its commit thread (as soon as the batch
+ * that applies the offset is written) or the timer thread: they must be short
  * (hand the result to a loop). */
 #ifndef EDDY_ENGINE_H
 #define EDDY_ENGINE_H

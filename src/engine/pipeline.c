@@ -56,10 +56,16 @@ static void pipe_sleep(pipeline_t *p, int64_t ms) {
     pthread_mutex_unlock(&p->mu);
 }
 
-static void publish(pipeline_t *p, pquery_t *pq, const eng_counters_t *c, uint32_t n, uint64_t ns) {
+/* Publishes a query's applied positions and, with n records, its batch's counters. hwm: the
+ * source's high watermarks (the pipeline thread's); NULL (the commit thread): each is raised to
+ * at least its applied position, so the lag never reads negative. */
+static void publish(pipeline_t *p, pquery_t *pq, const int64_t *applied, const int64_t *hwm, const eng_counters_t *c,
+                    uint32_t n, uint64_t ns) {
     pthread_mutex_lock(&p->mu);
-    memcpy(pq->applied, pq->run.committed, (size_t)pq->nparts * sizeof *pq->applied);
-    memcpy(pq->hwm, pq->run.hwm, (size_t)pq->nparts * sizeof *pq->hwm);
+    memcpy(pq->applied, applied, (size_t)pq->nparts * sizeof *pq->applied);
+    if (hwm) memcpy(pq->hwm, hwm, (size_t)pq->nparts * sizeof *pq->hwm);
+    else
+        for (int32_t i = 0; i < pq->nparts; i++) pq->hwm[i] = EDDY_MAX(pq->hwm[i], applied[i]);
     if (n) {
         qstats_t *s = &pq->st;
         s->batches++;
@@ -93,16 +99,16 @@ static void *commit_main(void *arg) {
         if (p->cstop) break;
         eng_prepared_t *job = p->cjob;
         pquery_t *pq = p->cjob_q;
+        uint32_t n = p->cjob_n;
+        int64_t t0 = p->cjob_t0;
         pthread_mutex_unlock(&p->cmu);
         char err[512] = "";
         int rc = eng_prepared_commit(p->eng->be.sink, job, err, sizeof err);
         if (!rc) {
-            /* The batch's rows are visible: its waits complete now, not when the pipeline thread
-             * is done preparing the next batch (that took a batch's time again under load). The
-             * pipeline thread publishes the same positions with the batch's counters later. */
-            pthread_mutex_lock(&p->mu);
-            memcpy(pq->applied, job->reached, (size_t)pq->nparts * sizeof *pq->applied);
-            pthread_mutex_unlock(&p->mu);
+            /* The batch's rows are visible: its positions and counters are published and its
+             * waits complete now, not when the pipeline thread is done preparing the next batch
+             * (that took a batch's time again under load). */
+            publish(p, pq, job->reached, NULL, &job->counters, n, (uint64_t)(time_mono_ns() - t0));
             eng_waiters_check(p->eng);
         }
         pthread_mutex_lock(&p->cmu);
@@ -115,8 +121,8 @@ static void *commit_main(void *arg) {
     return NULL;
 }
 
-/* Waits for the commit in flight, if any: applied, its positions are published (and the waits
- * they satisfy completed); failed, its error is returned (the caller rewinds). */
+/* Waits for the commit in flight, if any: applied (the commit thread published it), the run
+ * moves on to its positions; failed, its error is returned (the caller rewinds). */
 static int inflight_wait(pipeline_t *p) {
     pthread_mutex_lock(&p->cmu);
     while (p->cjob && !p->cjob_done) pthread_cond_wait(&p->ccv, &p->cmu);
@@ -134,8 +140,9 @@ static int inflight_wait(pipeline_t *p) {
         return rc;
     }
     eng_stream_applied(&pq->run, job);
-    publish(p, pq, &job->counters, p->cjob_n, (uint64_t)(time_mono_ns() - p->cjob_t0));
-    eng_waiters_check(p->eng);
+    pthread_mutex_lock(&p->mu);
+    memcpy(pq->hwm, pq->run.hwm, (size_t)pq->nparts * sizeof *pq->hwm);
+    pthread_mutex_unlock(&p->mu);
     if (ELOG_ENABLED(ELOG_LEVEL_DEBUG))
         for (int32_t part = 0; part < pq->nparts; part++)
             elog_debug("engine", "%s: applied %s/%d up to offset %lld", pq->q->id, pq->q->stream->topic, (int)part,
@@ -214,7 +221,7 @@ static int open_queries(pipeline_t *p, char *err, size_t errlen) {
         pthread_mutex_lock(&p->mu);
         pq->st.state_total = total;
         pthread_mutex_unlock(&p->mu);
-        publish(p, pq, NULL, 0, 0);
+        publish(p, pq, pq->run.committed, pq->run.hwm, NULL, 0, 0);
     }
     return EDDY_OK;
 }
