@@ -255,6 +255,13 @@ int store_schema_build(store_rec_t *recs, size_t n, const store_schema_t *old, s
             rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "corrupt keyspace definition %s", recs[i].key);
             goto err;
         }
+        /* the name is the record's key: another would give two keyspaces the same tables */
+        if (strcmp(recs[i].key + 2, kd.name) || find_ks(s, kd.name)) {
+            rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "keyspace definition %s names keyspace %s", recs[i].key,
+                          kd.name);
+            store_kdef_free(&kd);
+            goto err;
+        }
         store_ks_t *k = arena_alloc(&s->arena, sizeof *k);
         if (!k) {
             store_kdef_free(&kd);
@@ -313,6 +320,13 @@ int store_schema_build(store_rec_t *recs, size_t n, const store_schema_t *old, s
                     if (!strcmp(ok->tables[q]->def_json, recs[j].json)) t = (store_table_t *)store_table_keep(ok->tables[q]);
             }
             if (!t && (rc = store_table_build(s, recs[j].json, &t, errstr, errlen))) goto err;
+            const store_table_info_t *ti = store_table_info(t);
+            if (strcmp(ti->keyspace, k->info.name) || strcmp(ti->name, recs[j].key + strlen(prefix))) {
+                rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "table definition %s names table %s.%s", recs[j].key,
+                              ti->keyspace, ti->name);
+                store_table_release(t);
+                goto err;
+            }
             k->tables[k->ntables++] = t;
             s->by_id[s->nby_id++] = t;
         }

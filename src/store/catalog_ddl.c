@@ -443,6 +443,10 @@ int store_table_create(store_t *st, const char *keyspace, const char *name, cons
                       "Static columns are only useful (and thus allowed) if the table has at least one clustering column");
         goto out;
     }
+    if (ncolumns > STORE_MAX_COLUMNS) {
+        rc = eddy_err(errstr, errlen, EDDY_ERR_INVALID, "A table has at most %d columns", STORE_MAX_COLUMNS);
+        goto out;
+    }
     if ((rc = store_tdef_apply_options(&td, options, noptions, errstr, errlen))) goto out;
     if (ncounter && td.default_ttl) {
         rc = eddy_err(errstr, errlen, EDDY_ERR_INVALID, "Cannot set default_time_to_live on a table with counters");
@@ -537,6 +541,11 @@ static int alter_add(store_t *st, store_tdef_t *td, const store_column_spec_t *s
                 eddy_free(tt);
                 return rc;
             }
+        }
+        if (td->ncols >= STORE_MAX_COLUMNS || td->next_col_id >= STORE_MAX_COLUMN_ID) {
+            eddy_free(tt);
+            return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "Table %s.%s has had too many columns to add %s",
+                            td->keyspace, td->name, s->name);
         }
         store_cdef_t *nc = eddy_realloc(td->cols, (td->ncols + 1) * sizeof *nc);
         if (!nc) {

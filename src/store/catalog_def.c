@@ -618,8 +618,16 @@ int store_table_build(const store_schema_t *schema, const char *json, store_tabl
     memset(t->cols, 0, (d.ncols ? d.ncols : 1) * sizeof *t->cols);
     in->ncolumns = d.ncols; /* set first so that a failure releases what was parsed */
     uint32_t max_id = 0;
+    if (d.ncols == 0 || d.ncols > STORE_MAX_COLUMNS) {
+        rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "corrupt table definition: %zu columns", d.ncols);
+        goto err;
+    }
     for (size_t i = 0; i < d.ncols; i++) {
         store_column_t *c = &t->cols[i];
+        if (d.cols[i].id > STORE_MAX_COLUMN_ID) {
+            rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "corrupt table definition: column id %u", d.cols[i].id);
+            goto err;
+        }
         c->name = adup(a, d.cols[i].name);
         c->kind = d.cols[i].kind;
         c->desc = d.cols[i].desc;
@@ -643,7 +651,26 @@ int store_table_build(const store_schema_t *schema, const char *json, store_tabl
         goto err;
     }
     for (uint32_t i = 0; i < t->nids; i++) t->index_of_id[i] = -1;
-    for (size_t i = 0; i < d.ncols; i++) t->index_of_id[t->cols[i].id] = (int16_t)i;
+    for (size_t i = 0; i < d.ncols; i++) {
+        if (t->index_of_id[t->cols[i].id] >= 0) {
+            rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "corrupt table definition: column id %u twice", t->cols[i].id);
+            goto err;
+        }
+        t->index_of_id[t->cols[i].id] = (int16_t)i;
+    }
+    /* key columns, in order: partition key positions 0.., then clustering positions 0.. */
+    for (size_t i = 0; i < in->npartition + in->nclustering; i++) {
+        const store_column_t *c = &t->cols[i];
+        size_t want = i < in->npartition ? i : i - in->npartition;
+        if (c->position != (int)want || (i < in->npartition) != (c->kind == STORE_COL_PARTITION_KEY)) {
+            rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "corrupt table definition: key column %s", c->name);
+            goto err;
+        }
+    }
+    if (in->npartition == 0) {
+        rc = eddy_err(errstr, errlen, EDDY_ERR_CORRUPT, "corrupt table definition: no partition key");
+        goto err;
+    }
 
     t->dropped = arena_alloc(a, (d.ndropped ? d.ndropped : 1) * sizeof *t->dropped);
     if (!t->dropped) {

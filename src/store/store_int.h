@@ -217,6 +217,11 @@ void store_timeuuid_for_ms(int64_t ms, bool max, uint8_t out[16]);
 
 typedef struct store_ks store_ks_t;
 
+/* Bounds of a stored table definition (beyond them it is corrupt): columns are indexed by
+ * int16_t, and column ids (never reused, one per column ever added) index a table of ids. */
+#define STORE_MAX_COLUMNS INT16_MAX
+#define STORE_MAX_COLUMN_ID (1u << 20)
+
 struct store_table {
     int refs;
     arena_t arena;              /* names, columns, options */
