@@ -113,7 +113,7 @@ static int grec_parse(const uint8_t *p, size_t len, grec_t *g) {
     rd_t r = rd_init(p, len);
     g->type = rd_u8(&r);
     g->group = rd_view(&r, rd_u16(&r));
-    if (!rd_ok(&r) || g->group.len == 0) return EDDY_ERR_CORRUPT;
+    if (!rd_ok(&r) || g->group.len == 0 || g->group.len > LOG_GROUP_NAME_MAX) return EDDY_ERR_CORRUPT;
     switch (g->type) {
     case REC_OFFSET:
         g->topic = rd_view(&r, rd_u16(&r));
