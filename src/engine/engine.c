@@ -20,6 +20,7 @@ int eng_engine_new(const eng_backend_t *be, engine_t **out, char *errstr, size_t
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&eng->timer_cv, &ca);
     pthread_condattr_destroy(&ca);
+    eng->timer_next = INT64_MIN;
     if (pthread_create(&eng->timer, NULL, timer_main, eng) != 0) {
         pthread_mutex_destroy(&eng->mu);
         pthread_cond_destroy(&eng->timer_cv);
@@ -31,11 +32,7 @@ int eng_engine_new(const eng_backend_t *be, engine_t **out, char *errstr, size_t
     return EDDY_OK;
 }
 
-static void waiter_free(waiter_t *w) {
-    eddy_free(w->pipeline);
-    eddy_free(w->topic);
-    eddy_free(w);
-}
+static void waiter_free(waiter_t *w) { eddy_free(w); }
 
 void engine_free(engine_t *eng) {
     if (!eng) return;
@@ -339,17 +336,18 @@ int engine_wait_applied(engine_t *eng, const char *pipeline, const char *topic, 
         fn(arg, EDDY_OK);
         return EDDY_OK;
     }
-    waiter_t *w = eddy_calloc(1, sizeof *w);
-    if (w) {
-        w->pipeline = pipeline ? eddy_strdup(pipeline) : NULL;
-        w->topic = eddy_strdup(topic);
-    }
-    if (!w || !w->topic || (pipeline && !w->pipeline)) {
+    /* The names are copied (the caller's may not outlive the call, and a dropped pipeline's
+     * name is freed while waits may still name it), into the waiter's own allocation. */
+    size_t tlen = strlen(topic) + 1, plen = pipeline ? strlen(pipeline) + 1 : 0;
+    waiter_t *w = eddy_malloc(sizeof *w + tlen + plen);
+    if (!w) {
         pthread_mutex_unlock(&eng->mu);
-        if (w) waiter_free(w);
         fn(arg, EDDY_ERR_NOMEM);
         return EDDY_OK;
     }
+    memcpy(w->names, topic, tlen);
+    w->topic = w->names;
+    w->pipeline = pipeline ? memcpy(w->names + tlen, pipeline, plen) : NULL;
     w->partition = partition;
     w->offset = offset;
     w->deadline_ms = time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -357,7 +355,12 @@ int engine_wait_applied(engine_t *eng, const char *pipeline, const char *topic, 
     w->arg = arg;
     w->next = eng->waiters;
     eng->waiters = w;
-    pthread_cond_signal(&eng->timer_cv);
+    /* Most waits end long before their deadline: the timer thread is woken only when this one
+     * is due before the deadline it sleeps until (thousands of waits a second under load). */
+    if (w->deadline_ms < eng->timer_next) {
+        eng->timer_next = w->deadline_ms;
+        pthread_cond_signal(&eng->timer_cv);
+    }
     pthread_mutex_unlock(&eng->mu);
     return EDDY_OK;
 }
@@ -394,6 +397,7 @@ static void *timer_main(void *arg) {
     engine_t *eng = arg;
     pthread_mutex_lock(&eng->mu);
     while (!eng->closing) {
+        eng->timer_next = INT64_MIN;
         int64_t now = time_mono_ms(), next = INT64_MAX;
         waiter_t *expired = NULL;
         for (waiter_t **pw = &eng->waiters; *pw;) {
@@ -418,6 +422,7 @@ static void *timer_main(void *arg) {
             pthread_mutex_lock(&eng->mu);
             continue;
         }
+        eng->timer_next = next;
         if (next == INT64_MAX) {
             pthread_cond_wait(&eng->timer_cv, &eng->mu);
         } else {

@@ -76,13 +76,14 @@ typedef struct pipeline {
 
 typedef struct waiter {
     struct waiter *next;
-    char *pipeline;            /* NULL: every pipeline reading the topic */
-    char *topic;
+    const char *pipeline;      /* NULL: every pipeline reading the topic; else in names */
+    const char *topic;         /* in names */
     int32_t partition;
     int64_t offset;
     int64_t deadline_ms;       /* monotonic */
     engine_wait_fn fn;
     void *arg;
+    char names[];              /* the topic's and the pipeline's names, one allocation with it */
 } waiter_t;
 
 struct engine {
@@ -90,6 +91,9 @@ struct engine {
     pthread_mutex_t ctl;       /* one control operation at a time (submit, stop, start, drop) */
     pthread_mutex_t mu;        /* pipelines list, waiters */
     pthread_cond_t timer_cv;
+    /* The deadline the timer thread sleeps until (INT64_MAX: none); INT64_MIN while it scans
+     * the waiters (it sees new ones then): a new waiter wakes it only with an earlier deadline. */
+    int64_t timer_next;
     pipeline_t *pipes;
     waiter_t *waiters;
     pthread_t timer;

@@ -94,6 +94,35 @@ TEST(engine_runtime_read_your_writes) {
     eng_mem_free(m);
 }
 
+/* The timer thread sleeps until the earliest deadline and is woken only by an earlier one: a
+ * short wait registered after long ones still times out on its own deadline (were it not woken,
+ * the test would sleep for the long ones' hour); a later one registered after it, too. The long
+ * ones complete when their record is applied, matched by the waiter's own copies of the names
+ * (the caller's were overwritten: copies gone wrong would end them as closed). */
+TEST(engine_runtime_wait_deadlines) {
+    eng_mem_t *m = eng_mem_new();
+    eng_mem_create_topic(m, "leaves", 1);
+    engine_t *eng = engine_on(m);
+    char err[512], name[16], topic[16];
+    REQUIRE_OK(engine_submit(eng, "by_tag", FILE1, strlen(FILE1), NULL, err, sizeof err));
+    snprintf(name, sizeof name, "by_tag");
+    snprintf(topic, sizeof topic, "leaves");
+    waitres_t named = WAITRES_INIT, any = WAITRES_INIT, later = WAITRES_INIT;
+    REQUIRE_OK(engine_wait_applied(eng, name, topic, 0, 0, 3600000, on_wait, &named));
+    REQUIRE_OK(engine_wait_applied(eng, NULL, topic, 0, 0, 3600000, on_wait, &any));
+    memset(name, 'x', sizeof name - 1);
+    memset(topic, 'x', sizeof topic - 1);
+    CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 1000, 20), EDDY_ERR_TIMEOUT);
+    REQUIRE_OK(engine_wait_applied(eng, "by_tag", "leaves", 0, 1000, 40, on_wait, &later));
+    CHECK_EQ_INT(wait_for(eng, NULL, "leaves", 1000, 10), EDDY_ERR_TIMEOUT);
+    CHECK_EQ_INT(waitres_get(&later), EDDY_ERR_TIMEOUT);
+    eng_mem_append(m, "leaves", 0, "k1", "{\"title\":\"t\",\"url\":\"u\",\"tags\":[\"a\"]}");
+    CHECK_EQ_INT(waitres_get(&named), EDDY_OK);
+    CHECK_EQ_INT(waitres_get(&any), EDDY_OK);
+    engine_free(eng);
+    eng_mem_free(m);
+}
+
 /* The pipeline thread applies a batch while the commit thread writes the one before: when a
  * commit fails, both batches are dropped and the pipeline goes back to its applied positions;
  * the tables end as a run without failures would leave them. */
