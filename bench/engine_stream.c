@@ -234,10 +234,10 @@ int main(int argc, char **argv) {
     wait_applied(eng, n - 1);
     double wall = (double)(time_mono_ns() - t0) / 1e9, cpu = cpu_seconds() - c0;
     cpu_split(&s1);
-    double eng_eps = n / wall;
+    double engine_eps = n / wall;
     fflush(stdout);
     printf("  engine:  %ld events in %.2f s = %.0f events/s (%.0f rows/s); %.2f CPU-s = %.0f events per CPU-second\n", n,
-           wall, eng_eps, nrows / wall, cpu, n / cpu);
+           wall, engine_eps, nrows / wall, cpu, n / cpu);
     printf("           CPU-s: pipeline thread %.2f, its commit thread %.2f, RocksDB flushes and compactions %.2f, "
            "other %.2f\n",
            s1.pipe, s1.commit, s1.rocks - s0.rocks, s1.other - s0.other);
@@ -300,7 +300,7 @@ int main(int argc, char **argv) {
     double raw_eps = n / rwall;
     printf("  rocksdb: %ld rows (the same rows) in %.2f s = %.0f events/s (%.0f rows/s); %.2f CPU-s\n", written, rwall,
            raw_eps, written / rwall, rcpu);
-    printf("  ratio engine/rocksdb: %.2f (events/s), %.2f (per CPU-second)\n", eng_eps / raw_eps,
+    printf("  ratio engine/rocksdb: %.2f (events/s), %.2f (per CPU-second)\n", engine_eps / raw_eps,
            (n / cpu) / (n / (rcpu > 0 ? rcpu : 1e-9)));
     rocksdb_writebatch_destroy(wb);
     rocksdb_writeoptions_destroy(wo);

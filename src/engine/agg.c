@@ -13,7 +13,7 @@ static const struct {
     {"max", AGG_MAX, AGG_MAX},                {"avg", AGG_AVG, -1},
 };
 
-int eng_agg_lookup(const char *name, size_t len, bool distinct, bool star) {
+int engine_agg_lookup(const char *name, size_t len, bool distinct, bool star) {
     for (size_t i = 0; i < EDDY_ARRAY_LEN(agg_names); i++) {
         const char *n = agg_names[i].name;
         if (strlen(n) != len) continue;
@@ -30,20 +30,20 @@ int eng_agg_lookup(const char *name, size_t len, bool distinct, bool star) {
     return -1;
 }
 
-int eng_agg_check(int kind, eng_type_t arg, eng_type_t *result, char *errstr, size_t errlen) {
+int engine_agg_check(int kind, engine_type_t arg, engine_type_t *result, char *errstr, size_t errlen) {
     char tn[48];
     switch (kind) {
     case AGG_COUNT_STAR:
     case AGG_COUNT:
-    case AGG_COUNT_DISTINCT: *result = eng_type(ENG_INT); return EDDY_OK;
+    case AGG_COUNT_DISTINCT: *result = engine_type(ENGINE_INT); return EDDY_OK;
     case AGG_SUM:
     case AGG_AVG:
-        if (arg.kind != ENG_INT && arg.kind != ENG_FLOAT && arg.kind != ENG_ANY && arg.kind != ENG_NULL)
+        if (arg.kind != ENGINE_INT && arg.kind != ENGINE_FLOAT && arg.kind != ENGINE_ANY && arg.kind != ENGINE_NULL)
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "%s needs a number, not %s",
-                            kind == AGG_SUM ? "sum" : "avg", eng_type_str(arg, tn, sizeof tn));
-        *result = kind == AGG_AVG ? eng_type(ENG_FLOAT) : arg.kind == ENG_INT ? eng_type(ENG_INT)
-                  : arg.kind == ENG_FLOAT                                  ? eng_type(ENG_FLOAT)
-                                                                           : eng_type(ENG_ANY);
+                            kind == AGG_SUM ? "sum" : "avg", engine_type_str(arg, tn, sizeof tn));
+        *result = kind == AGG_AVG ? engine_type(ENGINE_FLOAT) : arg.kind == ENGINE_INT ? engine_type(ENGINE_INT)
+                  : arg.kind == ENGINE_FLOAT                                  ? engine_type(ENGINE_FLOAT)
+                                                                           : engine_type(ENGINE_ANY);
         return EDDY_OK;
     case AGG_MIN:
     case AGG_MAX: *result = arg; return EDDY_OK;
@@ -54,11 +54,11 @@ int eng_agg_check(int kind, eng_type_t arg, eng_type_t *result, char *errstr, si
 static bool uses_multiset(int kind) { return kind == AGG_MIN || kind == AGG_MAX || kind == AGG_COUNT_DISTINCT; }
 
 /* Index of v in the sorted multiset, or where it would go (found says which). */
-static uint32_t ms_find(const eng_agg_state_t *st, const eng_val_t *v, bool *found) {
+static uint32_t ms_find(const engine_agg_state_t *st, const engine_val_t *v, bool *found) {
     uint32_t lo = 0, hi = st->nvals;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
-        int c = eng_val_cmp(&st->vals[mid], v);
+        int c = engine_val_cmp(&st->vals[mid], v);
         if (c == 0) { *found = true; return mid; }
         if (c < 0) lo = mid + 1;
         else hi = mid;
@@ -67,9 +67,9 @@ static uint32_t ms_find(const eng_agg_state_t *st, const eng_val_t *v, bool *fou
     return lo;
 }
 
-static int ms_grow(eng_agg_state_t *st, arena_t *a) {
+static int ms_grow(engine_agg_state_t *st, arena_t *a) {
     uint32_t cap = st->capvals ? st->capvals * 2 : 4;
-    eng_val_t *vals = arena_alloc(a, cap * sizeof *vals);
+    engine_val_t *vals = arena_alloc(a, cap * sizeof *vals);
     int64_t *mults = arena_alloc(a, cap * sizeof *mults);
     if (!vals || !mults) return EDDY_ERR_NOMEM;
     if (st->nvals) {
@@ -82,7 +82,7 @@ static int ms_grow(eng_agg_state_t *st, arena_t *a) {
     return EDDY_OK;
 }
 
-static int ms_add(eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int64_t weight) {
+static int ms_add(engine_agg_state_t *st, arena_t *a, const engine_val_t *v, int64_t weight) {
     bool found;
     uint32_t i = ms_find(st, v, &found);
     if (found) {
@@ -99,8 +99,8 @@ static int ms_add(eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int64_t w
         int rc = ms_grow(st, a);
         if (rc) return rc;
     }
-    eng_val_t copy;
-    int rc = eng_val_copy(a, v, &copy);
+    engine_val_t copy;
+    int rc = engine_val_copy(a, v, &copy);
     if (rc) return rc;
     memmove(&st->vals[i + 1], &st->vals[i], (st->nvals - i) * sizeof *st->vals);
     memmove(&st->mults[i + 1], &st->mults[i], (st->nvals - i) * sizeof *st->mults);
@@ -115,20 +115,20 @@ static void count_add(int64_t *c, int weight) {
     if (__builtin_add_overflow(*c, (int64_t)weight, c)) *c = weight > 0 ? INT64_MAX : INT64_MIN;
 }
 
-int eng_agg_update(const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int weight) {
+int engine_agg_update(const engine_agg_t *agg, engine_agg_state_t *st, arena_t *a, const engine_val_t *v, int weight) {
     if (agg->kind == AGG_COUNT_STAR) {
         count_add(&st->count, weight);
         return EDDY_OK;
     }
-    if (v->kind == ENG_NULL) return EDDY_OK; /* aggregates skip NULLs */
+    if (v->kind == ENGINE_NULL) return EDDY_OK; /* aggregates skip NULLs */
     count_add(&st->count, weight);
     if (uses_multiset(agg->kind)) return ms_add(st, a, v, weight);
     if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
-        if (v->kind == ENG_INT) {
+        if (v->kind == ENGINE_INT) {
             int64_t d = weight > 0 ? v->i : -v->i;
             if (v->i == INT64_MIN || __builtin_add_overflow(st->isum, d, &st->isum)) st->overflow = true;
             st->fsum += weight > 0 ? (double)v->i : -(double)v->i;
-        } else if (v->kind == ENG_FLOAT) {
+        } else if (v->kind == ENGINE_FLOAT) {
             st->is_float = true;
             st->fsum += weight > 0 ? v->f : -v->f;
         }
@@ -136,20 +136,20 @@ int eng_agg_update(const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a, const 
     return EDDY_OK;
 }
 
-int eng_agg_result(const eng_agg_t *agg, const eng_agg_state_t *st, eng_val_t *out) {
-    *out = eng_null();
+int engine_agg_result(const engine_agg_t *agg, const engine_agg_state_t *st, engine_val_t *out) {
+    *out = engine_null();
     switch (agg->kind) {
     case AGG_COUNT_STAR:
-    case AGG_COUNT: *out = eng_int(st->count); break;
-    case AGG_COUNT_DISTINCT: *out = eng_int(st->nvals); break;
+    case AGG_COUNT: *out = engine_int(st->count); break;
+    case AGG_COUNT_DISTINCT: *out = engine_int(st->nvals); break;
     case AGG_SUM:
         if (st->count <= 0) break;
-        if (st->is_float) *out = eng_float(st->fsum);
-        else if (!st->overflow) *out = eng_int(st->isum);
+        if (st->is_float) *out = engine_float(st->fsum);
+        else if (!st->overflow) *out = engine_int(st->isum);
         break;
     case AGG_AVG:
-        if (st->count > 0) *out = eng_float((st->is_float ? st->fsum : (double)st->isum) / (double)st->count);
-        if (st->count > 0 && !st->is_float && st->overflow) *out = eng_float(st->fsum / (double)st->count);
+        if (st->count > 0) *out = engine_float((st->is_float ? st->fsum : (double)st->isum) / (double)st->count);
+        if (st->count > 0 && !st->is_float && st->overflow) *out = engine_float(st->fsum / (double)st->count);
         break;
     case AGG_MIN:
         if (st->nvals) *out = st->vals[0];
@@ -163,7 +163,7 @@ int eng_agg_result(const eng_agg_t *agg, const eng_agg_state_t *st, eng_val_t *o
 
 /* State layout: varint count, varint isum, f64 fsum, u8 flags, uvarint n, n x (value, varint
  * multiplicity). */
-void eng_agg_encode(wr_t *w, const eng_agg_t *agg, const eng_agg_state_t *st) {
+void engine_agg_encode(wr_t *w, const engine_agg_t *agg, const engine_agg_state_t *st) {
     wr_varint(w, st->count);
     if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
         wr_varint(w, st->isum);
@@ -173,13 +173,13 @@ void eng_agg_encode(wr_t *w, const eng_agg_t *agg, const eng_agg_state_t *st) {
     if (uses_multiset(agg->kind)) {
         wr_uvarint(w, st->nvals);
         for (uint32_t i = 0; i < st->nvals; i++) {
-            eng_val_encode(w, &st->vals[i]);
+            engine_val_encode(w, &st->vals[i]);
             wr_varint(w, st->mults[i]);
         }
     }
 }
 
-int eng_agg_decode(rd_t *r, const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a) {
+int engine_agg_decode(rd_t *r, const engine_agg_t *agg, engine_agg_state_t *st, arena_t *a) {
     memset(st, 0, sizeof *st);
     st->count = rd_varint64(r);
     if (st->count < 0) return EDDY_ERR_CORRUPT; /* a stored count is never negative */
@@ -202,18 +202,18 @@ int eng_agg_decode(rd_t *r, const eng_agg_t *agg, eng_agg_state_t *st, arena_t *
             if (!st->vals || !st->mults) return EDDY_ERR_NOMEM;
         }
         for (uint64_t i = 0; i < n; i++) {
-            int rc = eng_val_decode(r, a, &st->vals[i]);
+            int rc = engine_val_decode(r, a, &st->vals[i]);
             if (rc) return rc;
             st->mults[i] = rd_varint64(r);
             if (!rd_ok(r) || st->mults[i] <= 0) return EDDY_ERR_CORRUPT;
-            if (i && eng_val_cmp(&st->vals[i - 1], &st->vals[i]) >= 0) return EDDY_ERR_CORRUPT;
+            if (i && engine_val_cmp(&st->vals[i - 1], &st->vals[i]) >= 0) return EDDY_ERR_CORRUPT;
             st->nvals++;
         }
     }
     return rd_ok(r) ? EDDY_OK : EDDY_ERR_CORRUPT;
 }
 
-int eng_agg_merge(const eng_agg_t *agg, eng_agg_state_t *dst, const eng_agg_state_t *src, arena_t *a) {
+int engine_agg_merge(const engine_agg_t *agg, engine_agg_state_t *dst, const engine_agg_state_t *src, arena_t *a) {
     if (__builtin_add_overflow(dst->count, src->count, &dst->count)) dst->count = INT64_MAX;
     if (agg->kind == AGG_SUM || agg->kind == AGG_AVG) {
         if (__builtin_add_overflow(dst->isum, src->isum, &dst->isum)) dst->overflow = true;

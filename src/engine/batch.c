@@ -12,43 +12,43 @@
 #include "engine/engine_int.h"
 
 typedef struct {
-    eng_batch_job_t *job;
+    engine_batch_job_t *job;
     int status;
     char err[256];
 } worker_t;
 
 static void range_key(wr_t *w, const char *id, int kind, uint32_t nranges, uint32_t i) {
-    eng_kv_prefix(w, id, kind);
+    engine_kv_prefix(w, id, kind);
     wr_u32(w, nranges);
     wr_u32(w, i);
 }
 
 /* The query's part of the ring, (scan_lo, scan_hi], cut into n equal ranges; when it starts at
  * the ring's start, range 0 also holds the minimum token. */
-static void range_bounds(const eng_query_t *q, uint32_t n, uint32_t i, int64_t *start, int64_t *end) {
+static void range_bounds(const engine_query_t *q, uint32_t n, uint32_t i, int64_t *start, int64_t *end) {
     __int128 lo = (__int128)q->scan_lo, span = (__int128)q->scan_hi - lo;
     *start = (int64_t)(lo + span * i / n);
     *end = i + 1 == n ? q->scan_hi : (int64_t)(lo + span * (i + 1) / n);
 }
 
-static int row_cb(void *arg, const eng_val_t *cols) {
-    eng_txn_t *t = arg;
-    return eng_txn_row(t, cols);
+static int row_cb(void *arg, const engine_val_t *cols) {
+    engine_txn_t *t = arg;
+    return engine_txn_row(t, cols);
 }
 
-static int run_range(eng_batch_job_t *job, eng_txn_t *t, uint32_t i, char *errstr, size_t errlen) {
-    const eng_query_t *q = job->q;
+static int run_range(engine_batch_job_t *job, engine_txn_t *t, uint32_t i, char *errstr, size_t errlen) {
+    const engine_query_t *q = job->q;
     int64_t start, end;
     range_bounds(q, job->nranges, i, &start, &end);
-    eng_txn_reset(t, job->now_ms);
-    uint64_t before = eng_txn_counters(t)->input_rows;
+    engine_txn_reset(t, job->now_ms);
+    uint64_t before = engine_txn_counters(t)->input_rows;
     bool needed[1024] = {0};
     for (uint32_t c = 0; c < q->nbase; c++)
         if (q->inputs[c].col < 1024) needed[q->inputs[c].col] = true;
     int rc = job->sink.ops->scan(job->sink.ctx, q->scan, start, end, q->scan->ncols <= 1024 ? needed : NULL, row_cb, t,
                                  errstr, errlen);
     if (rc) return rc;
-    atomic_fetch_add(&job->rows, eng_txn_counters(t)->input_rows - before);
+    atomic_fetch_add(&job->rows, engine_txn_counters(t)->input_rows - before);
     wr_t k, v;
     wr_init(&k, 64);
     wr_init(&v, 256);
@@ -58,19 +58,19 @@ static int run_range(eng_batch_job_t *job, eng_txn_t *t, uint32_t i, char *errst
         wr_t pk;
         wr_init(&pk, 64);
         range_key(&pk, q->id, KV_PARTIAL, job->nranges, i);
-        rc = eng_txn_export_groups(t, &v);
-        eng_txn_drop_groups(t);
-        if (!rc) rc = eng_txn_kv(t, eddy_view(pk.buf, pk.len), eddy_view(v.buf, v.len), false);
+        rc = engine_txn_export_groups(t, &v);
+        engine_txn_drop_groups(t);
+        if (!rc) rc = engine_txn_kv(t, eddy_view(pk.buf, pk.len), eddy_view(v.buf, v.len), false);
         wr_free(&pk);
     }
     uint8_t one = 1;
-    if (!rc) rc = eng_txn_kv(t, eddy_view(k.buf, k.len), eddy_view(&one, 1), false);
+    if (!rc) rc = engine_txn_kv(t, eddy_view(k.buf, k.len), eddy_view(&one, 1), false);
     wr_free(&k);
     wr_free(&v);
     if (rc) return eddy_err(errstr, errlen, rc, "range %u: %s", i, eddy_strerror(rc));
-    rc = eng_txn_commit(t, errstr, errlen);
+    rc = engine_txn_commit(t, errstr, errlen);
     if (!rc) {
-        const eng_counters_t *c = eng_txn_counters(t);
+        const engine_counters_t *c = engine_txn_counters(t);
         atomic_fetch_add(&job->output_rows, c->output_rows);
         atomic_fetch_add(&job->rows_skipped, c->rows_skipped);
         atomic_fetch_add(&job->ranges_done, 1);
@@ -80,8 +80,8 @@ static int run_range(eng_batch_job_t *job, eng_txn_t *t, uint32_t i, char *errst
 
 static void *worker_main(void *arg) {
     worker_t *w = arg;
-    eng_batch_job_t *job = w->job;
-    eng_txn_t *t = eng_txn_new(job->q, job->sink);
+    engine_batch_job_t *job = w->job;
+    engine_txn_t *t = engine_txn_new(job->q, job->sink);
     if (!t) {
         w->status = eddy_err(w->err, sizeof w->err, EDDY_ERR_NOMEM, "out of memory");
         return NULL;
@@ -98,7 +98,7 @@ static void *worker_main(void *arg) {
             break;
         }
     }
-    eng_txn_free(t);
+    engine_txn_free(t);
     return NULL;
 }
 
@@ -109,7 +109,7 @@ static void *worker_thread(void *arg) {
 
 typedef struct {
     bool import;
-    eng_txn_t *t;
+    engine_txn_t *t;
     wr_t *keys;
     int rc;
 } finish_ctx_t;
@@ -117,7 +117,7 @@ typedef struct {
 static int finish_scan(void *arg, eddy_view_t k, eddy_view_t v) {
     finish_ctx_t *f = arg;
     if (f->import) {
-        f->rc = eng_txn_import_groups(f->t, v.ptr, v.len);
+        f->rc = engine_txn_import_groups(f->t, v.ptr, v.len);
         if (f->rc) return f->rc;
     }
     wr_uvarint(f->keys, k.len);
@@ -126,11 +126,11 @@ static int finish_scan(void *arg, eddy_view_t k, eddy_view_t v) {
 }
 
 /* Merges the partials, writes the result rows and clears the job's marks in one commit. */
-static int finish(eng_batch_job_t *job, char *errstr, size_t errlen) {
-    const eng_query_t *q = job->q;
-    eng_txn_t *t = eng_txn_new((eng_query_t *)q, job->sink);
+static int finish(engine_batch_job_t *job, char *errstr, size_t errlen) {
+    const engine_query_t *q = job->q;
+    engine_txn_t *t = engine_txn_new((engine_query_t *)q, job->sink);
     if (!t) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
-    eng_txn_reset(t, job->now_ms);
+    engine_txn_reset(t, job->now_ms);
     wr_t prefix, keys;
     wr_init(&prefix, 64);
     wr_init(&keys, 1024);
@@ -138,7 +138,7 @@ static int finish(eng_batch_job_t *job, char *errstr, size_t errlen) {
     int rc = EDDY_OK;
     for (int kind = KV_PARTIAL; kind >= KV_RANGE && !rc; kind--) {
         wr_reset(&prefix);
-        eng_kv_prefix(&prefix, q->id, kind);
+        engine_kv_prefix(&prefix, q->id, kind);
         wr_u32(&prefix, job->nranges);
         f.rc = EDDY_OK;
         f.import = kind == KV_PARTIAL && q->grouped;
@@ -150,17 +150,17 @@ static int finish(eng_batch_job_t *job, char *errstr, size_t errlen) {
         uint64_t n = rd_uvarint64(&r);
         const uint8_t *kp = rd_bytes(&r, (size_t)n);
         if (!kp) rc = EDDY_ERR_CORRUPT;
-        else rc = eng_txn_kv(t, eddy_view(kp, (size_t)n), eddy_view(NULL, 0), true);
+        else rc = engine_txn_kv(t, eddy_view(kp, (size_t)n), eddy_view(NULL, 0), true);
     }
     if (rc) rc = eddy_err(errstr, errlen, rc, "%s: cannot merge the partial results: %s", q->id, eddy_strerror(rc));
-    else rc = eng_txn_commit(t, errstr, errlen);
+    else rc = engine_txn_commit(t, errstr, errlen);
     if (!rc) {
-        atomic_fetch_add(&job->output_rows, eng_txn_counters(t)->output_rows);
-        atomic_fetch_add(&job->rows_skipped, eng_txn_counters(t)->rows_skipped);
+        atomic_fetch_add(&job->output_rows, engine_txn_counters(t)->output_rows);
+        atomic_fetch_add(&job->rows_skipped, engine_txn_counters(t)->rows_skipped);
     }
     wr_free(&prefix);
     wr_free(&keys);
-    eng_txn_free(t);
+    engine_txn_free(t);
     return rc;
 }
 
@@ -183,7 +183,7 @@ static int mark_done(void *arg, eddy_view_t k, eddy_view_t v) {
     return 0;
 }
 
-int eng_batch_init(eng_batch_job_t *job, eng_query_t *q, eng_sink_t sink, uint32_t nranges, int64_t now_ms) {
+int engine_batch_init(engine_batch_job_t *job, engine_query_t *q, engine_sink_t sink, uint32_t nranges, int64_t now_ms) {
     memset(job, 0, sizeof *job);
     job->q = q;
     job->sink = sink;
@@ -195,17 +195,17 @@ int eng_batch_init(eng_batch_job_t *job, eng_query_t *q, eng_sink_t sink, uint32
     return job->done ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
-void eng_batch_destroy(eng_batch_job_t *job) {
+void engine_batch_destroy(engine_batch_job_t *job) {
     eddy_free(job->done);
     job->done = NULL;
 }
 
-int eng_batch_run(eng_batch_job_t *job, int threads, char *errstr, size_t errlen) {
-    const eng_query_t *q = job->q;
+int engine_batch_run(engine_batch_job_t *job, int threads, char *errstr, size_t errlen) {
+    const engine_query_t *q = job->q;
     /* Ranges finished by an earlier run of the same job are skipped. */
     wr_t prefix;
     wr_init(&prefix, 64);
-    eng_kv_prefix(&prefix, q->id, KV_RANGE);
+    engine_kv_prefix(&prefix, q->id, KV_RANGE);
     wr_u32(&prefix, job->nranges);
     done_ctx_t d = {job->done, job->nranges, 0, prefix.len};
     int rc = job->sink.ops->kv_scan(job->sink.ctx, eddy_view(prefix.buf, prefix.len), mark_done, &d);

@@ -8,7 +8,7 @@
 
 static void *timer_main(void *arg);
 
-int eng_engine_new(const eng_backend_t *be, engine_t **out, char *errstr, size_t errlen) {
+int engine_engine_new(const engine_backend_t *be, engine_t **out, char *errstr, size_t errlen) {
     engine_t *eng = eddy_calloc(1, sizeof *eng);
     if (!eng) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     eng->be = *be;
@@ -83,28 +83,28 @@ static void unlink_pipe(engine_t *eng, pipeline_t *victim) {
  * state and positions are cleared (the query replays its source from the start); rows the old
  * version wrote stay in the table. */
 typedef struct {
-    eng_txn_t *t;
+    engine_txn_t *t;
     int rc;
 } reset_ctx_t;
 
 static int reset_fn(void *arg, eddy_view_t k, eddy_view_t v) {
     reset_ctx_t *r = arg;
     (void)v;
-    r->rc = eng_txn_kv(r->t, k, eddy_view(NULL, 0), true);
+    r->rc = engine_txn_kv(r->t, k, eddy_view(NULL, 0), true);
     return r->rc;
 }
 
-static int check_fingerprint(engine_t *eng, eng_query_t *q, char *errstr, size_t errlen) {
-    eng_sink_t sink = eng->be.sink;
+static int check_fingerprint(engine_t *eng, engine_query_t *q, char *errstr, size_t errlen) {
+    engine_sink_t sink = eng->be.sink;
     wr_t k, v;
     wr_init(&k, 64);
     wr_init(&v, 16);
-    eng_kv_prefix(&k, q->id, KV_META);
+    engine_kv_prefix(&k, q->id, KV_META);
     bool found = false;
     int rc = sink.ops->kv_get(sink.ctx, eddy_view(k.buf, k.len), &v, &found);
     uint64_t stored = found && v.len == 8 ? load_u64(v.buf) : 0;
     if (!rc && (!found || stored != q->fingerprint)) {
-        eng_txn_t *t = eng_txn_new(q, sink);
+        engine_txn_t *t = engine_txn_new(q, sink);
         if (!t) rc = EDDY_ERR_NOMEM;
         if (!rc && found) {
             elog_warn("engine", "%s: the statement changed since it last ran: its state is reset and it starts over "
@@ -121,9 +121,9 @@ static int check_fingerprint(engine_t *eng, eng_query_t *q, char *errstr, size_t
         }
         uint8_t fp[8];
         store_u64(fp, q->fingerprint);
-        if (!rc) rc = eng_txn_kv(t, eddy_view(k.buf, k.len), eddy_view(fp, 8), false);
-        if (!rc) rc = eng_txn_commit(t, errstr, errlen);
-        eng_txn_free(t);
+        if (!rc) rc = engine_txn_kv(t, eddy_view(k.buf, k.len), eddy_view(fp, 8), false);
+        if (!rc) rc = engine_txn_commit(t, errstr, errlen);
+        engine_txn_free(t);
     }
     wr_free(&k);
     wr_free(&v);
@@ -161,10 +161,10 @@ static int engine_submit_locked(engine_t *eng, const char *name, const char *tex
         }
         return EDDY_OK;
     }
-    eng_plan_t *plan;
-    int rc = eng_plan_build(name, text, len, eng->be.sink, &plan, errstr, errlen);
+    engine_plan_t *plan;
+    int rc = engine_plan_build(name, text, len, eng->be.sink, &plan, errstr, errlen);
     if (rc) return rc;
-    if ((rc = eng_plan_run_ddl(plan, eng->be.sink, errstr, errlen))) goto fail;
+    if ((rc = engine_plan_run_ddl(plan, eng->be.sink, errstr, errlen))) goto fail;
     for (uint32_t i = 0; i < plan->nqueries; i++)
         if ((rc = check_fingerprint(eng, plan->queries[i], errstr, errlen))) goto fail;
     pipeline_t *p = eddy_calloc(1, sizeof *p);
@@ -210,7 +210,7 @@ static int engine_submit_locked(engine_t *eng, const char *name, const char *tex
     elog_info("engine", "pipeline %s started: %u quer%s", name, p->nq, p->nq == 1 ? "y" : "ies");
     return EDDY_OK;
 fail:
-    eng_plan_free(plan);
+    engine_plan_free(plan);
     return rc;
 }
 
@@ -231,7 +231,7 @@ static int engine_pipeline_stop_locked(engine_t *eng, const char *name, char *er
     /* The list never frees a pipeline while this thread uses it: drop and submit are the only
      * paths that free, and they wait for stop through the same join. */
     pipe_stop(p);
-    eng_waiters_check(eng);
+    engine_waiters_check(eng);
     elog_info("engine", "pipeline %s stopped", name);
     return EDDY_OK;
 }
@@ -269,7 +269,7 @@ static int engine_pipeline_drop_locked(engine_t *eng, const char *name, char *er
     pthread_mutex_unlock(&eng->mu);
     if (!p) return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "no pipeline %s", name);
     pipe_free(p);
-    eng_waiters_check(eng);
+    engine_waiters_check(eng);
     return EDDY_OK;
 }
 
@@ -365,7 +365,7 @@ int engine_wait_applied(engine_t *eng, const char *pipeline, const char *topic, 
     return EDDY_OK;
 }
 
-void eng_waiters_check(engine_t *eng) {
+void engine_waiters_check(engine_t *eng) {
     waiter_t *done = NULL;
     pthread_mutex_lock(&eng->mu);
     if (!eng->waiters) {

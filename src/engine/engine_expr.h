@@ -1,6 +1,6 @@
 /* Inside the engine: compiled expressions and the scalar and aggregate function tables.
  *
- * The planner turns the SQL parser's expression trees into eng_expr_t trees whose column
+ * The planner turns the SQL parser's expression trees into engine_expr_t trees whose column
  * references are resolved to slots of a row (an array of values), whose types are checked, and
  * whose functions are looked up once. Evaluation walks the tree with SQL's three-valued logic:
  * NULL in, NULL out, and WHERE keeps a row only when its condition is TRUE. A value that cannot
@@ -18,8 +18,8 @@ typedef enum {
     EX_AND,
     EX_OR,
     EX_NOT,
-    EX_CMP,       /* sub: eng_cmp_t */
-    EX_ARITH,     /* sub: eng_arith_t */
+    EX_CMP,       /* sub: engine_cmp_t */
+    EX_ARITH,     /* sub: engine_arith_t */
     EX_NEG,
     EX_CONCAT,    /* a || b */
     EX_CASE,      /* args: [operand,] when, then, ..., [else]; has_operand, has_else flags */
@@ -29,86 +29,86 @@ typedef enum {
     EX_IN,        /* args[0] IN (args[1..]); sub 1: NOT IN */
     EX_BETWEEN,   /* sub 1: NOT BETWEEN */
     EX_LIKE,      /* sub 1: NOT LIKE */
-    EX_COLL,      /* a collection literal: sub is ENG_LIST, ENG_SET or ENG_MAP (args key, value, ...) */
-} eng_expr_op_t;
+    EX_COLL,      /* a collection literal: sub is ENGINE_LIST, ENGINE_SET or ENGINE_MAP (args key, value, ...) */
+} engine_expr_op_t;
 
-typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } eng_cmp_t;
-typedef enum { AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD } eng_arith_t;
+typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } engine_cmp_t;
+typedef enum { AR_ADD, AR_SUB, AR_MUL, AR_DIV, AR_MOD } engine_arith_t;
 
 /* What evaluation needs besides the row: the arena for values it creates and the time of the
  * batch (now() is the same for every row of a batch, so a replay of the batch agrees). */
 typedef struct {
-    eng_val_t *slots;
+    engine_val_t *slots;
     arena_t *arena;
     int64_t now_ms;
-} eng_row_t;
+} engine_row_t;
 
-struct eng_func;
+struct engine_func;
 
-typedef struct eng_expr {
-    uint8_t op;       /* eng_expr_op_t */
+typedef struct engine_expr {
+    uint8_t op;       /* engine_expr_op_t */
     uint8_t sub;
     uint8_t has_operand, has_else;
-    eng_type_t type;  /* result type (ENG_ANY when only known at run time) */
+    engine_type_t type;  /* result type (ENGINE_ANY when only known at run time) */
     int slot;         /* EX_SLOT */
-    eng_val_t k;      /* EX_CONST (memory owned by the plan's arena) */
-    eng_type_t cast_to;
-    const struct eng_func *fn;
+    engine_val_t k;      /* EX_CONST (memory owned by the plan's arena) */
+    engine_type_t cast_to;
+    const struct engine_func *fn;
     uint32_t nargs;
-    struct eng_expr **args;
+    struct engine_expr **args;
     int line, col;    /* where it was written, for error messages */
-} eng_expr_t;
+} engine_expr_t;
 
 /* Scalar functions. check validates argument types at plan time and gives the result type
- * (ENG_ANY when it depends on values); it returns EDDY_OK or EDDY_ERR_INVALID with a message.
+ * (ENGINE_ANY when it depends on values); it returns EDDY_OK or EDDY_ERR_INVALID with a message.
  * eval computes one value; it returns EDDY_OK (out may be NULL) or EDDY_ERR_NOMEM. */
-typedef struct eng_func {
+typedef struct engine_func {
     const char *name;
     int min_args, max_args; /* max -1: any number */
     const char *sig;        /* argument kinds, one letter each (func.c explains the letters) */
-    int (*check)(const eng_type_t *args, int n, eng_type_t *result, char *errstr, size_t errlen);
-    int (*eval)(eng_row_t *row, const eng_val_t *args, int n, eng_val_t *out);
+    int (*check)(const engine_type_t *args, int n, engine_type_t *result, char *errstr, size_t errlen);
+    int (*eval)(engine_row_t *row, const engine_val_t *args, int n, engine_val_t *out);
     bool null_in_null_out;  /* any NULL argument gives NULL without calling eval */
     bool volatile_;         /* depends on the time (now()): results are not replayable exactly */
-} eng_func_t;
+} engine_func_t;
 
 /* Looks a scalar function up by name, case-insensitively; NULL when there is none. */
-const eng_func_t *eng_func_find(const char *name, size_t len);
+const engine_func_t *engine_func_find(const char *name, size_t len);
 /* Checks argument types against fn's signature, then gives the result type. Returns EDDY_OK or
  * EDDY_ERR_INVALID with a message naming the function and the argument. */
-int eng_func_check(const eng_func_t *fn, const eng_type_t *args, int n, eng_type_t *result, char *errstr,
+int engine_func_check(const engine_func_t *fn, const engine_type_t *args, int n, engine_type_t *result, char *errstr,
                    size_t errlen);
 
 /* Evaluates e on row into out. Returns EDDY_OK or EDDY_ERR_NOMEM. */
-int eng_expr_eval(const eng_expr_t *e, eng_row_t *row, eng_val_t *out);
+int engine_expr_eval(const engine_expr_t *e, engine_row_t *row, engine_val_t *out);
 /* Evaluates a condition: true only when e is TRUE (NULL and FALSE are false). */
-int eng_expr_test(const eng_expr_t *e, eng_row_t *row, bool *out);
+int engine_expr_test(const engine_expr_t *e, engine_row_t *row, bool *out);
 /* Calls fn on values, applying its NULL rule. */
-int eng_func_call(const eng_func_t *fn, eng_row_t *row, const eng_val_t *args, int n, eng_val_t *out);
+int engine_func_call(const engine_func_t *fn, engine_row_t *row, const engine_val_t *args, int n, engine_val_t *out);
 
 /* SQL comparison of two non-NULL values: numbers by value across int and float, timestamps
  * with dates, text by bytes. Returns false in *comparable when the kinds cannot be compared. */
-int eng_val_sql_cmp(const eng_val_t *a, const eng_val_t *b, bool *comparable);
+int engine_val_sql_cmp(const engine_val_t *a, const engine_val_t *b, bool *comparable);
 /* The truth of a value for WHERE/HAVING/CASE (TRUE only for boolean true). */
-static inline bool eng_val_true(const eng_val_t *v) { return v->kind == ENG_BOOL && v->b; }
+static inline bool engine_val_true(const engine_val_t *v) { return v->kind == ENGINE_BOOL && v->b; }
 
 /* ---- aggregates ----------------------------------------------------------------------------- */
 
-typedef enum { AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_COUNT_DISTINCT } eng_agg_kind_t;
+typedef enum { AGG_COUNT_STAR, AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_COUNT_DISTINCT } engine_agg_kind_t;
 
 /* One aggregate of a GROUP BY: its kind and argument. Its state supports retraction: count, sum
  * and avg keep sums and counts; min, max and count distinct keep a multiset of values (value ->
  * multiplicity) so that removing the current minimum finds the next one. */
 typedef struct {
-    uint8_t kind;          /* eng_agg_kind_t */
-    eng_expr_t *arg;       /* NULL for count(*) */
-    eng_type_t type;       /* result type */
-} eng_agg_t;
+    uint8_t kind;          /* engine_agg_kind_t */
+    engine_expr_t *arg;       /* NULL for count(*) */
+    engine_type_t type;       /* result type */
+} engine_agg_t;
 
 /* Looks an aggregate up by name ("count", "sum", ...); returns -1 when name is not one. */
-int eng_agg_lookup(const char *name, size_t len, bool distinct, bool star);
+int engine_agg_lookup(const char *name, size_t len, bool distinct, bool star);
 /* Result type of an aggregate over an argument type; EDDY_ERR_INVALID when not allowed. */
-int eng_agg_check(int kind, eng_type_t arg, eng_type_t *result, char *errstr, size_t errlen);
+int engine_agg_check(int kind, engine_type_t arg, engine_type_t *result, char *errstr, size_t errlen);
 
 /* The running state of one aggregate in one group. */
 typedef struct {
@@ -119,19 +119,19 @@ typedef struct {
     bool overflow;    /* the integer sum overflowed (its result becomes NULL) */
     uint32_t nvals;   /* multiset entries, sorted by value */
     uint32_t capvals;
-    eng_val_t *vals;  /* owned by the group's arena */
+    engine_val_t *vals;  /* owned by the group's arena */
     int64_t *mults;
-} eng_agg_state_t;
+} engine_agg_state_t;
 
 /* Adds (weight +1) or removes (weight -1) one value. Values kept in the multiset are copied
  * into a. Returns EDDY_OK or EDDY_ERR_NOMEM. */
-int eng_agg_update(const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a, const eng_val_t *v, int weight);
+int engine_agg_update(const engine_agg_t *agg, engine_agg_state_t *st, arena_t *a, const engine_val_t *v, int weight);
 /* The aggregate's current result (NULL when no rows). */
-int eng_agg_result(const eng_agg_t *agg, const eng_agg_state_t *st, eng_val_t *out);
+int engine_agg_result(const engine_agg_t *agg, const engine_agg_state_t *st, engine_val_t *out);
 /* Encodes and decodes the state (decode validates: bytes from disk). */
-void eng_agg_encode(wr_t *w, const eng_agg_t *agg, const eng_agg_state_t *st);
-int eng_agg_decode(rd_t *r, const eng_agg_t *agg, eng_agg_state_t *st, arena_t *a);
+void engine_agg_encode(wr_t *w, const engine_agg_t *agg, const engine_agg_state_t *st);
+int engine_agg_decode(rd_t *r, const engine_agg_t *agg, engine_agg_state_t *st, arena_t *a);
 /* Merges src into dst (batch jobs combine per-range partial states). */
-int eng_agg_merge(const eng_agg_t *agg, eng_agg_state_t *dst, const eng_agg_state_t *src, arena_t *a);
+int engine_agg_merge(const engine_agg_t *agg, engine_agg_state_t *dst, const engine_agg_state_t *src, arena_t *a);
 
 #endif

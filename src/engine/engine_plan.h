@@ -14,20 +14,20 @@ typedef struct {
     int tmp;                /* temporary slot id, -1 until first used */
     bool base;
     bool sys;               /* record metadata (rowkey, rowtime, ...) */
-    eng_input_t input;      /* base columns: what fills the slot */
-    eng_type_t type;
+    engine_input_t input;      /* base columns: what fills the slot */
+    engine_type_t type;
 } plan_col_t;
 
 typedef struct {
-    eng_plan_t *plan;
+    engine_plan_t *plan;
     arena_t *a;
     const char *text;
     size_t len;
     char *errstr;
     size_t errlen;
-    eng_sink_t sink;
+    engine_sink_t sink;
     /* the query being planned */
-    eng_query_t *q;
+    engine_query_t *q;
     plan_col_t *cols;
     uint32_t ncols, capcols;
     bool schemaless;        /* unknown names are members of the source's JSON value */
@@ -50,19 +50,19 @@ int plan_fail(planner_t *p, sql_pos_t pos, const char *fmt, ...) __attribute__((
 
 /* Compiles e in the current context into *out. Returns EDDY_OK, EDDY_ERR_INVALID (message in
  * errstr) or EDDY_ERR_NOMEM. */
-int plan_expr(planner_t *p, const sql_expr_t *e, eng_expr_t **out);
+int plan_expr(planner_t *p, const sql_expr_t *e, engine_expr_t **out);
 /* Resolves a column reference; allocates its slot on first use. */
-int plan_column(planner_t *p, const sql_ident_t *qual, const sql_ident_t *name, sql_pos_t pos, eng_expr_t **out);
+int plan_column(planner_t *p, const sql_ident_t *qual, const sql_ident_t *name, sql_pos_t pos, engine_expr_t **out);
 /* The temporary slot of column col (allocated on first use); -1 when out of memory. */
 int plan_col_tmp(planner_t *p, int col);
 /* Whether e contains an aggregate call (outside nested aggregates). */
 bool plan_has_agg(const sql_expr_t *e);
 /* eng type of a sql type; EDDY_ERR_INVALID for types pipelines do not carry. */
-int plan_type(planner_t *p, const sql_type_t *t, eng_type_t *out);
+int plan_type(planner_t *p, const sql_type_t *t, engine_type_t *out);
 /* Whether a value of static type from may be written to a column of type to. */
-bool plan_type_fits(eng_type_t from, eng_type_t to);
+bool plan_type_fits(engine_type_t from, engine_type_t to);
 /* A new expression node in the plan arena. */
-eng_expr_t *plan_node(planner_t *p, uint8_t op, uint32_t nargs);
+engine_expr_t *plan_node(planner_t *p, uint8_t op, uint32_t nargs);
 /* Canonical text of e (arena copy) for matching GROUP BY expressions. */
 char *plan_expr_text(planner_t *p, const sql_expr_t *e);
 

@@ -18,15 +18,15 @@ typedef struct {
 } qstats_t;
 
 typedef struct pquery {
-    eng_query_t *q;
+    engine_query_t *q;
     bool streaming;
-    eng_stream_run_t run;      /* streaming: positions and the transaction */
+    engine_stream_run_t run;      /* streaming: positions and the transaction */
     bool opened;
     int64_t *applied;          /* published copy of run.next (under the pipeline's lock) */
     int64_t *hwm;              /* published copy of run.hwm */
     int64_t *start_pos;        /* positions when this run started */
     int32_t nparts;
-    eng_batch_job_t job;       /* batch */
+    engine_batch_job_t job;       /* batch */
     bool job_ready;
     int64_t job_started_ms, job_finished_ms;
     qstats_t st;               /* cumulative */
@@ -43,7 +43,7 @@ typedef struct pipeline {
     char *name;
     char *text;
     size_t text_len;
-    eng_plan_t *plan;
+    engine_plan_t *plan;
     uint32_t nq;
     pquery_t *qs;
     char run_id[40];
@@ -56,7 +56,7 @@ typedef struct pipeline {
     int state;
     char error[512];
     int64_t started_ms;
-    eng_source_t src;
+    engine_source_t src;
     bool src_open;
     /* The commit thread: it writes the batch the pipeline thread prepared while that thread
      * applies the next one (one commit in flight; pipeline.c). */
@@ -64,7 +64,7 @@ typedef struct pipeline {
     bool cthread_live;
     pthread_mutex_t cmu;
     pthread_cond_t ccv;
-    eng_prepared_t *cjob;      /* the batch in flight, or NULL */
+    engine_prepared_t *cjob;      /* the batch in flight, or NULL */
     struct pquery *cjob_q;     /* its query */
     uint32_t cjob_n;           /* records in it */
     int64_t cjob_t0;           /* when its preparation started (ns) */
@@ -87,7 +87,7 @@ typedef struct waiter {
 } waiter_t;
 
 struct engine {
-    eng_backend_t be;
+    engine_backend_t be;
     pthread_mutex_t ctl;       /* one control operation at a time (submit, stop, start, drop) */
     pthread_mutex_t mu;        /* pipelines list, waiters */
     pthread_cond_t timer_cv;
@@ -111,7 +111,7 @@ void pipe_free(pipeline_t *p);
 bool pipe_applied(pipeline_t *p, const char *topic, int32_t partition, int64_t offset, bool *reads);
 
 /* engine.c: re-checks waiters after a pipeline published new positions or stopped. */
-void eng_waiters_check(engine_t *eng);
+void engine_waiters_check(engine_t *eng);
 
 /* progress.c */
 void pipe_progress_update(pipeline_t *p, pquery_t *pq, int64_t now_ms, bool log_it);

@@ -7,12 +7,12 @@
 #include "store/store.h"
 
 /* The engine type of a store type (UDTs, tuples, durations and time are dynamic). */
-eng_type_t eng_store_type(const store_type_t *t);
+engine_type_t engine_store_type(const store_type_t *t);
 /* Appends v serialized as type t to w. Returns EDDY_OK, EDDY_ERR_INVALID with a message when v
  * cannot be that type (wrong kind, out of range, null inside a collection), EDDY_ERR_NOMEM. */
-int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *errstr, size_t errlen);
+int engine_store_value(const store_type_t *t, const engine_val_t *v, wr_t *w, char *errstr, size_t errlen);
 /* Reads a serialized cell of type t (bytes from disk: validated) into out, allocating in a.
  * Returns EDDY_OK, EDDY_ERR_CORRUPT or EDDY_ERR_NOMEM. */
-int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a, eng_val_t *out);
+int engine_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a, engine_val_t *out);
 
 #endif

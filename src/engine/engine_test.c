@@ -9,18 +9,18 @@
 #include "engine/engine_test_util.h"
 #include "test.h"
 
-static int mem_open(void *env, eng_source_t *out) {
-    *out = eng_mem_source(env);
+static int mem_open(void *env, engine_source_t *out) {
+    *out = engine_mem_source(env);
     return EDDY_OK;
 }
 
-static void mem_close(void *env, eng_source_t src) { (void)env; (void)src; }
+static void mem_close(void *env, engine_source_t src) { (void)env; (void)src; }
 
-static engine_t *engine_on(eng_mem_t *m) {
-    eng_backend_t be = {m, mem_open, mem_close, eng_mem_sink(m), 1, -1, NULL};
+static engine_t *engine_on(engine_mem_t *m) {
+    engine_backend_t be = {m, mem_open, mem_close, engine_mem_sink(m), 1, -1, NULL};
     engine_t *eng = NULL;
     char err[256];
-    REQUIRE_OK(eng_engine_new(&be, &eng, err, sizeof err));
+    REQUIRE_OK(engine_engine_new(&be, &eng, err, sizeof err));
     return eng;
 }
 
@@ -36,8 +36,8 @@ static const char *FILE1 =
     "INSERT INTO demo.leaves_by_tag SELECT tag, title, url, tags FROM leaf_changes CROSS JOIN UNNEST(tags) AS t(tag);\n";
 
 TEST(engine_runtime_read_your_writes) {
-    eng_mem_t *m = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 1);
+    engine_mem_t *m = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 1);
     engine_t *eng = engine_on(m);
     char err[512];
     engine_submit_result_t res;
@@ -49,11 +49,11 @@ TEST(engine_runtime_read_your_writes) {
     for (int i = 0; i < 50; i++) {
         char v[128];
         snprintf(v, sizeof v, "{\"title\":\"t%d\",\"url\":\"u\",\"tags\":[\"a\",\"b\"]}", i);
-        eng_mem_append(m, "leaves", 0, i % 2 ? "k1" : "k2", v);
+        engine_mem_append(m, "leaves", 0, i % 2 ? "k1" : "k2", v);
     }
     /* Each wait completes once its offset is applied: the table then shows the event. */
     CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 49, 10000), EDDY_OK);
-    CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "leaves_by_tag"), 4);
+    CHECK_EQ_INT(engine_mem_table_rows(m, "demo", "leaves_by_tag"), 4);
     int64_t next = -1;
     CHECK_OK(engine_applied_offset(eng, NULL, "leaves", 0, &next));
     CHECK_EQ_INT(next, 50);
@@ -63,9 +63,9 @@ TEST(engine_runtime_read_your_writes) {
     /* A record appended after the wait began. */
     waitres_t r = WAITRES_INIT;
     REQUIRE_OK(engine_wait_applied(eng, "by_tag", "leaves", 0, 50, 10000, on_wait, &r));
-    eng_mem_append(m, "leaves", 0, "k3", "{\"title\":\"z\",\"url\":\"u\",\"tags\":[\"c\"]}");
+    engine_mem_append(m, "leaves", 0, "k3", "{\"title\":\"z\",\"url\":\"u\",\"tags\":[\"c\"]}");
     CHECK_EQ_INT(waitres_get(&r), EDDY_OK);
-    CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "leaves_by_tag"), 5);
+    CHECK_EQ_INT(engine_mem_table_rows(m, "demo", "leaves_by_tag"), 5);
     /* Progress and metrics. */
     wr_t w;
     wr_init(&w, 1024);
@@ -86,12 +86,12 @@ TEST(engine_runtime_read_your_writes) {
     REQUIRE_OK(engine_wait_applied(eng, "by_tag", "leaves", 0, 60, 10000, on_wait, &r2));
     REQUIRE_OK(engine_pipeline_stop(eng, "by_tag", err, sizeof err));
     CHECK_EQ_INT(waitres_get(&r2), EDDY_ERR_CLOSED);
-    eng_mem_append(m, "leaves", 0, "k3", NULL);
+    engine_mem_append(m, "leaves", 0, "k3", NULL);
     REQUIRE_OK(engine_pipeline_start(eng, "by_tag", err, sizeof err));
     CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 51, 10000), EDDY_OK);
-    CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "leaves_by_tag"), 4);
+    CHECK_EQ_INT(engine_mem_table_rows(m, "demo", "leaves_by_tag"), 4);
     engine_free(eng);
-    eng_mem_free(m);
+    engine_mem_free(m);
 }
 
 /* The timer thread sleeps until the earliest deadline and is woken only by an earlier one: a
@@ -100,8 +100,8 @@ TEST(engine_runtime_read_your_writes) {
  * ones complete when their record is applied, matched by the waiter's own copies of the names
  * (the caller's were overwritten: copies gone wrong would end them as closed). */
 TEST(engine_runtime_wait_deadlines) {
-    eng_mem_t *m = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 1);
+    engine_mem_t *m = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 1);
     engine_t *eng = engine_on(m);
     char err[512], name[16], topic[16];
     REQUIRE_OK(engine_submit(eng, "by_tag", FILE1, strlen(FILE1), NULL, err, sizeof err));
@@ -116,20 +116,20 @@ TEST(engine_runtime_wait_deadlines) {
     REQUIRE_OK(engine_wait_applied(eng, "by_tag", "leaves", 0, 1000, 40, on_wait, &later));
     CHECK_EQ_INT(wait_for(eng, NULL, "leaves", 1000, 10), EDDY_ERR_TIMEOUT);
     CHECK_EQ_INT(waitres_get(&later), EDDY_ERR_TIMEOUT);
-    eng_mem_append(m, "leaves", 0, "k1", "{\"title\":\"t\",\"url\":\"u\",\"tags\":[\"a\"]}");
+    engine_mem_append(m, "leaves", 0, "k1", "{\"title\":\"t\",\"url\":\"u\",\"tags\":[\"a\"]}");
     CHECK_EQ_INT(waitres_get(&named), EDDY_OK);
     CHECK_EQ_INT(waitres_get(&any), EDDY_OK);
     engine_free(eng);
-    eng_mem_free(m);
+    engine_mem_free(m);
 }
 
 /* The pipeline thread applies a batch while the commit thread writes the one before: when a
  * commit fails, both batches are dropped and the pipeline goes back to its applied positions;
  * the tables end as a run without failures would leave them. */
 TEST(engine_runtime_failed_commits_while_pipelined) {
-    eng_mem_t *m = eng_mem_new(), *fresh = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 1);
-    eng_mem_create_topic(fresh, "leaves", 1);
+    engine_mem_t *m = engine_mem_new(), *fresh = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 1);
+    engine_mem_create_topic(fresh, "leaves", 1);
     engine_t *eng = engine_on(m);
     char err[512];
     REQUIRE_OK(engine_submit(eng, "by_tag", FILE1, strlen(FILE1), NULL, err, sizeof err));
@@ -142,11 +142,11 @@ TEST(engine_runtime_failed_commits_while_pipelined) {
                  tagsets[rand() % 4]);
     }
     for (int i = 0; i < 400; i++) {
-        if (i == 100) eng_mem_fail_commit_after(m, 2);
-        if (i == 300) eng_mem_fail_commit_after(m, -1);
+        if (i == 100) engine_mem_fail_commit_after(m, 2);
+        if (i == 300) engine_mem_fail_commit_after(m, -1);
         bool del = i % 17 == 0;
-        eng_mem_append(m, "leaves", 0, keys[i], del ? NULL : recs[i]);
-        eng_mem_append(fresh, "leaves", 0, keys[i], del ? NULL : recs[i]);
+        engine_mem_append(m, "leaves", 0, keys[i], del ? NULL : recs[i]);
+        engine_mem_append(fresh, "leaves", 0, keys[i], del ? NULL : recs[i]);
         if (i % 10 == 0) usleep(2000);
     }
     CHECK_EQ_INT(wait_for(eng, "by_tag", "leaves", 399, 20000), EDDY_OK);
@@ -157,13 +157,13 @@ TEST(engine_runtime_failed_commits_while_pipelined) {
     CHECK_EQ_STR(dump(m, "leaves_by_tag"), dump(fresh, "leaves_by_tag"));
     engine_free(eng);
     engine_free(eng2);
-    eng_mem_free(m);
-    eng_mem_free(fresh);
+    engine_mem_free(m);
+    engine_mem_free(fresh);
 }
 
 TEST(engine_runtime_bad_file_starts_nothing) {
-    eng_mem_t *m = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 1);
+    engine_mem_t *m = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 1);
     engine_t *eng = engine_on(m);
     char err[512];
     const char *bad = "CREATE TABLE IF NOT EXISTS demo.x (k text PRIMARY KEY);\n"
@@ -173,19 +173,19 @@ TEST(engine_runtime_bad_file_starts_nothing) {
     CHECK_EQ_INT(engine_submit(eng, "bad", bad, strlen(bad), NULL, err, sizeof err), EDDY_ERR_INVALID);
     CHECK(strstr(err, "line 4:") != NULL);
     /* Nothing ran: not even the DDL of the first statement. */
-    CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "x"), 0);
+    CHECK_EQ_INT(engine_mem_table_rows(m, "demo", "x"), 0);
     wr_t w;
     wr_init(&w, 64);
     engine_pipelines_json(eng, &w);
     CHECK_EQ_MEM(w.buf, w.len, "[]", 2);
     wr_free(&w);
     engine_free(eng);
-    eng_mem_free(m);
+    engine_mem_free(m);
 }
 
 TEST(engine_http_endpoints) {
-    eng_mem_t *m = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 1);
+    engine_mem_t *m = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 1);
     engine_t *eng = engine_on(m);
     wr_t out;
     wr_init(&out, 1024);
@@ -218,5 +218,5 @@ TEST(engine_http_endpoints) {
     CHECK_EQ_MEM(out.buf, out.len, "[]", 2);
     wr_free(&out);
     engine_free(eng);
-    eng_mem_free(m);
+    engine_mem_free(m);
 }

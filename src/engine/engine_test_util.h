@@ -44,13 +44,13 @@ static inline int wait_applied_sync(engine_t *eng, const char *pipe, const char 
 
 /* Rows of demo.TABLE on the in-memory backend as sorted "col=value|..." lines (static buffers,
  * four in rotation). */
-static inline char *dump(eng_mem_t *m, const char *table) {
+static inline char *dump(engine_mem_t *m, const char *table) {
     static char buf[4][4096];
     static int k;
     char *b = buf[k++ % 4];
     wr_t w;
     wr_init(&w, 256);
-    eng_mem_dump_table(m, "demo", table, &w);
+    engine_mem_dump_table(m, "demo", table, &w);
     snprintf(b, 4096, "%.*s", (int)w.len, w.buf ? (const char *)w.buf : "");
     wr_free(&w);
     return b;

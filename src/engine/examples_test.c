@@ -9,29 +9,29 @@
 #include "engine/engine_int.h"
 #include "test.h"
 
-static eng_plan_t *load(eng_mem_t *m, const char *path) {
+static engine_plan_t *load(engine_mem_t *m, const char *path) {
     size_t len;
     char *text = test_read_file(path, &len);
     REQUIRE(text != NULL);
-    eng_plan_t *p = NULL;
+    engine_plan_t *p = NULL;
     char err[512] = "";
     const char *slash = strrchr(path, '/');
-    int rc = eng_plan_build(slash ? slash + 1 : path, text, len, eng_mem_sink(m), &p, err, sizeof err);
+    int rc = engine_plan_build(slash ? slash + 1 : path, text, len, engine_mem_sink(m), &p, err, sizeof err);
     if (rc) printf("# %s: %s\n", path, err);
     free(text);
     REQUIRE(rc == EDDY_OK);
-    REQUIRE_OK(eng_plan_run_ddl(p, eng_mem_sink(m), err, sizeof err));
+    REQUIRE_OK(engine_plan_run_ddl(p, engine_mem_sink(m), err, sizeof err));
     return p;
 }
 
-static void drain(eng_mem_t *m, eng_query_t *q) {
-    eng_stream_run_t r;
+static void drain(engine_mem_t *m, engine_query_t *q) {
+    engine_stream_run_t r;
     char err[256];
-    REQUIRE_OK(eng_stream_open(&r, q, eng_mem_source(m), eng_mem_sink(m), err, sizeof err));
+    REQUIRE_OK(engine_stream_open(&r, q, engine_mem_source(m), engine_mem_sink(m), err, sizeof err));
     uint32_t n;
-    do REQUIRE_OK(eng_stream_step(&r, 500, 1000, &n, err, sizeof err));
+    do REQUIRE_OK(engine_stream_step(&r, 500, 1000, &n, err, sizeof err));
     while (n > 0);
-    eng_stream_close(&r);
+    engine_stream_close(&r);
 }
 
 /* tag -> count over the leaves currently in the topic (last value per key), for comparing. */
@@ -43,11 +43,11 @@ typedef struct {
 static int tc_cmp(const void *a, const void *b) { return strcmp(((const tagcount_t *)a)->tag, ((const tagcount_t *)b)->tag); }
 
 TEST(engine_examples_on_sample_and_generated_leaves) {
-    eng_mem_t *m = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 1);
-    eng_plan_t *proj = load(m, "examples/leaves.sql");
-    eng_plan_t *by_tag = load(m, "examples/leaves_by_tag.sql");
-    eng_plan_t *tags = load(m, "examples/tags.sql");
+    engine_mem_t *m = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 1);
+    engine_plan_t *proj = load(m, "examples/leaves.sql");
+    engine_plan_t *by_tag = load(m, "examples/leaves_by_tag.sql");
+    engine_plan_t *tags = load(m, "examples/tags.sql");
     CHECK(proj->queries[0]->keyed);
     CHECK(!proj->is_batch && !by_tag->is_batch && tags->is_batch);
     /* The sample leaves, then generated ones, then edits: some lose tags, some are deleted. */
@@ -67,7 +67,7 @@ TEST(engine_examples_on_sample_and_generated_leaves) {
         int64_t idn = json_object_get(&doc, i, "id", 2);
         REQUIRE(idn >= 0);
         snprintf(ids[nids], 33, "%.*s", (int)json_node(&doc, (uint32_t)idn)->len, json_node(&doc, (uint32_t)idn)->text);
-        eng_mem_append(m, "leaves", 0, ids[nids++], (char *)w.buf);
+        engine_mem_append(m, "leaves", 0, ids[nids++], (char *)w.buf);
         wr_free(&w);
     }
     api_leafgen_t *gen = api_leafgen_new(42, API_LEAFGEN_SMALL);
@@ -76,7 +76,7 @@ TEST(engine_examples_on_sample_and_generated_leaves) {
         wr_init(&w, 2048);
         api_leafgen_next(gen, &w, API_LEAFGEN_EVENT, ids[nids]);
         wr_u8(&w, 0);
-        eng_mem_append(m, "leaves", 0, ids[nids++], (char *)w.buf);
+        engine_mem_append(m, "leaves", 0, ids[nids++], (char *)w.buf);
         wr_free(&w);
     }
     api_leafgen_free(gen);
@@ -84,27 +84,27 @@ TEST(engine_examples_on_sample_and_generated_leaves) {
         char v[256];
         snprintf(v, sizeof v, "{\"id\":\"%s\",\"title\":\"edited %d\",\"url\":\"https://x.example/%d\",\"tags\":[\"edited\"]}",
                  ids[i * 7], i, i);
-        eng_mem_append(m, "leaves", 0, ids[i * 7], v);
-        eng_mem_append(m, "leaves", 0, ids[i * 7 + 3], NULL);
+        engine_mem_append(m, "leaves", 0, ids[i * 7], v);
+        engine_mem_append(m, "leaves", 0, ids[i * 7 + 3], NULL);
     }
     drain(m, proj->queries[0]);
     drain(m, by_tag->queries[0]);
-    size_t nleaves = eng_mem_table_rows(m, "demo", "leaves");
+    size_t nleaves = engine_mem_table_rows(m, "demo", "leaves");
     /* Sample leaf 21019 has its tags as objects (the workshop's record shape, which the importer
      * maps to labels): as an event it is unreadable, so it is skipped and logged. */
     CHECK_EQ_INT(nleaves, (size_t)nids - 40 - 1);
     /* The batch job over the projection, against a direct count over its rows. */
     char err[256];
-    eng_batch_job_t job;
-    REQUIRE_OK(eng_batch_init(&job, tags->queries[0], eng_mem_sink(m), 8, 1000));
-    REQUIRE_OK(eng_batch_run(&job, 2, err, sizeof err));
+    engine_batch_job_t job;
+    REQUIRE_OK(engine_batch_init(&job, tags->queries[0], engine_mem_sink(m), 8, 1000));
+    REQUIRE_OK(engine_batch_run(&job, 2, err, sizeof err));
     CHECK_EQ_INT(atomic_load(&job.rows), nleaves);
-    eng_batch_destroy(&job);
+    engine_batch_destroy(&job);
     /* Direct count: every row of leaves_by_tag is one (tag, title) pair; titles are unique in
      * this data except for the edits, so compare tag totals through leaves_by_tag's own rows. */
     wr_t w;
     wr_init(&w, 1 << 16);
-    eng_mem_dump_table(m, "demo", "leaves_by_tag", &w);
+    engine_mem_dump_table(m, "demo", "leaves_by_tag", &w);
     wr_u8(&w, 0);
     tagcount_t *tc = calloc(4096, sizeof *tc);
     int ntc = 0;
@@ -126,7 +126,7 @@ TEST(engine_examples_on_sample_and_generated_leaves) {
     wr_u8(&expect, 0);
     wr_t got;
     wr_init(&got, 1 << 14);
-    eng_mem_dump_table(m, "demo", "tags", &got);
+    engine_mem_dump_table(m, "demo", "tags", &got);
     wr_u8(&got, 0);
     CHECK(ntc > 10);
     CHECK_EQ_STR((char *)got.buf, (char *)expect.buf);
@@ -138,8 +138,8 @@ TEST(engine_examples_on_sample_and_generated_leaves) {
     free(ids);
     free(sample);
     json_doc_free(&doc);
-    eng_plan_free(proj);
-    eng_plan_free(by_tag);
-    eng_plan_free(tags);
-    eng_mem_free(m);
+    engine_plan_free(proj);
+    engine_plan_free(by_tag);
+    engine_plan_free(tags);
+    engine_mem_free(m);
 }

@@ -15,14 +15,14 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-int func_text_out(eng_row_t *row, const char *s, size_t n, eng_val_t *out) {
+int func_text_out(engine_row_t *row, const char *s, size_t n, engine_val_t *out) {
     char *p = n ? arena_memdup(row->arena, s, n) : (char *)"";
     if (!p) return EDDY_ERR_NOMEM;
-    *out = eng_text(p, n);
+    *out = engine_text(p, n);
     return EDDY_OK;
 }
 
-static char *text_alloc(eng_row_t *row, size_t n) { return arena_alloc(row->arena, n ? n : 1); }
+static char *text_alloc(engine_row_t *row, size_t n) { return arena_alloc(row->arena, n ? n : 1); }
 
 /* Number of UTF-8 code points; byte offset of code point k (clamped to the end). */
 static size_t utf8_len(const char *s, size_t n) {
@@ -41,20 +41,20 @@ static size_t utf8_offset(const char *s, size_t n, size_t k) {
     return i;
 }
 
-static double num(const eng_val_t *v) { return v->kind == ENG_INT ? (double)v->i : v->f; }
+static double num(const engine_val_t *v) { return v->kind == ENGINE_INT ? (double)v->i : v->f; }
 
-bool func_kind_matches(char sig, const eng_type_t *t) {
+bool func_kind_matches(char sig, const engine_type_t *t) {
     uint8_t k = t->kind;
-    if (k == ENG_ANY || k == ENG_NULL || sig == 'a') return true;
+    if (k == ENGINE_ANY || k == ENGINE_NULL || sig == 'a') return true;
     switch (sig) {
-    case 't': return k == ENG_TEXT;
-    case 'i': return k == ENG_INT;
-    case 'n': return k == ENG_INT || k == ENG_FLOAT;
-    case 'b': return k == ENG_BOOL;
-    case 'd': return k == ENG_TIMESTAMP || k == ENG_DATE || k == ENG_TEXT;
-    case 'c': return k == ENG_LIST || k == ENG_SET || k == ENG_MAP || k == ENG_JSON;
-    case 'l': return k == ENG_LIST || k == ENG_SET;
-    case 'm': return k == ENG_MAP || k == ENG_JSON;
+    case 't': return k == ENGINE_TEXT;
+    case 'i': return k == ENGINE_INT;
+    case 'n': return k == ENGINE_INT || k == ENGINE_FLOAT;
+    case 'b': return k == ENGINE_BOOL;
+    case 'd': return k == ENGINE_TIMESTAMP || k == ENGINE_DATE || k == ENGINE_TEXT;
+    case 'c': return k == ENGINE_LIST || k == ENGINE_SET || k == ENGINE_MAP || k == ENGINE_JSON;
+    case 'l': return k == ENGINE_LIST || k == ENGINE_SET;
+    case 'm': return k == ENGINE_MAP || k == ENGINE_JSON;
     }
     return false;
 }
@@ -73,14 +73,14 @@ static const char *sig_name(char sig) {
     return "a value";
 }
 
-int func_check_sig(const char *fname, const char *sig, const eng_type_t *args, int n, char *errstr, size_t errlen) {
+int func_check_sig(const char *fname, const char *sig, const engine_type_t *args, int n, char *errstr, size_t errlen) {
     size_t ns = strlen(sig);
     for (int i = 0; i < n; i++) {
         char c = ns ? sig[(size_t)i < ns ? (size_t)i : ns - 1] : 'a';
         if (!func_kind_matches(c, &args[i])) {
             char tn[48];
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "%s: argument %d is %s, expected %s", fname, i + 1,
-                            eng_type_str(args[i], tn, sizeof tn), sig_name(c));
+                            engine_type_str(args[i], tn, sizeof tn), sig_name(c));
         }
     }
     return EDDY_OK;
@@ -88,98 +88,98 @@ int func_check_sig(const char *fname, const char *sig, const eng_type_t *args, i
 
 /* ---- strings -------------------------------------------------------------------------------- */
 
-static int f_lower_upper(eng_row_t *row, const eng_val_t *a, bool upper, eng_val_t *out) {
+static int f_lower_upper(engine_row_t *row, const engine_val_t *a, bool upper, engine_val_t *out) {
     char *p = text_alloc(row, a->len);
     if (!p) return EDDY_ERR_NOMEM;
     for (uint32_t i = 0; i < a->len; i++) {
         unsigned char c = (unsigned char)a->s[i];
         p[i] = (char)(c < 0x80 ? (upper ? toupper(c) : tolower(c)) : c);
     }
-    *out = eng_text(p, a->len);
+    *out = engine_text(p, a->len);
     return EDDY_OK;
 }
-static int f_lower(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)n; return f_lower_upper(r, a, false, o); }
-static int f_upper(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)n; return f_lower_upper(r, a, true, o); }
+static int f_lower(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)n; return f_lower_upper(r, a, false, o); }
+static int f_upper(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)n; return f_lower_upper(r, a, true, o); }
 
-static int f_length(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_length(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a->kind == ENG_TEXT) *o = eng_int((int64_t)utf8_len(a->s, a->len));
-    else if (a->kind == ENG_BLOB) *o = eng_int(a->len);
+    if (a->kind == ENGINE_TEXT) *o = engine_int((int64_t)utf8_len(a->s, a->len));
+    else if (a->kind == ENGINE_BLOB) *o = engine_int(a->len);
     return EDDY_OK;
 }
 
-static int trim_impl(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o, bool left, bool right) {
+static int trim_impl(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o, bool left, bool right) {
     (void)r;
     const char *chars = n > 1 ? a[1].s : " ";
     size_t nc = n > 1 ? a[1].len : 1;
     size_t lo = 0, hi = a[0].len;
     while (left && lo < hi && memchr(chars, a[0].s[lo], nc)) lo++;
     while (right && hi > lo && memchr(chars, a[0].s[hi - 1], nc)) hi--;
-    *o = eng_text(a[0].s + lo, hi - lo);
+    *o = engine_text(a[0].s + lo, hi - lo);
     return EDDY_OK;
 }
-static int f_trim(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { return trim_impl(r, a, n, o, true, true); }
-static int f_ltrim(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { return trim_impl(r, a, n, o, true, false); }
-static int f_rtrim(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { return trim_impl(r, a, n, o, false, true); }
+static int f_trim(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { return trim_impl(r, a, n, o, true, true); }
+static int f_ltrim(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { return trim_impl(r, a, n, o, true, false); }
+static int f_rtrim(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { return trim_impl(r, a, n, o, false, true); }
 
 /* substring(s, start[, len]): 1-based code points, as SQL; start <= 0 counts as before the
  * first character (so substring('abc', 0, 2) is 'a'). */
-static int f_substring(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_substring(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r;
     int64_t start = a[1].i, len = n > 2 ? a[2].i : INT64_MAX;
     if (n > 2 && len < 0) return EDDY_OK;
     int64_t end = len == INT64_MAX || start > INT64_MAX - len ? INT64_MAX : start + len;
     if (start < 1) start = 1;
-    if (end <= start) { *o = eng_text("", 0); return EDDY_OK; }
+    if (end <= start) { *o = engine_text("", 0); return EDDY_OK; }
     size_t b = utf8_offset(a[0].s, a[0].len, (size_t)(start - 1));
     size_t e = end == INT64_MAX ? a[0].len : b + utf8_offset(a[0].s + b, a[0].len - b, (size_t)(end - start));
-    *o = eng_text(a[0].s + b, e - b);
+    *o = engine_text(a[0].s + b, e - b);
     return EDDY_OK;
 }
 
-static int f_left(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_left(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a[1].i < 0) { *o = eng_text("", 0); return EDDY_OK; }
-    *o = eng_text(a[0].s, utf8_offset(a[0].s, a[0].len, (size_t)a[1].i));
+    if (a[1].i < 0) { *o = engine_text("", 0); return EDDY_OK; }
+    *o = engine_text(a[0].s, utf8_offset(a[0].s, a[0].len, (size_t)a[1].i));
     return EDDY_OK;
 }
 
-static int f_right(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_right(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     size_t total = utf8_len(a[0].s, a[0].len);
     size_t k = a[1].i < 0 ? 0 : (size_t)a[1].i > total ? total : (size_t)a[1].i;
     size_t b = utf8_offset(a[0].s, a[0].len, total - k);
-    *o = eng_text(a[0].s + b, a[0].len - b);
+    *o = engine_text(a[0].s + b, a[0].len - b);
     return EDDY_OK;
 }
 
 /* concat(a, b, ...): NULL arguments are skipped (as PostgreSQL's concat); values are text. */
-static int f_concat(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_concat(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     wr_t w;
     wr_init(&w, 64);
-    for (int i = 0; i < n; i++) eng_val_to_text(&w, &a[i]);
+    for (int i = 0; i < n; i++) engine_val_to_text(&w, &a[i]);
     int rc = wr_ok(&w) ? func_text_out(r, (const char *)w.buf, w.len, o) : EDDY_ERR_NOMEM;
     wr_free(&w);
     return rc;
 }
 
-static int f_concat_ws(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
-    if (a[0].kind == ENG_NULL) return EDDY_OK;
+static int f_concat_ws(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
+    if (a[0].kind == ENGINE_NULL) return EDDY_OK;
     wr_t w;
     wr_init(&w, 64);
     bool first = true;
     for (int i = 1; i < n; i++) {
-        if (a[i].kind == ENG_NULL) continue;
-        if (!first) eng_val_to_text(&w, &a[0]);
+        if (a[i].kind == ENGINE_NULL) continue;
+        if (!first) engine_val_to_text(&w, &a[0]);
         first = false;
-        eng_val_to_text(&w, &a[i]);
+        engine_val_to_text(&w, &a[i]);
     }
     int rc = wr_ok(&w) ? func_text_out(r, (const char *)w.buf, w.len, o) : EDDY_ERR_NOMEM;
     wr_free(&w);
     return rc;
 }
 
-static int f_replace(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_replace(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     if (a[1].len == 0) { *o = a[0]; return EDDY_OK; }
     wr_t w;
@@ -199,7 +199,7 @@ static int f_replace(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
 }
 
 /* split(s, delimiter) -> list<text>; an empty delimiter splits into characters. */
-static int f_split(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_split(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     const char *s = a[0].s, *d = a[1].s;
     size_t len = a[0].len, dl = a[1].len, count = 1;
@@ -207,50 +207,50 @@ static int f_split(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
     else
         for (size_t i = 0; i + dl <= len; i++)
             if (memcmp(s + i, d, dl) == 0) count++, i += dl - 1;
-    eng_val_t *items = arena_alloc(r->arena, (count ? count : 1) * sizeof *items);
+    engine_val_t *items = arena_alloc(r->arena, (count ? count : 1) * sizeof *items);
     if (!items) return EDDY_ERR_NOMEM;
     size_t k = 0, start = 0;
     if (dl == 0) {
         for (size_t i = 0; i < len; k++) {
             size_t j = i + utf8_offset(s + i, len - i, 1);
-            items[k] = eng_text(s + i, j - i);
+            items[k] = engine_text(s + i, j - i);
             i = j;
         }
     } else {
         for (size_t i = 0; i + dl <= len; i++)
             if (memcmp(s + i, d, dl) == 0) {
-                items[k++] = eng_text(s + start, i - start);
+                items[k++] = engine_text(s + start, i - start);
                 i += dl - 1;
                 start = i + 1;
             }
-        items[k++] = eng_text(s + start, len - start);
+        items[k++] = engine_text(s + start, len - start);
     }
-    *o = (eng_val_t){.kind = ENG_LIST, .len = (uint32_t)k, .items = items};
+    *o = (engine_val_t){.kind = ENGINE_LIST, .len = (uint32_t)k, .items = items};
     return EDDY_OK;
 }
 
-static int f_starts_with(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_starts_with(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    *o = eng_bool(a[1].len <= a[0].len && memcmp(a[0].s, a[1].s, a[1].len) == 0);
+    *o = engine_bool(a[1].len <= a[0].len && memcmp(a[0].s, a[1].s, a[1].len) == 0);
     return EDDY_OK;
 }
 
-static int f_ends_with(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_ends_with(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    *o = eng_bool(a[1].len <= a[0].len && memcmp(a[0].s + a[0].len - a[1].len, a[1].s, a[1].len) == 0);
+    *o = engine_bool(a[1].len <= a[0].len && memcmp(a[0].s + a[0].len - a[1].len, a[1].s, a[1].len) == 0);
     return EDDY_OK;
 }
 
 /* strpos(s, sub): 1-based code point position of the first match, 0 when absent. */
-static int f_strpos(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_strpos(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a[1].len == 0) { *o = eng_int(1); return EDDY_OK; }
+    if (a[1].len == 0) { *o = engine_int(1); return EDDY_OK; }
     const char *p = a[1].len <= a[0].len ? memmem(a[0].s, a[0].len, a[1].s, a[1].len) : NULL;
-    *o = eng_int(p ? (int64_t)utf8_len(a[0].s, (size_t)(p - a[0].s)) + 1 : 0);
+    *o = engine_int(p ? (int64_t)utf8_len(a[0].s, (size_t)(p - a[0].s)) + 1 : 0);
     return EDDY_OK;
 }
 
-static int pad_impl(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o, bool left) {
+static int pad_impl(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o, bool left) {
     int64_t want = a[1].i;
     const char *fill = n > 2 ? a[2].s : " ";
     size_t fl = n > 2 ? a[2].len : 1;
@@ -258,7 +258,7 @@ static int pad_impl(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o, bool 
     if (want > (1 << 20)) return EDDY_OK; /* NULL rather than a megabyte of padding */
     size_t have = utf8_len(a[0].s, a[0].len);
     if ((size_t)want <= have) {
-        *o = eng_text(a[0].s, utf8_offset(a[0].s, a[0].len, (size_t)want));
+        *o = engine_text(a[0].s, utf8_offset(a[0].s, a[0].len, (size_t)want));
         return EDDY_OK;
     }
     if (fl == 0) { *o = a[0]; return EDDY_OK; }
@@ -275,10 +275,10 @@ static int pad_impl(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o, bool 
     wr_free(&w);
     return rc;
 }
-static int f_lpad(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { return pad_impl(r, a, n, o, true); }
-static int f_rpad(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { return pad_impl(r, a, n, o, false); }
+static int f_lpad(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { return pad_impl(r, a, n, o, true); }
+static int f_rpad(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { return pad_impl(r, a, n, o, false); }
 
-static int f_reverse(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_reverse(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     char *p = text_alloc(r, a->len);
     if (!p) return EDDY_ERR_NOMEM;
@@ -289,13 +289,13 @@ static int f_reverse(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
         memcpy(p + j, a->s + i, k - i);
         i = k;
     }
-    *o = eng_text(p, a->len);
+    *o = engine_text(p, a->len);
     return EDDY_OK;
 }
 
 /* POSIX extended regular expressions, compiled per call (patterns are usually constants; a
  * cache per expression can come when a profile asks for it). */
-static int regex_compile(regex_t *re, const eng_val_t *pat, int flags) {
+static int regex_compile(regex_t *re, const engine_val_t *pat, int flags) {
     char buf[1024];
     if (pat->len >= sizeof buf) return -1;
     memcpy(buf, pat->s, pat->len);
@@ -303,7 +303,7 @@ static int regex_compile(regex_t *re, const eng_val_t *pat, int flags) {
     return regcomp(re, buf, REG_EXTENDED | flags);
 }
 
-static char *nul_term(eng_row_t *r, const eng_val_t *v) {
+static char *nul_term(engine_row_t *r, const engine_val_t *v) {
     char *s = arena_alloc(r->arena, v->len + 1);
     if (s) {
         memcpy(s, v->s, v->len);
@@ -312,18 +312,18 @@ static char *nul_term(eng_row_t *r, const eng_val_t *v) {
     return s;
 }
 
-static int f_regexp_like(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_regexp_like(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     regex_t re;
     if (regex_compile(&re, &a[1], REG_NOSUB) != 0) return EDDY_OK;
     char *s = nul_term(r, &a[0]);
     if (!s) { regfree(&re); return EDDY_ERR_NOMEM; }
-    *o = eng_bool(regexec(&re, s, 0, NULL, 0) == 0);
+    *o = engine_bool(regexec(&re, s, 0, NULL, 0) == 0);
     regfree(&re);
     return EDDY_OK;
 }
 
-static int f_regexp_replace(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_regexp_replace(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     regex_t re;
     if (regex_compile(&re, &a[1], 0) != 0) return EDDY_OK;
@@ -352,232 +352,232 @@ static int f_regexp_replace(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *
 
 /* ---- NULL handling and comparison ------------------------------------------------------------ */
 
-static int f_coalesce(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_coalesce(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r;
     for (int i = 0; i < n; i++)
-        if (a[i].kind != ENG_NULL) { *o = a[i]; return EDDY_OK; }
+        if (a[i].kind != ENGINE_NULL) { *o = a[i]; return EDDY_OK; }
     return EDDY_OK;
 }
 
-static int f_nullif(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_nullif(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     bool comparable;
-    if (a[0].kind != ENG_NULL && a[1].kind != ENG_NULL && eng_val_sql_cmp(&a[0], &a[1], &comparable) == 0 && comparable)
+    if (a[0].kind != ENGINE_NULL && a[1].kind != ENGINE_NULL && engine_val_sql_cmp(&a[0], &a[1], &comparable) == 0 && comparable)
         return EDDY_OK;
     *o = a[0];
     return EDDY_OK;
 }
 
-static int extreme(const eng_val_t *a, int n, eng_val_t *o, int sign) {
+static int extreme(const engine_val_t *a, int n, engine_val_t *o, int sign) {
     /* NULL arguments are ignored, as PostgreSQL does. */
     for (int i = 0; i < n; i++) {
-        if (a[i].kind == ENG_NULL) continue;
+        if (a[i].kind == ENGINE_NULL) continue;
         bool comparable = true;
-        if (o->kind == ENG_NULL || eng_val_sql_cmp(&a[i], o, &comparable) * sign > 0) *o = a[i];
+        if (o->kind == ENGINE_NULL || engine_val_sql_cmp(&a[i], o, &comparable) * sign > 0) *o = a[i];
     }
     return EDDY_OK;
 }
-static int f_greatest(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; return extreme(a, n, o, 1); }
-static int f_least(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; return extreme(a, n, o, -1); }
+static int f_greatest(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; return extreme(a, n, o, 1); }
+static int f_least(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; return extreme(a, n, o, -1); }
 
 /* ---- numbers -------------------------------------------------------------------------------- */
 
-static int f_abs(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_abs(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a->kind == ENG_INT) *o = a->i == INT64_MIN ? eng_null() : eng_int(a->i < 0 ? -a->i : a->i);
-    else *o = eng_float(fabs(a->f));
+    if (a->kind == ENGINE_INT) *o = a->i == INT64_MIN ? engine_null() : engine_int(a->i < 0 ? -a->i : a->i);
+    else *o = engine_float(fabs(a->f));
     return EDDY_OK;
 }
 
-static int f_round(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_round(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r;
     int64_t d = n > 1 ? a[1].i : 0;
-    if (a[0].kind == ENG_INT && d >= 0) { *o = a[0]; return EDDY_OK; }
-    if (d > 15 || d < -15) { *o = a[0].kind == ENG_INT ? a[0] : eng_float(a[0].f); return EDDY_OK; }
+    if (a[0].kind == ENGINE_INT && d >= 0) { *o = a[0]; return EDDY_OK; }
+    if (d > 15 || d < -15) { *o = a[0].kind == ENGINE_INT ? a[0] : engine_float(a[0].f); return EDDY_OK; }
     double m = pow(10.0, (double)d), x = num(&a[0]);
     double v = round(x * m) / m;
-    *o = a[0].kind == ENG_INT ? eng_int((int64_t)v) : eng_float(v);
+    *o = a[0].kind == ENGINE_INT ? engine_int((int64_t)v) : engine_float(v);
     return EDDY_OK;
 }
 
-static int f_floor(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_floor(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a->kind == ENG_INT) { *o = *a; return EDDY_OK; }
-    if (isfinite(a->f) && fabs(a->f) < 9.2e18) *o = eng_int((int64_t)floor(a->f));
+    if (a->kind == ENGINE_INT) { *o = *a; return EDDY_OK; }
+    if (isfinite(a->f) && fabs(a->f) < 9.2e18) *o = engine_int((int64_t)floor(a->f));
     return EDDY_OK;
 }
 
-static int f_ceil(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_ceil(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a->kind == ENG_INT) { *o = *a; return EDDY_OK; }
-    if (isfinite(a->f) && fabs(a->f) < 9.2e18) *o = eng_int((int64_t)ceil(a->f));
+    if (a->kind == ENGINE_INT) { *o = *a; return EDDY_OK; }
+    if (isfinite(a->f) && fabs(a->f) < 9.2e18) *o = engine_int((int64_t)ceil(a->f));
     return EDDY_OK;
 }
 
-static int float_fn(const eng_val_t *a, eng_val_t *o, double (*fn)(double), bool positive) {
+static int float_fn(const engine_val_t *a, engine_val_t *o, double (*fn)(double), bool positive) {
     double x = num(a);
     if (positive && x <= 0) return EDDY_OK;
-    *o = eng_float(fn(x));
+    *o = engine_float(fn(x));
     return EDDY_OK;
 }
-static int f_sqrt(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_sqrt(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     if (num(a) < 0) return EDDY_OK;
     return float_fn(a, o, sqrt, false);
 }
-static int f_ln(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return float_fn(a, o, log, true); }
-static int f_log10(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return float_fn(a, o, log10, true); }
-static int f_exp(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return float_fn(a, o, exp, false); }
+static int f_ln(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return float_fn(a, o, log, true); }
+static int f_log10(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return float_fn(a, o, log10, true); }
+static int f_exp(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return float_fn(a, o, exp, false); }
 
-static int f_power(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_power(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    *o = eng_float(pow(num(&a[0]), num(&a[1])));
+    *o = engine_float(pow(num(&a[0]), num(&a[1])));
     return EDDY_OK;
 }
 
-static int f_sign(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_sign(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     double x = num(a);
-    *o = eng_int(x > 0 ? 1 : x < 0 ? -1 : 0);
+    *o = engine_int(x > 0 ? 1 : x < 0 ? -1 : 0);
     return EDDY_OK;
 }
 
 /* ---- collections ---------------------------------------------------------------------------- */
 
-static int f_size(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_size(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a->kind == ENG_JSON) *o = eng_int(json_node(a->json->doc, a->json->node)->count);
-    else *o = eng_int(a->len);
+    if (a->kind == ENGINE_JSON) *o = engine_int(json_node(a->json->doc, a->json->node)->count);
+    else *o = engine_int(a->len);
     return EDDY_OK;
 }
 
-static int f_array_contains(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_array_contains(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    uint32_t width = a[0].kind == ENG_MAP ? 2 : 1;
+    uint32_t width = a[0].kind == ENGINE_MAP ? 2 : 1;
     for (uint32_t i = 0; i < a[0].len; i++) {
         bool comparable;
-        if (eng_val_sql_cmp(&a[0].items[i * width], &a[1], &comparable) == 0 && comparable) {
-            *o = eng_bool(true);
+        if (engine_val_sql_cmp(&a[0].items[i * width], &a[1], &comparable) == 0 && comparable) {
+            *o = engine_bool(true);
             return EDDY_OK;
         }
     }
-    *o = eng_bool(false);
+    *o = engine_bool(false);
     return EDDY_OK;
 }
 
 /* element_at(list, i) is 1-based (Spark); element_at(map, key) looks the key up. */
-static int f_element_at(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_element_at(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a[0].kind == ENG_LIST || a[0].kind == ENG_SET) {
-        if (a[1].kind != ENG_INT) return EDDY_OK;
+    if (a[0].kind == ENGINE_LIST || a[0].kind == ENGINE_SET) {
+        if (a[1].kind != ENGINE_INT) return EDDY_OK;
         int64_t i = a[1].i > 0 ? a[1].i - 1 : (int64_t)a[0].len + a[1].i;
         if (i >= 0 && i < (int64_t)a[0].len) *o = a[0].items[i];
         return EDDY_OK;
     }
-    if (a[0].kind == ENG_MAP) {
+    if (a[0].kind == ENGINE_MAP) {
         for (uint32_t i = 0; i < a[0].len; i++)
-            if (eng_val_eq(&a[0].items[2 * i], &a[1])) { *o = a[0].items[2 * i + 1]; return EDDY_OK; }
+            if (engine_val_eq(&a[0].items[2 * i], &a[1])) { *o = a[0].items[2 * i + 1]; return EDDY_OK; }
         return EDDY_OK;
     }
-    if (a[0].kind == ENG_JSON && a[1].kind == ENG_TEXT) {
+    if (a[0].kind == ENGINE_JSON && a[1].kind == ENGINE_TEXT) {
         int64_t i = json_object_get(a[0].json->doc, a[0].json->node, a[1].s, a[1].len);
-        if (i >= 0) return eng_val_from_json(r->arena, a[0].json->doc, (uint32_t)i, o);
+        if (i >= 0) return engine_val_from_json(r->arena, a[0].json->doc, (uint32_t)i, o);
     }
     return EDDY_OK;
 }
 
-static int map_part(eng_row_t *r, const eng_val_t *a, eng_val_t *o, int which) {
-    eng_val_t m = *a;
-    if (m.kind == ENG_JSON) {
-        int rc = eng_val_copy(r->arena, a, &m);
+static int map_part(engine_row_t *r, const engine_val_t *a, engine_val_t *o, int which) {
+    engine_val_t m = *a;
+    if (m.kind == ENGINE_JSON) {
+        int rc = engine_val_copy(r->arena, a, &m);
         if (rc) return rc;
     }
-    if (m.kind != ENG_MAP) return EDDY_OK;
-    eng_val_t *items = arena_alloc(r->arena, (m.len ? m.len : 1) * sizeof *items);
+    if (m.kind != ENGINE_MAP) return EDDY_OK;
+    engine_val_t *items = arena_alloc(r->arena, (m.len ? m.len : 1) * sizeof *items);
     if (!items) return EDDY_ERR_NOMEM;
     for (uint32_t i = 0; i < m.len; i++) items[i] = m.items[2 * i + which];
-    *o = (eng_val_t){.kind = ENG_LIST, .len = m.len, .items = items};
+    *o = (engine_val_t){.kind = ENGINE_LIST, .len = m.len, .items = items};
     return EDDY_OK;
 }
-static int f_map_keys(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)n; return map_part(r, a, o, 0); }
-static int f_map_values(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)n; return map_part(r, a, o, 1); }
+static int f_map_keys(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)n; return map_part(r, a, o, 0); }
+static int f_map_values(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)n; return map_part(r, a, o, 1); }
 
-static int f_array_join(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_array_join(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     wr_t w;
     wr_init(&w, 64);
     bool first = true;
     for (uint32_t i = 0; i < a[0].len; i++) {
-        if (a[0].items[i].kind == ENG_NULL) continue;
+        if (a[0].items[i].kind == ENGINE_NULL) continue;
         if (!first) wr_bytes(&w, a[1].s, a[1].len);
         first = false;
-        eng_val_to_text(&w, &a[0].items[i]);
+        engine_val_to_text(&w, &a[0].items[i]);
     }
     int rc = wr_ok(&w) ? func_text_out(r, w.buf ? (const char *)w.buf : "", w.len, o) : EDDY_ERR_NOMEM;
     wr_free(&w);
     return rc;
 }
 
-static int f_array_sort(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_array_sort(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
-    eng_val_t s;
-    int rc = eng_val_make_coll(r->arena, ENG_SET, a->items, a->len, &s);
+    engine_val_t s;
+    int rc = engine_val_make_coll(r->arena, ENGINE_SET, a->items, a->len, &s);
     if (rc) return rc;
     /* make_coll for a set also removes duplicates; sorting a list keeps them. */
     if (s.len == a->len) {
-        s.kind = ENG_LIST;
+        s.kind = ENGINE_LIST;
         *o = s;
         return EDDY_OK;
     }
-    eng_val_t *items = arena_alloc(r->arena, a->len * sizeof *items);
+    engine_val_t *items = arena_alloc(r->arena, a->len * sizeof *items);
     if (!items) return EDDY_ERR_NOMEM;
     memcpy(items, a->items, a->len * sizeof *items);
     for (uint32_t i = 1; i < a->len; i++) /* insertion sort: stable and fine for short lists */
-        for (uint32_t j = i; j > 0 && eng_val_cmp(&items[j - 1], &items[j]) > 0; j--) {
-            eng_val_t t = items[j];
+        for (uint32_t j = i; j > 0 && engine_val_cmp(&items[j - 1], &items[j]) > 0; j--) {
+            engine_val_t t = items[j];
             items[j] = items[j - 1];
             items[j - 1] = t;
         }
-    *o = (eng_val_t){.kind = ENG_LIST, .len = a->len, .items = items};
+    *o = (engine_val_t){.kind = ENGINE_LIST, .len = a->len, .items = items};
     return EDDY_OK;
 }
 
-static int f_array_distinct(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_array_distinct(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
-    eng_val_t *items = arena_alloc(r->arena, (a->len ? a->len : 1) * sizeof *items);
+    engine_val_t *items = arena_alloc(r->arena, (a->len ? a->len : 1) * sizeof *items);
     if (!items) return EDDY_ERR_NOMEM;
     uint32_t m = 0;
     for (uint32_t i = 0; i < a->len; i++) { /* keeps first occurrences, in order */
         bool seen = false;
-        for (uint32_t j = 0; j < m && !seen; j++) seen = eng_val_eq(&items[j], &a->items[i]);
+        for (uint32_t j = 0; j < m && !seen; j++) seen = engine_val_eq(&items[j], &a->items[i]);
         if (!seen) items[m++] = a->items[i];
     }
-    *o = (eng_val_t){.kind = ENG_LIST, .len = m, .items = items};
+    *o = (engine_val_t){.kind = ENGINE_LIST, .len = m, .items = items};
     return EDDY_OK;
 }
 
 /* ---- JSON ----------------------------------------------------------------------------------- */
 
-static int f_to_json(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_to_json(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     wr_t w;
     wr_init(&w, 64);
-    eng_val_to_json(&w, a);
+    engine_val_to_json(&w, a);
     int rc = wr_ok(&w) ? func_text_out(r, (const char *)w.buf, w.len, o) : EDDY_ERR_NOMEM;
     wr_free(&w);
     return rc;
 }
 
 /* parse_json(text): the value the text holds (objects become maps), NULL when it is not JSON. */
-static int f_parse_json(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_parse_json(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     json_doc_t doc;
     json_doc_init(&doc);
     int rc = EDDY_OK;
     if (json_parse(&doc, a->s, a->len) == EDDY_OK) {
-        eng_val_t v;
-        rc = eng_val_from_json(r->arena, &doc, 0, &v);
-        if (!rc) rc = eng_val_copy(r->arena, &v, o); /* owns everything: the document goes away */
+        engine_val_t v;
+        rc = engine_val_from_json(r->arena, &doc, 0, &v);
+        if (!rc) rc = engine_val_copy(r->arena, &v, o); /* owns everything: the document goes away */
     }
     json_doc_free(&doc);
     return rc == EDDY_ERR_NOMEM ? rc : EDDY_OK;
@@ -585,52 +585,52 @@ static int f_parse_json(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
 
 /* ---- the table ------------------------------------------------------------------------------ */
 
-static int chk_text(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_TEXT); return EDDY_OK; }
-static int chk_int(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_INT); return EDDY_OK; }
-static int chk_float(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_FLOAT); return EDDY_OK; }
-static int chk_bool(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_BOOL); return EDDY_OK; }
-static int chk_first(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)e; (void)el; *res = n ? a[0] : eng_type(ENG_ANY); return EDDY_OK; }
-static int chk_any(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_ANY); return EDDY_OK; }
-static int chk_list_text(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) {
+static int chk_text(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_TEXT); return EDDY_OK; }
+static int chk_int(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_INT); return EDDY_OK; }
+static int chk_float(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_FLOAT); return EDDY_OK; }
+static int chk_bool(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_BOOL); return EDDY_OK; }
+static int chk_first(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)e; (void)el; *res = n ? a[0] : engine_type(ENGINE_ANY); return EDDY_OK; }
+static int chk_any(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_ANY); return EDDY_OK; }
+static int chk_list_text(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) {
     (void)a; (void)n; (void)e; (void)el;
-    *res = (eng_type_t){ENG_LIST, ENG_TEXT, ENG_ANY, 0};
+    *res = (engine_type_t){ENGINE_LIST, ENGINE_TEXT, ENGINE_ANY, 0};
     return EDDY_OK;
 }
-static int chk_list_of_first(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) {
+static int chk_list_of_first(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) {
     (void)n; (void)e; (void)el;
-    *res = (eng_type_t){ENG_LIST, a[0].kind == ENG_LIST || a[0].kind == ENG_SET ? a[0].elem : ENG_ANY, ENG_ANY, 0};
+    *res = (engine_type_t){ENGINE_LIST, a[0].kind == ENGINE_LIST || a[0].kind == ENGINE_SET ? a[0].elem : ENGINE_ANY, ENGINE_ANY, 0};
     return EDDY_OK;
 }
-static int chk_elem(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) {
+static int chk_elem(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) {
     (void)n; (void)e; (void)el;
-    *res = eng_type(a[0].kind == ENG_LIST || a[0].kind == ENG_SET || a[0].kind == ENG_MAP ? a[0].elem : ENG_ANY);
+    *res = engine_type(a[0].kind == ENGINE_LIST || a[0].kind == ENGINE_SET || a[0].kind == ENGINE_MAP ? a[0].elem : ENGINE_ANY);
     return EDDY_OK;
 }
-static int chk_map_keys(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) {
+static int chk_map_keys(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) {
     (void)n; (void)e; (void)el;
-    *res = (eng_type_t){ENG_LIST, a[0].kind == ENG_MAP ? a[0].key : ENG_ANY, ENG_ANY, 0};
+    *res = (engine_type_t){ENGINE_LIST, a[0].kind == ENGINE_MAP ? a[0].key : ENGINE_ANY, ENGINE_ANY, 0};
     return EDDY_OK;
 }
-static int chk_map_values(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) {
+static int chk_map_values(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) {
     (void)n; (void)e; (void)el;
-    *res = (eng_type_t){ENG_LIST, a[0].kind == ENG_MAP ? a[0].elem : ENG_ANY, ENG_ANY, 0};
+    *res = (engine_type_t){ENGINE_LIST, a[0].kind == ENGINE_MAP ? a[0].elem : ENGINE_ANY, ENGINE_ANY, 0};
     return EDDY_OK;
 }
-static int chk_common(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) {
+static int chk_common(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) {
     /* coalesce, greatest, least: the first known argument type, with int widened to float when
      * both occur. */
     (void)e; (void)el;
-    *res = eng_type(ENG_ANY);
+    *res = engine_type(ENGINE_ANY);
     for (int i = 0; i < n; i++) {
-        if (a[i].kind == ENG_ANY || a[i].kind == ENG_NULL) continue;
-        if (res->kind == ENG_ANY) *res = a[i];
-        else if (res->kind == ENG_INT && a[i].kind == ENG_FLOAT) *res = a[i];
+        if (a[i].kind == ENGINE_ANY || a[i].kind == ENGINE_NULL) continue;
+        if (res->kind == ENGINE_ANY) *res = a[i];
+        else if (res->kind == ENGINE_INT && a[i].kind == ENGINE_FLOAT) *res = a[i];
     }
     return EDDY_OK;
 }
 
 #define F(name, mn, mx, sig, chk, fn, nn) {name, mn, mx, sig, chk, fn, nn, false}
-const func_entry_t eng_func_table_strings[] = {
+const func_entry_t engine_func_table_strings[] = {
     F("lower", 1, 1, "t", chk_text, f_lower, true),
     F("upper", 1, 1, "t", chk_text, f_upper, true),
     F("length", 1, 1, "a", chk_int, f_length, true),

@@ -1,6 +1,6 @@
 /* Date and time functions (all in UTC), and the lookup over every scalar function table.
  * Arguments marked 'd' accept a timestamp, a date, or text in one of the ISO-8601 forms
- * Cassandra accepts. now() is the batch's time (eng_row_t.now_ms), the same for every row of a
+ * Cassandra accepts. now() is the batch's time (engine_row_t.now_ms), the same for every row of a
  * batch. */
 #include <stdio.h>
 #include <time.h>
@@ -10,11 +10,11 @@
 /* Years beyond +-9999 are out of the calendar functions' range: such values give NULL. */
 #define TS_LIMIT_MS 253402300799999LL
 
-static bool to_ms(const eng_val_t *v, int64_t *ms) {
+static bool to_ms(const engine_val_t *v, int64_t *ms) {
     bool ok = false;
-    if (v->kind == ENG_TIMESTAMP || v->kind == ENG_INT) *ms = v->i, ok = true;
-    else if (v->kind == ENG_DATE) ok = !__builtin_mul_overflow(v->i, 86400000, ms);
-    else if (v->kind == ENG_TEXT) ok = time_parse_iso8601(v->s, v->len, ms) == EDDY_OK;
+    if (v->kind == ENGINE_TIMESTAMP || v->kind == ENGINE_INT) *ms = v->i, ok = true;
+    else if (v->kind == ENGINE_DATE) ok = !__builtin_mul_overflow(v->i, 86400000, ms);
+    else if (v->kind == ENGINE_TEXT) ok = time_parse_iso8601(v->s, v->len, ms) == EDDY_OK;
     return ok && *ms <= TS_LIMIT_MS && *ms >= -TS_LIMIT_MS;
 }
 
@@ -41,59 +41,59 @@ static void civil(int64_t ms, civil_t *c) {
     c->dow = (unsigned)w + 1;
 }
 
-static int f_now(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_now(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)a; (void)n;
-    *o = eng_ts(r->now_ms);
+    *o = engine_ts(r->now_ms);
     return EDDY_OK;
 }
 
-static int f_current_date(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_current_date(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)a; (void)n;
-    *o = (eng_val_t){.kind = ENG_DATE, .i = floor_div(r->now_ms, 86400000)};
+    *o = (engine_val_t){.kind = ENGINE_DATE, .i = floor_div(r->now_ms, 86400000)};
     return EDDY_OK;
 }
 
-static int f_to_timestamp(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_to_timestamp(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     int64_t ms;
-    if (to_ms(a, &ms)) *o = eng_ts(ms);
+    if (to_ms(a, &ms)) *o = engine_ts(ms);
     return EDDY_OK;
 }
 
-static int f_to_date(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_to_date(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     int64_t ms;
-    if (to_ms(a, &ms)) *o = (eng_val_t){.kind = ENG_DATE, .i = floor_div(ms, 86400000)};
+    if (to_ms(a, &ms)) *o = (engine_val_t){.kind = ENGINE_DATE, .i = floor_div(ms, 86400000)};
     return EDDY_OK;
 }
 
-static int f_to_unix_ms(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_to_unix_ms(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     int64_t ms;
-    if (to_ms(a, &ms)) *o = eng_int(ms);
+    if (to_ms(a, &ms)) *o = engine_int(ms);
     return EDDY_OK;
 }
 
 /* unix_timestamp(ts): seconds since the epoch (Spark); without argument, the batch's time. */
-static int f_unix_timestamp(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_unix_timestamp(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     int64_t ms = r->now_ms;
     if (n > 0 && !to_ms(a, &ms)) return EDDY_OK;
-    *o = eng_int(floor_div(ms, 1000));
+    *o = engine_int(floor_div(ms, 1000));
     return EDDY_OK;
 }
 
-static int f_from_unixtime(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_from_unixtime(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
-    if (a->kind == ENG_INT) {
+    if (a->kind == ENGINE_INT) {
         int64_t ms;
-        if (!__builtin_mul_overflow(a->i, 1000, &ms)) *o = eng_ts(ms);
-    } else if (a->kind == ENG_FLOAT && a->f > -9.2e15 && a->f < 9.2e15) {
-        *o = eng_ts((int64_t)(a->f * 1000));
+        if (!__builtin_mul_overflow(a->i, 1000, &ms)) *o = engine_ts(ms);
+    } else if (a->kind == ENGINE_FLOAT && a->f > -9.2e15 && a->f < 9.2e15) {
+        *o = engine_ts((int64_t)(a->f * 1000));
     }
     return EDDY_OK;
 }
 
-static int part(const eng_val_t *a, eng_val_t *o, int which) {
+static int part(const engine_val_t *a, engine_val_t *o, int which) {
     int64_t ms;
     if (!to_ms(a, &ms)) return EDDY_OK;
     civil_t c;
@@ -109,19 +109,19 @@ static int part(const eng_val_t *a, eng_val_t *o, int which) {
     case 6: v = c.dow; break;
     case 7: v = (c.month - 1) / 3 + 1; break;
     }
-    *o = eng_int(v);
+    *o = engine_int(v);
     return EDDY_OK;
 }
-static int f_year(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 0); }
-static int f_month(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 1); }
-static int f_day(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 2); }
-static int f_hour(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 3); }
-static int f_minute(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 4); }
-static int f_second(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 5); }
-static int f_dayofweek(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 6); }
-static int f_quarter(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) { (void)r; (void)n; return part(a, o, 7); }
+static int f_year(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 0); }
+static int f_month(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 1); }
+static int f_day(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 2); }
+static int f_hour(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 3); }
+static int f_minute(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 4); }
+static int f_second(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 5); }
+static int f_dayofweek(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 6); }
+static int f_quarter(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) { (void)r; (void)n; return part(a, o, 7); }
 
-static bool unit_is(const eng_val_t *u, const char *name) {
+static bool unit_is(const engine_val_t *u, const char *name) {
     size_t n = strlen(name);
     if (u->len != n) return false;
     for (size_t i = 0; i < n; i++) {
@@ -134,7 +134,7 @@ static bool unit_is(const eng_val_t *u, const char *name) {
 
 /* date_trunc(unit, ts): unit one of year, quarter, month, week (Monday), day, hour, minute,
  * second; an unknown unit gives NULL. */
-static int f_date_trunc(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_date_trunc(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     int64_t ms;
     if (!to_ms(&a[1], &ms)) return EDDY_OK;
@@ -150,12 +150,12 @@ static int f_date_trunc(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
     else if (unit_is(&a[0], "minute")) out = floor_div(ms, 60000) * 60000;
     else if (unit_is(&a[0], "second")) out = floor_div(ms, 1000) * 1000;
     else return EDDY_OK;
-    *o = eng_ts(out);
+    *o = engine_ts(out);
     return EDDY_OK;
 }
 
 /* date_format(ts, format): strftime's conversions (in UTC), plus %L for milliseconds. */
-static int f_date_format(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_date_format(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)n;
     int64_t ms;
     if (!to_ms(&a[0], &ms)) return EDDY_OK;
@@ -195,31 +195,31 @@ static int f_date_format(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) 
     return rc;
 }
 
-static int f_date_add(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_date_add(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     int64_t ms;
     if (!to_ms(&a[0], &ms)) return EDDY_OK;
     int64_t d;
     if (__builtin_add_overflow(floor_div(ms, 86400000), a[1].i, &d)) return EDDY_OK;
-    *o = (eng_val_t){.kind = ENG_DATE, .i = d};
+    *o = (engine_val_t){.kind = ENGINE_DATE, .i = d};
     return EDDY_OK;
 }
 
-static int f_datediff(eng_row_t *r, const eng_val_t *a, int n, eng_val_t *o) {
+static int f_datediff(engine_row_t *r, const engine_val_t *a, int n, engine_val_t *o) {
     (void)r; (void)n;
     int64_t x, y;
     if (!to_ms(&a[0], &x) || !to_ms(&a[1], &y)) return EDDY_OK;
-    *o = eng_int(floor_div(x, 86400000) - floor_div(y, 86400000));
+    *o = engine_int(floor_div(x, 86400000) - floor_div(y, 86400000));
     return EDDY_OK;
 }
 
-static int chk_ts(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_TIMESTAMP); return EDDY_OK; }
-static int chk_date(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_DATE); return EDDY_OK; }
-static int chk_int(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_INT); return EDDY_OK; }
-static int chk_text(const eng_type_t *a, int n, eng_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = eng_type(ENG_TEXT); return EDDY_OK; }
+static int chk_ts(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_TIMESTAMP); return EDDY_OK; }
+static int chk_date(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_DATE); return EDDY_OK; }
+static int chk_int(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_INT); return EDDY_OK; }
+static int chk_text(const engine_type_t *a, int n, engine_type_t *res, char *e, size_t el) { (void)a; (void)n; (void)e; (void)el; *res = engine_type(ENGINE_TEXT); return EDDY_OK; }
 
 #define F(name, mn, mx, sig, chk, fn, nn, vol) {name, mn, mx, sig, chk, fn, nn, vol}
-const func_entry_t eng_func_table_time[] = {
+const func_entry_t engine_func_table_time[] = {
     F("now", 0, 0, "", chk_ts, f_now, false, true),
     F("current_timestamp", 0, 0, "", chk_ts, f_now, false, true),
     F("current_date", 0, 0, "", chk_date, f_current_date, false, true),
@@ -257,15 +257,15 @@ static bool name_is(const char *name, const char *s, size_t n) {
     return true;
 }
 
-const eng_func_t *eng_func_find(const char *name, size_t len) {
-    const func_entry_t *tables[] = {eng_func_table_strings, eng_func_table_time};
+const engine_func_t *engine_func_find(const char *name, size_t len) {
+    const func_entry_t *tables[] = {engine_func_table_strings, engine_func_table_time};
     for (size_t t = 0; t < EDDY_ARRAY_LEN(tables); t++)
         for (const func_entry_t *f = tables[t]; f->name; f++)
             if (name_is(f->name, name, len)) return f;
     return NULL;
 }
 
-int eng_func_check(const eng_func_t *fn, const eng_type_t *args, int n, eng_type_t *result, char *errstr,
+int engine_func_check(const engine_func_t *fn, const engine_type_t *args, int n, engine_type_t *result, char *errstr,
                    size_t errlen) {
     if (n < fn->min_args || (fn->max_args >= 0 && n > fn->max_args)) {
         if (fn->min_args == fn->max_args)

@@ -3,42 +3,42 @@
  * by 64-bit keys (the order in which a commit enters the store). */
 #include "engine/engine_int.h"
 
-void eng_map_init(eng_map_t *m, arena_t *arena) {
+void engine_map_init(engine_map_t *m, arena_t *arena) {
     memset(m, 0, sizeof *m);
     m->arena = arena;
 }
 
-void eng_map_free(eng_map_t *m) {
+void engine_map_free(engine_map_t *m) {
     eddy_free(m->slots);
     m->slots = NULL;
     m->cap = m->count = 0;
 }
 
-void eng_map_clear(eng_map_t *m) {
+void engine_map_clear(engine_map_t *m) {
     if (m->slots) memset(m->slots, 0, m->cap * sizeof *m->slots);
     m->count = 0;
 }
 
-static eng_map_entry_t *probe(const eng_map_t *m, uint64_t h, const void *key, size_t klen) {
+static engine_map_entry_t *probe(const engine_map_t *m, uint64_t h, const void *key, size_t klen) {
     uint32_t mask = m->cap - 1;
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-        eng_map_entry_t *e = &m->slots[i];
+        engine_map_entry_t *e = &m->slots[i];
         if (!e->key) return e;
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) return e;
     }
 }
 
-void *eng_map_get(const eng_map_t *m, const void *key, size_t klen) {
+void *engine_map_get(const engine_map_t *m, const void *key, size_t klen) {
     if (!m->count) return NULL;
-    eng_map_entry_t *e = probe(m, hash64(key, klen), key, klen);
+    engine_map_entry_t *e = probe(m, hash64(key, klen), key, klen);
     return e->key ? e->val : NULL;
 }
 
-static int grow(eng_map_t *m) {
+static int grow(engine_map_t *m) {
     uint32_t cap = m->cap ? m->cap * 2 : 64;
-    eng_map_entry_t *slots = eddy_calloc(cap, sizeof *slots);
+    engine_map_entry_t *slots = eddy_calloc(cap, sizeof *slots);
     if (!slots) return EDDY_ERR_NOMEM;
-    eng_map_t old = *m;
+    engine_map_t old = *m;
     m->slots = slots;
     m->cap = cap;
     for (uint32_t i = 0; i < old.cap; i++)
@@ -47,10 +47,10 @@ static int grow(eng_map_t *m) {
     return EDDY_OK;
 }
 
-eng_map_entry_t *eng_map_upsert(eng_map_t *m, const void *key, size_t klen, bool *created) {
+engine_map_entry_t *engine_map_upsert(engine_map_t *m, const void *key, size_t klen, bool *created) {
     if ((m->count + 1) * 4 > m->cap * 3 && grow(m) != EDDY_OK) return NULL;
     uint64_t h = hash64(key, klen);
-    eng_map_entry_t *e = probe(m, h, key, klen);
+    engine_map_entry_t *e = probe(m, h, key, klen);
     *created = !e->key;
     if (e->key) return e;
     /* A zero-length key still needs a non-NULL pointer to mark the slot used. */
@@ -67,11 +67,11 @@ eng_map_entry_t *eng_map_upsert(eng_map_t *m, const void *key, size_t klen, bool
 
 /* ---- sorting by 64-bit keys ---------------------------------------------------------------- */
 
-void eng_sort_keys(eng_sortkey_t *a, eng_sortkey_t *tmp, size_t n) {
+void engine_sort_keys(engine_sortkey_t *a, engine_sortkey_t *tmp, size_t n) {
     /* LSD radix sort, 8 bits a pass: stable, linear, no comparisons through a function pointer
      * (a commit sorts tens of thousands of keys); passes where every key has the same byte are
      * skipped. */
-    eng_sortkey_t *src = a, *dst = tmp;
+    engine_sortkey_t *src = a, *dst = tmp;
     for (int shift = 0; shift < 64; shift += 8) {
         size_t count[256] = {0};
         for (size_t i = 0; i < n; i++) count[(src[i].key >> shift) & 0xFF]++;
@@ -83,7 +83,7 @@ void eng_sort_keys(eng_sortkey_t *a, eng_sortkey_t *tmp, size_t n) {
             pos += c;
         }
         for (size_t i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xFF]++] = src[i];
-        eng_sortkey_t *t = src;
+        engine_sortkey_t *t = src;
         src = dst;
         dst = t;
     }

@@ -30,10 +30,10 @@ typedef struct {
 
 typedef struct {
     char *ks;
-    eng_table_t *t;
+    engine_table_t *t;
     arena_t arena;
-    eng_map_t rows;  /* encoded pk -> mem_blob_t * (encoded row: one value per column) */
-    eng_map_t refs;  /* encoded pk -> mem_blob_t * (reference counts: n x (u32 slot, u64 count)) */
+    engine_map_t rows;  /* encoded pk -> mem_blob_t * (encoded row: one value per column) */
+    engine_map_t refs;  /* encoded pk -> mem_blob_t * (reference counts: n x (u32 slot, u64 count)) */
 } mem_table_t;
 
 typedef struct mem_watch {
@@ -45,7 +45,7 @@ typedef struct mem_watch {
     void *arg;
 } mem_watch_t;
 
-struct eng_mem {
+struct engine_mem {
     arena_t arena;
     pthread_mutex_t tlock; /* topics and watches (the pipeline thread reads while tests append) */
     mem_watch_t *watches;
@@ -53,34 +53,34 @@ struct eng_mem {
     size_t ntopics;
     mem_table_t **tables;
     size_t ntables;
-    eng_map_t kv;    /* key -> mem_blob_t * */
+    engine_map_t kv;    /* key -> mem_blob_t * */
     uint64_t kv_single, kv_batched; /* state reads: one key at a time, and keys read in batches */
     int fail_after;
     pthread_mutex_t lock;
 };
 
-eng_mem_t *eng_mem_new(void) {
-    eng_mem_t *m = eddy_calloc(1, sizeof *m);
+engine_mem_t *engine_mem_new(void) {
+    engine_mem_t *m = eddy_calloc(1, sizeof *m);
     if (!m) return NULL;
     arena_init(&m->arena, 1 << 14);
-    eng_map_init(&m->kv, &m->arena);
+    engine_map_init(&m->kv, &m->arena);
     m->fail_after = -1;
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->tlock, NULL);
     return m;
 }
 
-static void blob_free_all(eng_map_t *map) {
+static void blob_free_all(engine_map_t *map) {
     for (uint32_t i = 0; i < map->cap; i++)
         if (map->slots[i].key && map->slots[i].val) {
             mem_blob_t *b = map->slots[i].val;
             eddy_free(b->bytes);
             eddy_free(b);
         }
-    eng_map_free(map);
+    engine_map_free(map);
 }
 
-void eng_mem_free(eng_mem_t *m) {
+void engine_mem_free(engine_mem_t *m) {
     if (!m) return;
     for (size_t i = 0; i < m->ntopics; i++) {
         for (int32_t p = 0; p < m->topics[i].nparts; p++) {
@@ -115,13 +115,13 @@ void eng_mem_free(eng_mem_t *m) {
     eddy_free(m);
 }
 
-static mem_topic_t *topic_find(eng_mem_t *m, const char *name) {
+static mem_topic_t *topic_find(engine_mem_t *m, const char *name) {
     for (size_t i = 0; i < m->ntopics; i++)
         if (!strcmp(m->topics[i].name, name)) return &m->topics[i];
     return NULL;
 }
 
-int eng_mem_create_topic(eng_mem_t *m, const char *topic, int32_t partitions) {
+int engine_mem_create_topic(engine_mem_t *m, const char *topic, int32_t partitions) {
     if (topic_find(m, topic)) return EDDY_ERR_EXISTS;
     mem_topic_t *t = eddy_realloc(m->topics, (m->ntopics + 1) * sizeof *t);
     if (!t) return EDDY_ERR_NOMEM;
@@ -135,9 +135,9 @@ int eng_mem_create_topic(eng_mem_t *m, const char *topic, int32_t partitions) {
     return EDDY_OK;
 }
 
-static int64_t append_locked(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value);
+static int64_t append_locked(engine_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value);
 
-int64_t eng_mem_append(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value) {
+int64_t engine_mem_append(engine_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value) {
     pthread_mutex_lock(&m->tlock);
     int64_t o = append_locked(m, topic, partition, key, value);
     /* Fire the watches this record satisfies (outside nothing: fn only signals). */
@@ -157,9 +157,9 @@ int64_t eng_mem_append(eng_mem_t *m, const char *topic, int32_t partition, const
     return o;
 }
 
-static int64_t append_locked(eng_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value) {
+static int64_t append_locked(engine_mem_t *m, const char *topic, int32_t partition, const char *key, const char *value) {
     mem_topic_t *t = topic_find(m, topic);
-    if (!t && eng_mem_create_topic(m, topic, 1) == EDDY_OK) t = topic_find(m, topic);
+    if (!t && engine_mem_create_topic(m, topic, 1) == EDDY_OK) t = topic_find(m, topic);
     if (!t || partition < 0 || partition >= t->nparts) return -1;
     mem_part_t *p = &t->parts[partition];
     if (p->n == p->cap) {
@@ -179,7 +179,7 @@ static int64_t append_locked(eng_mem_t *m, const char *topic, int32_t partition,
 /* ---- source --------------------------------------------------------------------------------- */
 
 static int src_partitions(void *ctx, const char *topic, int32_t *count, char *errstr, size_t errlen) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->tlock);
     mem_topic_t *t = topic_find(m, topic);
     if (t) *count = t->nparts;
@@ -189,7 +189,7 @@ static int src_partitions(void *ctx, const char *topic, int32_t *count, char *er
 }
 
 static int src_bounds(void *ctx, const char *topic, int32_t partition, int64_t *start, int64_t *hwm) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->tlock);
     mem_topic_t *t = topic_find(m, topic);
     bool ok = t && partition < t->nparts;
@@ -202,8 +202,8 @@ static int src_bounds(void *ctx, const char *topic, int32_t partition, int64_t *
 }
 
 static int src_read(void *ctx, const char *topic, int32_t partition, int64_t offset, uint32_t max_records,
-                    eng_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen) {
-    eng_mem_t *m = ctx;
+                    engine_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen) {
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->tlock);
     mem_topic_t *t = topic_find(m, topic);
     if (!t || partition >= t->nparts) {
@@ -220,7 +220,7 @@ static int src_read(void *ctx, const char *topic, int32_t partition, int64_t off
         mem_rec_t copy = p->recs[o];
         pthread_mutex_unlock(&m->tlock);
         mem_rec_t *r = &copy;
-        eng_record_t rec = {0};
+        engine_record_t rec = {0};
         rec.key = eddy_view_str(r->key);
         rec.key_null = r->key == NULL;
         rec.value = eddy_view_str(r->value);
@@ -238,7 +238,7 @@ static int src_read(void *ctx, const char *topic, int32_t partition, int64_t off
 
 static int src_watch(void *ctx, const char *topic, int32_t partition, int64_t offset, void (*fn)(void *), void *arg,
                      void **handle) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     *handle = NULL;
     pthread_mutex_lock(&m->tlock);
     mem_topic_t *t = topic_find(m, topic);
@@ -259,7 +259,7 @@ static int src_watch(void *ctx, const char *topic, int32_t partition, int64_t of
 }
 
 static void src_unwatch(void *ctx, void *handle) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->tlock);
     for (mem_watch_t **pw = &m->watches; *pw; pw = &(*pw)->next)
         if (*pw == handle) {
@@ -272,20 +272,20 @@ static void src_unwatch(void *ctx, void *handle) {
     pthread_mutex_unlock(&m->tlock);
 }
 
-static const eng_source_ops_t mem_source_ops = {src_partitions, src_bounds, src_read, src_watch, src_unwatch};
+static const engine_source_ops_t mem_source_ops = {src_partitions, src_bounds, src_read, src_watch, src_unwatch};
 
-eng_source_t eng_mem_source(eng_mem_t *m) { return (eng_source_t){&mem_source_ops, m}; }
+engine_source_t engine_mem_source(engine_mem_t *m) { return (engine_source_t){&mem_source_ops, m}; }
 
 /* ---- tables --------------------------------------------------------------------------------- */
 
-static mem_table_t *table_find(eng_mem_t *m, const char *ks, const char *name) {
+static mem_table_t *table_find(engine_mem_t *m, const char *ks, const char *name) {
     for (size_t i = 0; i < m->ntables; i++)
         if (!strcmp(m->tables[i]->ks, ks) && !strcmp(m->tables[i]->t->name, name)) return m->tables[i];
     return NULL;
 }
 
-static eng_table_t *table_copy(arena_t *a, const eng_table_t *src) {
-    eng_table_t *t = arena_alloc(a, sizeof *t);
+static engine_table_t *table_copy(arena_t *a, const engine_table_t *src) {
+    engine_table_t *t = arena_alloc(a, sizeof *t);
     if (!t) return NULL;
     *t = *src;
     t->keyspace = arena_strndup(a, src->keyspace, strlen(src->keyspace));
@@ -301,13 +301,13 @@ static eng_table_t *table_copy(arena_t *a, const eng_table_t *src) {
     return t;
 }
 
-int eng_mem_define_table(eng_mem_t *m, const char *ks, const eng_table_t *t) {
+int engine_mem_define_table(engine_mem_t *m, const char *ks, const engine_table_t *t) {
     if (table_find(m, ks, t->name)) return EDDY_OK;
     mem_table_t *mt = eddy_calloc(1, sizeof *mt);
     if (!mt) return EDDY_ERR_NOMEM;
     arena_init(&mt->arena, 4096);
-    eng_map_init(&mt->rows, &mt->arena);
-    eng_map_init(&mt->refs, &mt->arena);
+    engine_map_init(&mt->rows, &mt->arena);
+    engine_map_init(&mt->refs, &mt->arena);
     mt->t = table_copy(&mt->arena, t);
     mt->ks = mt->t ? mt->t->keyspace : NULL;
     mem_table_t **tables = eddy_realloc(m->tables, (m->ntables + 1) * sizeof *tables);
@@ -321,27 +321,27 @@ int eng_mem_define_table(eng_mem_t *m, const char *ks, const eng_table_t *t) {
     return EDDY_OK;
 }
 
-static int sink_table_get(void *ctx, const char *ks, const char *table, arena_t *arena, eng_table_t **out,
+static int sink_table_get(void *ctx, const char *ks, const char *table, arena_t *arena, engine_table_t **out,
                           char *errstr, size_t errlen) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     mem_table_t *mt = table_find(m, ks, table);
     if (!mt) return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "unknown table %s.%s", ks, table);
     *out = table_copy(arena, mt->t);
     return *out ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
-/* The memory backend cannot run CQL: its tables come from eng_mem_define_table (the planner
+/* The memory backend cannot run CQL: its tables come from engine_mem_define_table (the planner
  * defines the tables a pipeline file creates, through the same path). */
-static int sink_ddl(void *ctx, const struct sql_stmt *stmt, const eng_table_t *table, char *errstr, size_t errlen) {
+static int sink_ddl(void *ctx, const struct sql_stmt *stmt, const engine_table_t *table, char *errstr, size_t errlen) {
     (void)stmt; (void)errstr; (void)errlen;
-    return table ? eng_mem_define_table(ctx, table->keyspace, table) : EDDY_OK;
+    return table ? engine_mem_define_table(ctx, table->keyspace, table) : EDDY_OK;
 }
 
 static int sink_kv_get(void *ctx, eddy_view_t key, wr_t *out, bool *found) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->lock);
     m->kv_single++;
-    mem_blob_t *b = eng_map_get(&m->kv, key.ptr, key.len);
+    mem_blob_t *b = engine_map_get(&m->kv, key.ptr, key.len);
     *found = b && b->bytes;
     if (*found) wr_bytes(out, b->bytes, b->len);
     pthread_mutex_unlock(&m->lock);
@@ -350,11 +350,11 @@ static int sink_kv_get(void *ctx, eddy_view_t key, wr_t *out, bool *found) {
 
 static int sink_kv_get_many(void *ctx, const eddy_view_t *keys, uint32_t n, wr_t *out, size_t *offs, size_t *lens,
                             bool *found) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->lock);
     m->kv_batched += n;
     for (uint32_t i = 0; i < n; i++) {
-        mem_blob_t *b = eng_map_get(&m->kv, keys[i].ptr, keys[i].len);
+        mem_blob_t *b = engine_map_get(&m->kv, keys[i].ptr, keys[i].len);
         found[i] = b && b->bytes;
         offs[i] = out->len;
         lens[i] = found[i] ? b->len : 0;
@@ -364,7 +364,7 @@ static int sink_kv_get_many(void *ctx, const eddy_view_t *keys, uint32_t n, wr_t
     return wr_ok(out) ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
-void eng_mem_kv_reads(eng_mem_t *m, uint64_t *single, uint64_t *batched) {
+void engine_mem_kv_reads(engine_mem_t *m, uint64_t *single, uint64_t *batched) {
     pthread_mutex_lock(&m->lock);
     *single = m->kv_single;
     *batched = m->kv_batched;
@@ -384,12 +384,12 @@ static int kv_item_cmp(const void *x, const void *y) {
 }
 
 static int sink_kv_scan(void *ctx, eddy_view_t prefix, int (*fn)(void *, eddy_view_t, eddy_view_t), void *arg) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     kv_item_t *items = eddy_malloc((m->kv.count + 1) * sizeof *items);
     if (!items) return EDDY_ERR_NOMEM;
     size_t n = 0;
     for (uint32_t i = 0; i < m->kv.cap; i++) {
-        eng_map_entry_t *e = &m->kv.slots[i];
+        engine_map_entry_t *e = &m->kv.slots[i];
         mem_blob_t *b = e->key ? e->val : NULL;
         if (!b || !b->bytes || e->klen < prefix.len || memcmp(e->key, prefix.ptr, prefix.len)) continue;
         items[n++] = (kv_item_t){e->key, e->klen, b};
@@ -401,9 +401,9 @@ static int sink_kv_scan(void *ctx, eddy_view_t prefix, int (*fn)(void *, eddy_vi
     return rc > 0 ? EDDY_OK : rc;
 }
 
-static int blob_set(eng_map_t *map, eddy_view_t key, const void *val, size_t len, bool del) {
+static int blob_set(engine_map_t *map, eddy_view_t key, const void *val, size_t len, bool del) {
     bool created;
-    eng_map_entry_t *e = eng_map_upsert(map, key.ptr, key.len, &created);
+    engine_map_entry_t *e = engine_map_upsert(map, key.ptr, key.len, &created);
     if (!e) return EDDY_ERR_NOMEM;
     mem_blob_t *b = e->val;
     if (!b) {
@@ -421,10 +421,10 @@ static int blob_set(eng_map_t *map, eddy_view_t key, const void *val, size_t len
 
 /* Checks that a value can be stored in a column the way the store would (kind and integer
  * width); returns a reason or NULL. */
-static const char *value_unfit(const eng_col_t *c, const eng_val_t *v) {
-    if (v->kind == ENG_NULL || c->type.kind == ENG_ANY) return NULL;
+static const char *value_unfit(const engine_col_t *c, const engine_val_t *v) {
+    if (v->kind == ENGINE_NULL || c->type.kind == ENGINE_ANY) return NULL;
     if (v->kind != c->type.kind) return "wrong type";
-    if (v->kind == ENG_INT) {
+    if (v->kind == ENGINE_INT) {
         uint8_t b = c->type.bits;
         if ((b == 32 && (v->i < INT32_MIN || v->i > INT32_MAX)) || (b == 16 && (v->i < INT16_MIN || v->i > INT16_MAX)) ||
             (b == 8 && (v->i < INT8_MIN || v->i > INT8_MAX)))
@@ -435,14 +435,14 @@ static const char *value_unfit(const eng_col_t *c, const eng_val_t *v) {
 
 /* The reference count of a row in slot (0 when none). */
 static int64_t refs_of(mem_table_t *mt, eddy_view_t key, uint32_t slot) {
-    mem_blob_t *b = eng_map_get(&mt->refs, key.ptr, key.len);
+    mem_blob_t *b = engine_map_get(&mt->refs, key.ptr, key.len);
     for (size_t o = 0; b && b->bytes && o + 12 <= b->len; o += 12)
         if (load_u32(b->bytes + o) == slot) return (int64_t)load_u64(b->bytes + o + 4);
     return 0;
 }
 
 static int refs_add(mem_table_t *mt, eddy_view_t key, uint32_t slot, int64_t delta) {
-    mem_blob_t *b = eng_map_get(&mt->refs, key.ptr, key.len);
+    mem_blob_t *b = engine_map_get(&mt->refs, key.ptr, key.len);
     wr_t w;
     wr_init(&w, 64);
     bool found = false;
@@ -462,9 +462,9 @@ static int refs_add(mem_table_t *mt, eddy_view_t key, uint32_t slot, int64_t del
     return rc;
 }
 
-static int apply_mutation(eng_mem_t *m, const eng_mutation_t *mu, void (*bad)(void *, const eng_mutation_t *, const char *),
+static int apply_mutation(engine_mem_t *m, const engine_mutation_t *mu, void (*bad)(void *, const engine_mutation_t *, const char *),
                           void *arg) {
-    const eng_table_t *t = mu->table;
+    const engine_table_t *t = mu->table;
     mem_table_t *mt = table_find(m, t->keyspace, t->name);
     if (!mt) {
         bad(arg, mu, "no such table");
@@ -473,7 +473,7 @@ static int apply_mutation(eng_mem_t *m, const eng_mutation_t *mu, void (*bad)(vo
     wr_t key, row;
     wr_init(&key, 64);
     wr_init(&row, 256);
-    for (uint32_t i = 0; i < t->npk; i++) eng_val_encode(&key, mu->cols[t->pk[i]]);
+    for (uint32_t i = 0; i < t->npk; i++) engine_val_encode(&key, mu->cols[t->pk[i]]);
     eddy_view_t kv = eddy_view(key.buf, key.len);
     int rc = EDDY_OK;
     /* The count follows what was derived, also when the values cannot be written. */
@@ -498,16 +498,16 @@ static int apply_mutation(eng_mem_t *m, const eng_mutation_t *mu, void (*bad)(vo
         goto out;
     }
     /* Upsert: columns not written keep their old values. */
-    mem_blob_t *old = eng_map_get(&mt->rows, key.buf, key.len);
+    mem_blob_t *old = engine_map_get(&mt->rows, key.buf, key.len);
     arena_t a;
     arena_init(&a, 1024);
-    eng_val_t *prev = eddy_calloc(t->ncols, sizeof *prev);
+    engine_val_t *prev = eddy_calloc(t->ncols, sizeof *prev);
     if (!prev) rc = EDDY_ERR_NOMEM;
     if (!rc && old && old->bytes) {
         rd_t r = rd_init(old->bytes, old->len);
-        for (uint32_t i = 0; i < t->ncols && !rc; i++) rc = eng_val_decode(&r, &a, &prev[i]);
+        for (uint32_t i = 0; i < t->ncols && !rc; i++) rc = engine_val_decode(&r, &a, &prev[i]);
     }
-    for (uint32_t i = 0; i < t->ncols && !rc; i++) eng_val_encode(&row, mu->cols[i] ? mu->cols[i] : &prev[i]);
+    for (uint32_t i = 0; i < t->ncols && !rc; i++) engine_val_encode(&row, mu->cols[i] ? mu->cols[i] : &prev[i]);
     if (!rc) rc = blob_set(&mt->rows, eddy_view(key.buf, key.len), row.buf, row.len, false);
     eddy_free(prev);
     arena_free(&a);
@@ -517,9 +517,9 @@ out:
     return rc;
 }
 
-static int sink_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
+static int sink_commit(void *ctx, const engine_commit_t *c, void (*bad)(void *, const engine_mutation_t *, const char *),
                        void *arg, char *errstr, size_t errlen) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     pthread_mutex_lock(&m->lock);
     int rc = EDDY_OK;
     if (m->fail_after == 0) {
@@ -534,18 +534,18 @@ static int sink_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, con
     return rc ? eddy_err(errstr, errlen, rc, "commit failed: %s", eddy_strerror(rc)) : EDDY_OK;
 }
 
-static int sink_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed,
-                     eng_row_fn fn, void *arg, char *errstr, size_t errlen) {
+static int sink_scan(void *ctx, const engine_table_t *table, int64_t start, int64_t end, const bool *needed,
+                     engine_row_fn fn, void *arg, char *errstr, size_t errlen) {
     (void)needed;
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     mem_table_t *mt = table_find(m, table->keyspace, table->name);
     if (!mt) return eddy_err(errstr, errlen, EDDY_ERR_NOT_FOUND, "unknown table %s.%s", table->keyspace, table->name);
     arena_t a;
     arena_init(&a, 4096);
-    eng_val_t *cols = eddy_calloc(mt->t->ncols ? mt->t->ncols : 1, sizeof *cols);
+    engine_val_t *cols = eddy_calloc(mt->t->ncols ? mt->t->ncols : 1, sizeof *cols);
     int rc = cols ? EDDY_OK : EDDY_ERR_NOMEM;
     for (uint32_t i = 0; i < mt->rows.cap && !rc; i++) {
-        eng_map_entry_t *e = &mt->rows.slots[i];
+        engine_map_entry_t *e = &mt->rows.slots[i];
         mem_blob_t *b = e->key ? e->val : NULL;
         if (!b || !b->bytes) continue;
         /* The token of the partition key: Murmur3 of its encoded bytes (a stand-in for the
@@ -553,7 +553,7 @@ static int sink_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t
         int64_t tok = murmur3_token(e->key, e->klen);
         if (!(tok > start && tok <= end) && !(start == INT64_MIN && tok == INT64_MIN)) continue;
         rd_t r = rd_init(b->bytes, b->len);
-        for (uint32_t c = 0; c < mt->t->ncols && !rc; c++) rc = eng_val_decode(&r, &a, &cols[c]);
+        for (uint32_t c = 0; c < mt->t->ncols && !rc; c++) rc = engine_val_decode(&r, &a, &cols[c]);
         if (!rc) rc = fn(arg, cols);
         arena_reset(&a);
     }
@@ -562,13 +562,13 @@ static int sink_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t
     return rc ? eddy_err(errstr, errlen, rc, "scan failed: %s", eddy_strerror(rc)) : EDDY_OK;
 }
 
-static int sink_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *const *cols, uint32_t slot,
+static int sink_refs_get(void *ctx, const engine_table_t *table, const engine_val_t *const *cols, uint32_t slot,
                          int64_t *count) {
-    eng_mem_t *m = ctx;
+    engine_mem_t *m = ctx;
     *count = 0;
     wr_t key;
     wr_init(&key, 64);
-    for (uint32_t i = 0; i < table->npk; i++) eng_val_encode(&key, cols[table->pk[i]]);
+    for (uint32_t i = 0; i < table->npk; i++) engine_val_encode(&key, cols[table->pk[i]]);
     int rc = wr_ok(&key) ? EDDY_OK : EDDY_ERR_NOMEM;
     pthread_mutex_lock(&m->lock);
     mem_table_t *mt = table_find(m, table->keyspace, table->name);
@@ -578,19 +578,19 @@ static int sink_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *c
     return rc;
 }
 
-static const eng_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl, sink_kv_get, sink_kv_scan,  sink_commit, NULL,
+static const engine_sink_ops_t mem_sink_ops = {sink_table_get, sink_ddl, sink_kv_get, sink_kv_scan,  sink_commit, NULL,
                                             NULL,           NULL,     NULL,        sink_refs_get, sink_scan,
                                             sink_kv_get_many};
 
-eng_sink_t eng_mem_sink(eng_mem_t *m) { return (eng_sink_t){&mem_sink_ops, m}; }
+engine_sink_t engine_mem_sink(engine_mem_t *m) { return (engine_sink_t){&mem_sink_ops, m}; }
 
-void eng_mem_fail_commit_after(eng_mem_t *m, int n) { m->fail_after = n; }
+void engine_mem_fail_commit_after(engine_mem_t *m, int n) { m->fail_after = n; }
 
 /* ---- inspection ----------------------------------------------------------------------------- */
 
 static int str_cmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
-void eng_mem_dump_table(eng_mem_t *m, const char *ks, const char *table, wr_t *w) {
+void engine_mem_dump_table(engine_mem_t *m, const char *ks, const char *table, wr_t *w) {
     mem_table_t *mt = table_find(m, ks, table);
     if (!mt) return;
     char **lines = eddy_calloc(mt->rows.count + 1, sizeof *lines);
@@ -598,19 +598,19 @@ void eng_mem_dump_table(eng_mem_t *m, const char *ks, const char *table, wr_t *w
     arena_t a;
     arena_init(&a, 1024);
     for (uint32_t i = 0; lines && i < mt->rows.cap; i++) {
-        eng_map_entry_t *e = &mt->rows.slots[i];
+        engine_map_entry_t *e = &mt->rows.slots[i];
         mem_blob_t *b = e->key ? e->val : NULL;
         if (!b || !b->bytes) continue;
         wr_t line;
         wr_init(&line, 128);
         rd_t r = rd_init(b->bytes, b->len);
         for (uint32_t c = 0; c < mt->t->ncols; c++) {
-            eng_val_t v;
-            if (eng_val_decode(&r, &a, &v)) break;
+            engine_val_t v;
+            if (engine_val_decode(&r, &a, &v)) break;
             if (c) wr_u8(&line, '|');
             wr_str(&line, mt->t->cols[c].name);
             wr_u8(&line, '=');
-            eng_val_to_json(&line, &v);
+            engine_val_to_json(&line, &v);
         }
         wr_u8(&line, 0);
         lines[n++] = (char *)wr_steal(&line, NULL);
@@ -626,7 +626,7 @@ void eng_mem_dump_table(eng_mem_t *m, const char *ks, const char *table, wr_t *w
     arena_free(&a);
 }
 
-size_t eng_mem_table_rows(eng_mem_t *m, const char *ks, const char *table) {
+size_t engine_mem_table_rows(engine_mem_t *m, const char *ks, const char *table) {
     mem_table_t *mt = table_find(m, ks, table);
     size_t n = 0;
     for (uint32_t i = 0; mt && i < mt->rows.cap; i++) {
@@ -636,9 +636,9 @@ size_t eng_mem_table_rows(eng_mem_t *m, const char *ks, const char *table) {
     return n;
 }
 
-static int blobs_copy(eng_map_t *dst, const eng_map_t *src) {
+static int blobs_copy(engine_map_t *dst, const engine_map_t *src) {
     for (uint32_t i = 0; i < src->cap; i++) {
-        const eng_map_entry_t *e = &src->slots[i];
+        const engine_map_entry_t *e = &src->slots[i];
         mem_blob_t *b = e->key ? e->val : NULL;
         if (!b || !b->bytes) continue;
         int rc = blob_set(dst, eddy_view(e->key, e->klen), b->bytes, b->len, false);
@@ -647,50 +647,50 @@ static int blobs_copy(eng_map_t *dst, const eng_map_t *src) {
     return EDDY_OK;
 }
 
-eng_mem_t *eng_mem_clone(eng_mem_t *m) {
-    eng_mem_t *c = eng_mem_new();
+engine_mem_t *engine_mem_clone(engine_mem_t *m) {
+    engine_mem_t *c = engine_mem_new();
     if (!c) return NULL;
     int rc = EDDY_OK;
     for (size_t i = 0; i < m->ntopics && !rc; i++) {
         const mem_topic_t *t = &m->topics[i];
-        rc = eng_mem_create_topic(c, t->name, t->nparts);
+        rc = engine_mem_create_topic(c, t->name, t->nparts);
         for (int32_t p = 0; p < t->nparts && !rc; p++)
             for (size_t r = 0; r < t->parts[p].n && !rc; r++)
-                if (eng_mem_append(c, t->name, p, t->parts[p].recs[r].key, t->parts[p].recs[r].value) < 0)
+                if (engine_mem_append(c, t->name, p, t->parts[p].recs[r].key, t->parts[p].recs[r].value) < 0)
                     rc = EDDY_ERR_NOMEM;
     }
     for (size_t i = 0; i < m->ntables && !rc; i++) {
-        rc = eng_mem_define_table(c, m->tables[i]->ks, m->tables[i]->t);
+        rc = engine_mem_define_table(c, m->tables[i]->ks, m->tables[i]->t);
         if (!rc) rc = blobs_copy(&c->tables[c->ntables - 1]->rows, &m->tables[i]->rows);
         if (!rc) rc = blobs_copy(&c->tables[c->ntables - 1]->refs, &m->tables[i]->refs);
     }
     if (!rc) rc = blobs_copy(&c->kv, &m->kv);
     if (rc) {
-        eng_mem_free(c);
+        engine_mem_free(c);
         return NULL;
     }
     return c;
 }
 
-int eng_mem_insert_json(eng_mem_t *m, const char *ks, const char *table, const char *json) {
+int engine_mem_insert_json(engine_mem_t *m, const char *ks, const char *table, const char *json) {
     mem_table_t *mt = table_find(m, ks, table);
     if (!mt) return EDDY_ERR_NOT_FOUND;
     json_doc_t doc;
     json_doc_init(&doc);
     arena_t a;
     arena_init(&a, 1024);
-    const eng_table_t *t = mt->t;
-    const eng_val_t **cols = eddy_calloc(t->ncols, sizeof *cols);
-    eng_val_t *vals = eddy_calloc(t->ncols, sizeof *vals);
+    const engine_table_t *t = mt->t;
+    const engine_val_t **cols = eddy_calloc(t->ncols, sizeof *cols);
+    engine_val_t *vals = eddy_calloc(t->ncols, sizeof *vals);
     int rc = cols && vals ? json_parse(&doc, json, strlen(json)) : EDDY_ERR_NOMEM;
     for (uint32_t i = 0; i < t->ncols && !rc; i++) {
         int64_t node = json_object_get(&doc, 0, t->cols[i].name, strlen(t->cols[i].name));
         if (node < 0) continue;
-        rc = eng_val_from_json_typed(&a, &doc, (uint32_t)node, t->cols[i].type, &vals[i], NULL, 0);
+        rc = engine_val_from_json_typed(&a, &doc, (uint32_t)node, t->cols[i].type, &vals[i], NULL, 0);
         cols[i] = &vals[i];
     }
     if (!rc) {
-        eng_mutation_t mu = {t, false, cols, 0, 0, false, 0, 0};
+        engine_mutation_t mu = {t, false, cols, 0, 0, false, 0, 0};
         rc = apply_mutation(m, &mu, NULL, NULL);
     }
     eddy_free(cols);

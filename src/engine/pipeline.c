@@ -21,7 +21,7 @@
 
 /* Tells the store whether this pipeline is catching up (larger memtables while it is). */
 static void bulk_set(pipeline_t *p, bool on) {
-    eng_sink_t sink = p->eng->be.sink;
+    engine_sink_t sink = p->eng->be.sink;
     if (on == p->bulk || !sink.ops->bulk) return;
     p->bulk = on;
     sink.ops->bulk(sink.ctx, on);
@@ -59,7 +59,7 @@ static void pipe_sleep(pipeline_t *p, int64_t ms) {
 /* Publishes a query's applied positions and, with n records, its batch's counters. hwm: the
  * source's high watermarks (the pipeline thread's); NULL (the commit thread): each is raised to
  * at least its applied position, so the lag never reads negative. */
-static void publish(pipeline_t *p, pquery_t *pq, const int64_t *applied, const int64_t *hwm, const eng_counters_t *c,
+static void publish(pipeline_t *p, pquery_t *pq, const int64_t *applied, const int64_t *hwm, const engine_counters_t *c,
                     uint32_t n, uint64_t ns) {
     pthread_mutex_lock(&p->mu);
     memcpy(pq->applied, applied, (size_t)pq->nparts * sizeof *pq->applied);
@@ -97,19 +97,19 @@ static void *commit_main(void *arg) {
     for (;;) {
         while (!p->cstop && (!p->cjob || p->cjob_done)) pthread_cond_wait(&p->ccv, &p->cmu);
         if (p->cstop) break;
-        eng_prepared_t *job = p->cjob;
+        engine_prepared_t *job = p->cjob;
         pquery_t *pq = p->cjob_q;
         uint32_t n = p->cjob_n;
         int64_t t0 = p->cjob_t0;
         pthread_mutex_unlock(&p->cmu);
         char err[512] = "";
-        int rc = eng_prepared_commit(p->eng->be.sink, job, err, sizeof err);
+        int rc = engine_prepared_commit(p->eng->be.sink, job, err, sizeof err);
         if (!rc) {
             /* The batch's rows are visible: its positions and counters are published and its
              * waits complete now, not when the pipeline thread is done preparing the next batch
              * (that took a batch's time again under load). */
             publish(p, pq, job->reached, NULL, &job->counters, n, (uint64_t)(time_mono_ns() - t0));
-            eng_waiters_check(p->eng);
+            engine_waiters_check(p->eng);
         }
         pthread_mutex_lock(&p->cmu);
         p->cstatus = rc;
@@ -126,7 +126,7 @@ static void *commit_main(void *arg) {
 static int inflight_wait(pipeline_t *p) {
     pthread_mutex_lock(&p->cmu);
     while (p->cjob && !p->cjob_done) pthread_cond_wait(&p->ccv, &p->cmu);
-    eng_prepared_t *job = p->cjob;
+    engine_prepared_t *job = p->cjob;
     pquery_t *pq = p->cjob_q;
     int rc = p->cstatus;
     p->cjob = NULL;
@@ -139,7 +139,7 @@ static int inflight_wait(pipeline_t *p) {
         elog_error("engine", "%s: batch failed, retrying: %s", pq->q->id, p->cerr);
         return rc;
     }
-    eng_stream_applied(&pq->run, job);
+    engine_stream_applied(&pq->run, job);
     pthread_mutex_lock(&p->mu);
     memcpy(pq->hwm, pq->run.hwm, (size_t)pq->nparts * sizeof *pq->hwm);
     pthread_mutex_unlock(&p->mu);
@@ -152,7 +152,7 @@ static int inflight_wait(pipeline_t *p) {
 
 static int barrier(void *arg) { return inflight_wait(arg); }
 
-static void inflight_start(pipeline_t *p, pquery_t *pq, eng_prepared_t *job, uint32_t n, int64_t t0) {
+static void inflight_start(pipeline_t *p, pquery_t *pq, engine_prepared_t *job, uint32_t n, int64_t t0) {
     pthread_mutex_lock(&p->cmu);
     p->cjob = job;
     p->cjob_q = pq;
@@ -190,12 +190,12 @@ static int count_fn(void *arg, eddy_view_t k, eddy_view_t v) {
 
 /* Rows of state a query holds (per-key rows and groups; the sink rows' reference counts live in
  * the rows), counted once at start. */
-static int64_t count_state(eng_sink_t sink, const char *id) {
+static int64_t count_state(engine_sink_t sink, const char *id) {
     int64_t n = 0;
     for (int kind = KV_INPUT; kind <= KV_GROUP; kind++) {
         wr_t w;
         wr_init(&w, 64);
-        eng_kv_prefix(&w, id, kind);
+        engine_kv_prefix(&w, id, kind);
         sink.ops->kv_scan(sink.ctx, eddy_view(w.buf, w.len), count_fn, &n);
         wr_free(&w);
     }
@@ -207,10 +207,10 @@ static int open_queries(pipeline_t *p, char *err, size_t errlen) {
     for (uint32_t i = 0; i < p->nq; i++) {
         pquery_t *pq = &p->qs[i];
         if (!pq->streaming) continue;
-        int rc = eng_stream_open(&pq->run, pq->q, p->src, eng->be.sink, err, errlen);
+        int rc = engine_stream_open(&pq->run, pq->q, p->src, eng->be.sink, err, errlen);
         if (rc) return rc;
         pq->opened = true;
-        eng_txn_pipeline(pq->run.txn, barrier, p);
+        engine_txn_pipeline(pq->run.txn, barrier, p);
         pq->nparts = pq->run.nparts;
         pq->applied = eddy_calloc((size_t)pq->nparts, sizeof *pq->applied);
         pq->hwm = eddy_calloc((size_t)pq->nparts, sizeof *pq->hwm);
@@ -233,7 +233,7 @@ static void run_batches(pipeline_t *p) {
         pquery_t *pq = &p->qs[i];
         if (pq->streaming) continue;
         pq->job_started_ms = time_now_ms();
-        int rc = eng_batch_run(&pq->job, eng->be.batch_threads, err, sizeof err);
+        int rc = engine_batch_run(&pq->job, eng->be.batch_threads, err, sizeof err);
         pthread_mutex_lock(&p->mu);
         pq->job_finished_ms = time_now_ms();
         pthread_mutex_unlock(&p->mu);
@@ -261,11 +261,11 @@ static void *pipe_main(void *arg) {
     if (open_queries(p, err, sizeof err)) {
         elog_error("engine", "pipeline %s cannot start: %s", p->name, err);
         set_state(p, PIPE_FAILED, err);
-        eng_waiters_check(eng);
+        engine_waiters_check(eng);
         return NULL;
     }
     set_state(p, PIPE_RUNNING, NULL);
-    eng_waiters_check(eng);
+    engine_waiters_check(eng);
     run_batches(p);
     bool any_stream = false;
     for (uint32_t i = 0; i < p->nq; i++) any_stream |= p->qs[i].streaming;
@@ -281,7 +281,7 @@ static void *pipe_main(void *arg) {
     size_t nhandles = 0;
     if (commit_thread_start(p)) {
         set_state(p, PIPE_FAILED, "cannot start the commit thread");
-        eng_waiters_check(eng);
+        engine_waiters_check(eng);
         return NULL;
     }
     while (!atomic_load(&p->stop)) {
@@ -292,11 +292,11 @@ static void *pipe_main(void *arg) {
             if (!pq->streaming) continue;
             uint32_t n = 0;
             int64_t t0 = time_mono_ns();
-            eng_prepared_t *job = NULL;
+            engine_prepared_t *job = NULL;
             /* This batch is applied while the previous one is written; then it is written. */
-            int rc = eng_stream_prepare(&pq->run, STEP_MAX_RECORDS, time_now_ms(), &n, &job, err, sizeof err);
+            int rc = engine_stream_prepare(&pq->run, STEP_MAX_RECORDS, time_now_ms(), &n, &job, err, sizeof err);
             /* Encoding for the store happens here too: the commit thread only writes. */
-            if (!rc && job) rc = eng_prepared_build(eng->be.sink, job, err, sizeof err);
+            if (!rc && job) rc = engine_prepared_build(eng->be.sink, job, err, sizeof err);
             if (rc) {
                 elog_error("engine", "%s: batch failed, retrying: %s", pq->q->id, err);
                 pthread_mutex_lock(&p->mu);
@@ -305,7 +305,7 @@ static void *pipe_main(void *arg) {
             }
             int wrc = inflight_wait(p);
             if (rc || wrc) {
-                eng_prepared_discard(eng->be.sink, job);
+                engine_prepared_discard(eng->be.sink, job);
                 failed = true;
                 break;
             }
@@ -318,7 +318,7 @@ static void *pipe_main(void *arg) {
              * goes back to its applied positions and tries again. */
             inflight_wait(p);
             for (uint32_t i = 0; i < p->nq; i++)
-                if (p->qs[i].streaming && p->qs[i].opened) eng_stream_rewind(&p->qs[i].run);
+                if (p->qs[i].streaming && p->qs[i].opened) engine_stream_rewind(&p->qs[i].run);
             backoff = backoff ? EDDY_MIN(backoff * 2, 5000) : 100;
             pipe_sleep(p, backoff);
             continue;
@@ -359,12 +359,12 @@ static void *pipe_main(void *arg) {
     /* A batch in flight is finished (it is being written; its positions go with it). */
     if (inflight_wait(p))
         for (uint32_t i = 0; i < p->nq; i++)
-            if (p->qs[i].streaming && p->qs[i].opened) eng_stream_rewind(&p->qs[i].run);
+            if (p->qs[i].streaming && p->qs[i].opened) engine_stream_rewind(&p->qs[i].run);
     commit_thread_stop(p);
     bulk_set(p, false);
     eddy_free(handles);
     set_state(p, PIPE_STOPPED, NULL);
-    eng_waiters_check(eng);
+    engine_waiters_check(eng);
     return NULL;
 }
 
@@ -377,17 +377,17 @@ int pipe_start(pipeline_t *p, char *errstr, size_t errlen) {
     }
     for (uint32_t i = 0; i < p->nq; i++) {
         pquery_t *pq = &p->qs[i];
-        if (pq->opened) eng_stream_close(&pq->run);
+        if (pq->opened) engine_stream_close(&pq->run);
         pq->opened = false;
         eddy_free(pq->applied);
         eddy_free(pq->hwm);
         eddy_free(pq->start_pos);
         pq->applied = pq->hwm = pq->start_pos = NULL;
         pq->nparts = 0;
-        if (pq->job_ready) eng_batch_destroy(&pq->job);
+        if (pq->job_ready) engine_batch_destroy(&pq->job);
         pq->job_ready = false;
         if (!pq->streaming) {
-            if (eng_batch_init(&pq->job, pq->q, eng->be.sink, 64, time_now_ms())) return EDDY_ERR_NOMEM;
+            if (engine_batch_init(&pq->job, pq->q, eng->be.sink, 64, time_now_ms())) return EDDY_ERR_NOMEM;
             pq->job_ready = true;
         }
         memset(&pq->st, 0, sizeof pq->st);
@@ -427,15 +427,15 @@ void pipe_free(pipeline_t *p) {
     pipe_stop(p);
     for (uint32_t i = 0; i < p->nq; i++) {
         pquery_t *pq = &p->qs[i];
-        if (pq->opened) eng_stream_close(&pq->run);
-        if (pq->job_ready) eng_batch_destroy(&pq->job);
+        if (pq->opened) engine_stream_close(&pq->run);
+        if (pq->job_ready) engine_batch_destroy(&pq->job);
         eddy_free(pq->applied);
         eddy_free(pq->hwm);
         eddy_free(pq->start_pos);
     }
     if (p->src_open) p->eng->be.source_close(p->eng->be.env, p->src);
     eddy_free(p->qs);
-    eng_plan_free(p->plan);
+    engine_plan_free(p->plan);
     eddy_free(p->name);
     eddy_free(p->text);
     pthread_mutex_destroy(&p->mu);

@@ -1,12 +1,12 @@
 /* The planner: a pipeline file's statements become declarations (streams, tables to create)
- * and queries (eng_query_t). Everything is checked before anything runs: unknown streams,
+ * and queries (engine_query_t). Everything is checked before anything runs: unknown streams,
  * tables and columns, type mismatches and unsupported constructs are errors that point at the
  * line and column where they are written. */
 #include <stdio.h>
 
 #include "engine/engine_plan.h"
 
-void eng_plan_free(eng_plan_t *plan) {
+void engine_plan_free(engine_plan_t *plan) {
     if (!plan) return;
     arena_free(&plan->arena);
     eddy_free(plan);
@@ -16,13 +16,13 @@ static char *adup(planner_t *p, const char *s) { return arena_strndup(p->a, s, s
 
 /* ---- declarations --------------------------------------------------------------------------- */
 
-static eng_stream_t *find_stream(planner_t *p, const char *name) {
+static engine_stream_t *find_stream(planner_t *p, const char *name) {
     for (uint32_t i = 0; i < p->plan->nstreams; i++)
         if (!strcmp(p->plan->streams[i]->name, name)) return p->plan->streams[i];
     return NULL;
 }
 
-static eng_table_t *find_file_table(planner_t *p, const char *ks, const char *name) {
+static engine_table_t *find_file_table(planner_t *p, const char *ks, const char *name) {
     for (uint32_t i = 0; i < p->plan->ntables; i++)
         if (!strcmp(p->plan->tables[i]->keyspace, ks) && !strcmp(p->plan->tables[i]->name, name)) return p->plan->tables[i];
     return NULL;
@@ -46,12 +46,12 @@ static int create_stream(planner_t *p, const sql_stmt_t *st) {
         return plan_fail(p, cs->name.name.pos, "stream %s is declared twice", cs->name.name.name);
     }
     if (cs->watermark) return plan_fail(p, cs->name.name.pos, "watermarks come with Pipelines II");
-    eng_stream_t *s = arena_alloc(p->a, sizeof *s);
+    engine_stream_t *s = arena_alloc(p->a, sizeof *s);
     if (!s) return EDDY_ERR_NOMEM;
     memset(s, 0, sizeof *s);
     s->name = adup(p, cs->name.name.name);
-    s->format = ENG_FORMAT_JSON;
-    s->start = ENG_START_EARLIEST;
+    s->format = ENGINE_FORMAT_JSON;
+    s->start = ENGINE_START_EARLIEST;
     s->schemaless = cs->ncolumns == 0;
     for (uint32_t i = 0; i < cs->noptions; i++) {
         const sql_option_t *o = &cs->options[i];
@@ -60,15 +60,15 @@ static int create_stream(planner_t *p, const sql_stmt_t *st) {
         if (rc) return rc;
         if (option_is(o, "topic")) s->topic = adup(p, v);
         else if (option_is(o, "format") || option_is(o, "value_format")) {
-            if (!strcmp(v, "json")) s->format = ENG_FORMAT_JSON;
-            else if (!strcmp(v, "text") || !strcmp(v, "kafka")) s->format = ENG_FORMAT_TEXT;
+            if (!strcmp(v, "json")) s->format = ENGINE_FORMAT_JSON;
+            else if (!strcmp(v, "text") || !strcmp(v, "kafka")) s->format = ENGINE_FORMAT_TEXT;
             else return plan_fail(p, o->value->pos, "format '%s' is not supported (json, text; avro comes with Pipelines II)", v);
         } else if (option_is(o, "changelog")) {
             if (strcmp(v, "true") && strcmp(v, "false")) return plan_fail(p, o->value->pos, "changelog is true or false");
             s->changelog = !strcmp(v, "true");
         } else if (option_is(o, "start") || option_is(o, "startingoffsets") || option_is(o, "startingOffsets")) {
-            if (!strcmp(v, "earliest")) s->start = ENG_START_EARLIEST;
-            else if (!strcmp(v, "latest")) s->start = ENG_START_LATEST;
+            if (!strcmp(v, "earliest")) s->start = ENGINE_START_EARLIEST;
+            else if (!strcmp(v, "latest")) s->start = ENGINE_START_LATEST;
             else return plan_fail(p, o->value->pos, "start is 'earliest' or 'latest'");
         } else {
             return plan_fail(p, o->name.pos, "unknown stream option %s (topic, format, changelog, start)", o->name.name);
@@ -90,7 +90,7 @@ static int create_stream(planner_t *p, const sql_stmt_t *st) {
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(s->cols[j].name, s->cols[i].name)) return plan_fail(p, c->name.pos, "column %s is declared twice", c->name.name);
     }
-    eng_stream_t **ss = arena_alloc(p->a, (p->plan->nstreams + 1) * sizeof *ss);
+    engine_stream_t **ss = arena_alloc(p->a, (p->plan->nstreams + 1) * sizeof *ss);
     if (!ss) return EDDY_ERR_NOMEM;
     if (p->plan->nstreams) memcpy(ss, p->plan->streams, p->plan->nstreams * sizeof *ss);
     ss[p->plan->nstreams++] = s;
@@ -98,10 +98,10 @@ static int create_stream(planner_t *p, const sql_stmt_t *st) {
     return EDDY_OK;
 }
 
-static int add_ddl(planner_t *p, const sql_stmt_t *st, eng_table_t *t) {
-    eng_plan_t *pl = p->plan;
+static int add_ddl(planner_t *p, const sql_stmt_t *st, engine_table_t *t) {
+    engine_plan_t *pl = p->plan;
     const sql_stmt_t **d = arena_alloc(p->a, (pl->nddl + 1) * sizeof *d);
-    eng_table_t **dt = arena_alloc(p->a, (pl->nddl + 1) * sizeof *dt);
+    engine_table_t **dt = arena_alloc(p->a, (pl->nddl + 1) * sizeof *dt);
     if (!d || !dt) return EDDY_ERR_NOMEM;
     if (pl->nddl) {
         memcpy(d, pl->ddl, pl->nddl * sizeof *d);
@@ -124,7 +124,7 @@ static int create_table(planner_t *p, const sql_stmt_t *st) {
         return plan_fail(p, ct->name.name.pos, "name the keyspace of table %s (keyspace.table)", ct->name.name.name);
     if (find_file_table(p, ct->name.ks.name, ct->name.name.name))
         return plan_fail(p, ct->name.name.pos, "table %s.%s is created twice", ct->name.ks.name, ct->name.name.name);
-    eng_table_t *t = arena_alloc(p->a, sizeof *t);
+    engine_table_t *t = arena_alloc(p->a, sizeof *t);
     if (!t) return EDDY_ERR_NOMEM;
     memset(t, 0, sizeof *t);
     t->keyspace = adup(p, ct->name.ks.name);
@@ -163,7 +163,7 @@ static int create_table(planner_t *p, const sql_stmt_t *st) {
         if (rc) return rc;
         k++;
     }
-    eng_table_t **ts = arena_alloc(p->a, (p->plan->ntables + 1) * sizeof *ts);
+    engine_table_t **ts = arena_alloc(p->a, (p->plan->ntables + 1) * sizeof *ts);
     if (!ts) return EDDY_ERR_NOMEM;
     if (p->plan->ntables) memcpy(ts, p->plan->tables, p->plan->ntables * sizeof *ts);
     ts[p->plan->ntables++] = t;
@@ -171,9 +171,9 @@ static int create_table(planner_t *p, const sql_stmt_t *st) {
     return add_ddl(p, st, t);
 }
 
-static int lookup_table(planner_t *p, const sql_qname_t *qn, eng_table_t **out) {
+static int lookup_table(planner_t *p, const sql_qname_t *qn, engine_table_t **out) {
     if (!qn->ks.name) return plan_fail(p, qn->name.pos, "name the keyspace of table %s (keyspace.table)", qn->name.name);
-    eng_table_t *t = find_file_table(p, qn->ks.name, qn->name.name);
+    engine_table_t *t = find_file_table(p, qn->ks.name, qn->name.name);
     if (t) {
         *out = t;
         return EDDY_OK;
@@ -189,7 +189,7 @@ static int lookup_table(planner_t *p, const sql_qname_t *qn, eng_table_t **out) 
 
 /* ---- queries -------------------------------------------------------------------------------- */
 
-static int add_col(planner_t *p, const char *qual, const char *name, bool base, eng_input_t in, eng_type_t type,
+static int add_col(planner_t *p, const char *qual, const char *name, bool base, engine_input_t in, engine_type_t type,
                    int *index) {
     if (p->ncols == p->capcols) {
         uint32_t cap = p->capcols * 2 + 16;
@@ -206,29 +206,29 @@ static int add_col(planner_t *p, const char *qual, const char *name, bool base, 
 }
 
 static int source_columns(planner_t *p, const sql_from_t *f) {
-    eng_query_t *q = p->q;
+    engine_query_t *q = p->q;
     const char *qual = f->alias.name ? f->alias.name : f->name.name.name;
     p->src_qual = qual;
     int rc;
     if (q->stream) {
-        eng_stream_t *s = q->stream;
+        engine_stream_t *s = q->stream;
         p->schemaless = s->schemaless;
         for (uint32_t i = 0; i < s->ncols; i++) {
-            eng_input_t in = {s->cols[i].is_key ? IN_KEY : IN_FIELD, s->cols[i].type, s->cols[i].name, 0};
+            engine_input_t in = {s->cols[i].is_key ? IN_KEY : IN_FIELD, s->cols[i].type, s->cols[i].name, 0};
             if ((rc = add_col(p, qual, s->cols[i].name, true, in, s->cols[i].type, NULL))) return rc;
         }
         static const struct {
             const char *name;
             uint8_t kind, type;
-        } sys[] = {{"rowkey", IN_KEY, ENG_TEXT},          {"rowvalue", IN_VALUE, ENG_ANY},
-                   {"rowtopic", IN_TOPIC, ENG_TEXT},      {"rowpartition", IN_PARTITION, ENG_INT},
-                   {"rowoffset", IN_OFFSET, ENG_INT},     {"rowtime", IN_TIMESTAMP, ENG_TIMESTAMP},
-                   {"rowheaders", IN_HEADERS, ENG_MAP}};
+        } sys[] = {{"rowkey", IN_KEY, ENGINE_TEXT},          {"rowvalue", IN_VALUE, ENGINE_ANY},
+                   {"rowtopic", IN_TOPIC, ENGINE_TEXT},      {"rowpartition", IN_PARTITION, ENGINE_INT},
+                   {"rowoffset", IN_OFFSET, ENGINE_INT},     {"rowtime", IN_TIMESTAMP, ENGINE_TIMESTAMP},
+                   {"rowheaders", IN_HEADERS, ENGINE_MAP}};
         for (size_t i = 0; i < EDDY_ARRAY_LEN(sys); i++) {
-            eng_type_t t = eng_type(sys[i].type);
-            if (sys[i].kind == IN_HEADERS) t = (eng_type_t){ENG_MAP, ENG_TEXT, ENG_TEXT, 0};
-            if (sys[i].kind == IN_VALUE && s->format == ENG_FORMAT_TEXT) t = eng_type(ENG_TEXT);
-            eng_input_t in = {sys[i].kind, t, NULL, 0};
+            engine_type_t t = engine_type(sys[i].type);
+            if (sys[i].kind == IN_HEADERS) t = (engine_type_t){ENGINE_MAP, ENGINE_TEXT, ENGINE_TEXT, 0};
+            if (sys[i].kind == IN_VALUE && s->format == ENGINE_FORMAT_TEXT) t = engine_type(ENGINE_TEXT);
+            engine_input_t in = {sys[i].kind, t, NULL, 0};
             bool shadowed = false; /* a declared column of the same name wins */
             for (uint32_t c = 0; c < s->ncols; c++) shadowed |= !strcmp(s->cols[c].name, sys[i].name);
             int idx;
@@ -238,9 +238,9 @@ static int source_columns(planner_t *p, const sql_from_t *f) {
         }
         return EDDY_OK;
     }
-    eng_table_t *t = q->scan;
+    engine_table_t *t = q->scan;
     for (uint32_t i = 0; i < t->ncols; i++) {
-        eng_input_t in = {IN_TABLE_COL, t->cols[i].type, t->cols[i].name, i};
+        engine_input_t in = {IN_TABLE_COL, t->cols[i].type, t->cols[i].name, i};
         if ((rc = add_col(p, qual, t->cols[i].name, true, in, t->cols[i].type, NULL))) return rc;
     }
     return EDDY_OK;
@@ -248,7 +248,7 @@ static int source_columns(planner_t *p, const sql_from_t *f) {
 
 /* UNNEST(x) [AS] t(col) / LATERAL VIEW explode(x) t AS col: one more slot (two for maps). */
 static int add_unnest(planner_t *p, const sql_from_t *f) {
-    eng_query_t *q = p->q;
+    engine_query_t *q = p->q;
     bool outer = false;
     if (f->kind == SQL_FROM_LATERAL_VIEW) {
         const char *fn = f->name.name.name;
@@ -261,34 +261,34 @@ static int add_unnest(planner_t *p, const sql_from_t *f) {
     }
     if (f->join != SQL_JOIN_CROSS) return plan_fail(p, f->pos, "joins come with Pipelines II");
     if (f->nargs != 1) return plan_fail(p, f->pos, "UNNEST takes one collection here");
-    eng_expr_t *e;
+    engine_expr_t *e;
     int rc = plan_expr(p, f->args[0], &e);
     if (rc) return rc;
-    eng_type_t t = e->type;
-    bool is_map = t.kind == ENG_MAP;
-    if (t.kind != ENG_LIST && t.kind != ENG_SET && !is_map && t.kind != ENG_ANY && t.kind != ENG_JSON) {
+    engine_type_t t = e->type;
+    bool is_map = t.kind == ENGINE_MAP;
+    if (t.kind != ENGINE_LIST && t.kind != ENGINE_SET && !is_map && t.kind != ENGINE_ANY && t.kind != ENGINE_JSON) {
         char tn[48];
-        return plan_fail(p, f->args[0]->pos, "UNNEST needs a list, set or map, not %s", eng_type_str(t, tn, sizeof tn));
+        return plan_fail(p, f->args[0]->pos, "UNNEST needs a list, set or map, not %s", engine_type_str(t, tn, sizeof tn));
     }
     if (p->volatile_seen && q->retracting) return plan_fail(p, f->pos, "now() cannot feed UNNEST in a changelog query");
     const char *qual = f->alias.name;
     const char *c1 = f->ncolumns > 0 ? f->columns[0].name : (f->kind == SQL_FROM_UNNEST && qual ? qual : is_map ? "key" : "col");
     const char *c2 = f->ncolumns > 1 ? f->columns[1].name : "value";
-    if (f->ncolumns > 2 || (f->ncolumns == 2 && !is_map && t.kind != ENG_ANY && t.kind != ENG_JSON))
+    if (f->ncolumns > 2 || (f->ncolumns == 2 && !is_map && t.kind != ENGINE_ANY && t.kind != ENGINE_JSON))
         return plan_fail(p, f->pos, "too many column names for UNNEST");
     int i1, i2 = -1;
-    eng_type_t et = eng_type(is_map ? t.key : (t.kind == ENG_LIST || t.kind == ENG_SET) ? t.elem : ENG_ANY);
-    if (t.kind == ENG_JSON) et = eng_type(ENG_TEXT);
-    if ((rc = add_col(p, qual, c1, false, (eng_input_t){0}, et, &i1))) return rc;
-    bool two = is_map || t.kind == ENG_JSON || f->ncolumns == 2;
-    if (two && (rc = add_col(p, qual, c2, false, (eng_input_t){0}, eng_type(is_map ? t.elem : ENG_ANY), &i2))) return rc;
-    eng_unnest_t *u = arena_alloc(p->a, (q->nunnest + 1) * sizeof *u);
+    engine_type_t et = engine_type(is_map ? t.key : (t.kind == ENGINE_LIST || t.kind == ENGINE_SET) ? t.elem : ENGINE_ANY);
+    if (t.kind == ENGINE_JSON) et = engine_type(ENGINE_TEXT);
+    if ((rc = add_col(p, qual, c1, false, (engine_input_t){0}, et, &i1))) return rc;
+    bool two = is_map || t.kind == ENGINE_JSON || f->ncolumns == 2;
+    if (two && (rc = add_col(p, qual, c2, false, (engine_input_t){0}, engine_type(is_map ? t.elem : ENGINE_ANY), &i2))) return rc;
+    engine_unnest_t *u = arena_alloc(p->a, (q->nunnest + 1) * sizeof *u);
     if (!u) return EDDY_ERR_NOMEM;
     if (q->nunnest) memcpy(u, q->unnest, q->nunnest * sizeof *u);
     /* Unnest slots are allocated now (temporary ids, renumbered after the base slots). */
     int s1 = plan_col_tmp(p, i1), s2 = two ? plan_col_tmp(p, i2) : -1;
     if (s1 < 0 || (two && s2 < 0)) return EDDY_ERR_NOMEM;
-    u[q->nunnest] = (eng_unnest_t){e, (uint32_t)s1, s2, outer};
+    u[q->nunnest] = (engine_unnest_t){e, (uint32_t)s1, s2, outer};
     q->unnest = u;
     q->nunnest++;
     return EDDY_OK;
@@ -297,7 +297,7 @@ static int add_unnest(planner_t *p, const sql_from_t *f) {
 
 /* ---- finishing a query ------------------------------------------------------------------------ */
 
-static void remap(eng_expr_t *e, const int *map) {
+static void remap(engine_expr_t *e, const int *map) {
     if (!e) return;
     if (e->op == EX_SLOT && e->sub == 1) {
         e->slot = map[e->slot];
@@ -308,7 +308,7 @@ static void remap(eng_expr_t *e, const int *map) {
 
 /* Base slots first (only the columns used, in first-use order), then UNNEST slots. */
 static int renumber(planner_t *p) {
-    eng_query_t *q = p->q;
+    engine_query_t *q = p->q;
     int *map = arena_alloc(p->a, (p->ntmp ? p->ntmp : 1) * sizeof *map);
     if (!map) return EDDY_ERR_NOMEM;
     uint32_t nbase = 0;
@@ -340,7 +340,7 @@ static int renumber(planner_t *p) {
     return EDDY_OK;
 }
 
-static bool is_pk(const eng_table_t *t, uint32_t col) {
+static bool is_pk(const engine_table_t *t, uint32_t col) {
     for (uint32_t i = 0; i < t->npk; i++)
         if (t->pk[i] == col) return true;
     return false;
@@ -349,7 +349,7 @@ static bool is_pk(const eng_table_t *t, uint32_t col) {
 /* Whether two source keys (or two groups) can produce the same sink key: then sink rows are
  * reference-counted. They cannot when the sink key contains every group key, or the record
  * key of a changelog. */
-static bool needs_refcount(const eng_query_t *q) {
+static bool needs_refcount(const engine_query_t *q) {
     if (q->scan) return false;
     if (!q->retracting && !q->grouped) return false;
     if (q->grouped) {
@@ -369,13 +369,13 @@ static bool needs_refcount(const eng_query_t *q) {
 }
 
 typedef struct {
-    eng_expr_t *e;
+    engine_expr_t *e;
     const char *name;
     sql_pos_t pos;
 } out_item_t;
 
 static int select_items(planner_t *p, const sql_select_t *sel, out_item_t **items, uint32_t *n) {
-    eng_query_t *q = p->q;
+    engine_query_t *q = p->q;
     int rc;
     if (sel->star) {
         if (q->grouped) return plan_fail(p, sel->from[0].pos, "SELECT * cannot be grouped");
@@ -385,7 +385,7 @@ static int select_items(planner_t *p, const sql_select_t *sel, out_item_t **item
         for (uint32_t i = 0; i < p->ncols; i++) {
             if (p->cols[i].sys) continue; /* record metadata is asked for by name */
             int t = plan_col_tmp(p, (int)i);
-            eng_expr_t *e = plan_node(p, EX_SLOT, 0);
+            engine_expr_t *e = plan_node(p, EX_SLOT, 0);
             if (t < 0 || !e) return EDDY_ERR_NOMEM;
             e->slot = t;
             e->sub = 1;
@@ -418,13 +418,13 @@ static int select_items(planner_t *p, const sql_select_t *sel, out_item_t **item
  * Cassandra connector writes its splits. Returns 1 when e is one (and narrows the range), 0 when
  * it is not, or an error. */
 static int token_bound(planner_t *p, const sql_expr_t *e) {
-    eng_query_t *q = p->q;
+    engine_query_t *q = p->q;
     if (e->kind != SQL_EXPR_BINARY) return 0;
     const sql_expr_t *call = e->bin.left, *lit = e->bin.right;
     if (call->kind != SQL_EXPR_CALL || call->call.name.ks.name || strcmp(call->call.name.name.name, "token")) return 0;
     if (lit->kind != SQL_EXPR_LITERAL || lit->lit.kind != SQL_LIT_INTEGER || !lit->lit.fits_i64)
         return plan_fail(p, e->pos, "token(...) is compared with an integer");
-    const eng_table_t *t = q->scan;
+    const engine_table_t *t = q->scan;
     bool ok = call->call.nargs == t->npartition;
     for (uint32_t i = 0; ok && i < call->call.nargs; i++)
         ok = call->call.args[i]->kind == SQL_EXPR_COLUMN && !strcmp(call->call.args[i]->column.name.name, t->cols[t->pk[i]].name);
@@ -475,7 +475,7 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
     if (!ins->select) return plan_fail(p, st->pos, "a pipeline writes with INSERT INTO keyspace.table SELECT ...");
     if (ins->overwrite) return plan_fail(p, st->pos, "INSERT OVERWRITE is not supported yet");
     const sql_select_t *sel = ins->select;
-    eng_query_t *q = arena_alloc(p->a, sizeof *q);
+    engine_query_t *q = arena_alloc(p->a, sizeof *q);
     if (!q) return EDDY_ERR_NOMEM;
     memset(q, 0, sizeof *q);
     char id[300];
@@ -517,7 +517,7 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
     if (filter) {
         p->volatile_seen = false;
         if ((rc = plan_expr(p, filter, &q->where))) return rc;
-        if (q->where->type.kind != ENG_BOOL && q->where->type.kind != ENG_ANY)
+        if (q->where->type.kind != ENGINE_BOOL && q->where->type.kind != ENGINE_ANY)
             return plan_fail(p, filter->pos, "WHERE needs a boolean condition");
         if (p->volatile_seen && q->retracting)
             return plan_fail(p, filter->pos, "now() cannot be used in the WHERE of a changelog query (a retraction would not match)");
@@ -555,7 +555,7 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
     if ((rc = select_items(p, sel, &items, &nitems))) return rc;
     if (sel->having) {
         if ((rc = plan_expr(p, sel->having, &q->having))) return rc;
-        if (q->having->type.kind != ENG_BOOL && q->having->type.kind != ENG_ANY)
+        if (q->having->type.kind != ENGINE_BOOL && q->having->type.kind != ENGINE_ANY)
             return plan_fail(p, sel->having->pos, "HAVING needs a boolean condition");
     }
     p->group_ctx = false;
@@ -567,7 +567,7 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
     q->out = arena_alloc(p->a, (nitems ? nitems : 1) * sizeof *q->out);
     q->sink_cols = arena_alloc(p->a, (nitems ? nitems : 1) * sizeof *q->sink_cols);
     if (!q->out || !q->sink_cols) return EDDY_ERR_NOMEM;
-    const eng_table_t *t = q->sink;
+    const engine_table_t *t = q->sink;
     for (uint32_t i = 0; i < nitems; i++) {
         sql_pos_t pos = items[i].pos;
         bool vol = pos.off & 0x80000000u;
@@ -584,7 +584,7 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
         if (!plan_type_fits(items[i].e->type, t->cols[col].type)) {
             char a[48], b[48];
             return plan_fail(p, pos, "type mismatch: column %s of %s.%s is %s, the expression is %s", name, t->keyspace,
-                             t->name, eng_type_str(t->cols[col].type, a, sizeof a), eng_type_str(items[i].e->type, b, sizeof b));
+                             t->name, engine_type_str(t->cols[col].type, a, sizeof a), engine_type_str(items[i].e->type, b, sizeof b));
         }
         if (vol && is_pk(t, (uint32_t)col))
             return plan_fail(p, pos, "now() cannot feed a primary key column in a changelog query");
@@ -617,9 +617,9 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
     q->fingerprint = wr_ok(&w) ? hash64(w.buf, w.len) : 0;
     wr_reset(&w);
     wr_fmt(&w, "%s|%016llx", q->id, (unsigned long long)q->fingerprint);
-    q->ref_slot = (uint32_t)(wr_ok(&w) ? hash64(w.buf, w.len) : q->fingerprint) & ENG_REF_SLOT_MASK;
+    q->ref_slot = (uint32_t)(wr_ok(&w) ? hash64(w.buf, w.len) : q->fingerprint) & ENGINE_REF_SLOT_MASK;
     wr_free(&w);
-    eng_query_t **qs = arena_alloc(p->a, (p->plan->nqueries + 1) * sizeof *qs);
+    engine_query_t **qs = arena_alloc(p->a, (p->plan->nqueries + 1) * sizeof *qs);
     if (!qs) return EDDY_ERR_NOMEM;
     if (p->plan->nqueries) memcpy(qs, p->plan->queries, p->plan->nqueries * sizeof *qs);
     qs[p->plan->nqueries++] = q;
@@ -629,10 +629,10 @@ static int insert_query(planner_t *p, const sql_stmt_t *st, uint32_t index, cons
 
 /* ---- the file ---------------------------------------------------------------------------------- */
 
-int eng_plan_build(const char *name, const char *text, size_t len, eng_sink_t sink, eng_plan_t **out, char *errstr,
+int engine_plan_build(const char *name, const char *text, size_t len, engine_sink_t sink, engine_plan_t **out, char *errstr,
                    size_t errlen) {
     *out = NULL;
-    eng_plan_t *plan = eddy_calloc(1, sizeof *plan);
+    engine_plan_t *plan = eddy_calloc(1, sizeof *plan);
     if (!plan) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     arena_init(&plan->arena, 16384);
     planner_t p = {.plan = plan, .a = &plan->arena, .len = len, .errstr = errstr, .errlen = errlen, .sink = sink};
@@ -681,11 +681,11 @@ int eng_plan_build(const char *name, const char *text, size_t len, eng_sink_t si
     return EDDY_OK;
 fail:
     if (rc == EDDY_ERR_NOMEM) eddy_err(errstr, errlen, rc, "out of memory");
-    eng_plan_free(plan);
+    engine_plan_free(plan);
     return rc;
 }
 
-int eng_plan_run_ddl(const eng_plan_t *plan, eng_sink_t sink, char *errstr, size_t errlen) {
+int engine_plan_run_ddl(const engine_plan_t *plan, engine_sink_t sink, char *errstr, size_t errlen) {
     for (uint32_t i = 0; i < plan->nddl; i++) {
         int rc = sink.ops->ddl(sink.ctx, plan->ddl[i], plan->ddl_tables[i], errstr, errlen);
         if (rc) return rc;

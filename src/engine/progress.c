@@ -54,7 +54,7 @@ static void offsets(wr_t *w, const char *topic, const int64_t *pos, int32_t n) {
 
 /* Caller holds p->mu. */
 static void stream_progress(pipeline_t *p, pquery_t *pq, wr_t *w, int64_t now_ms) {
-    const eng_query_t *q = pq->q;
+    const engine_query_t *q = pq->q;
     const qstats_t *s = &pq->st, *o = &pq->prev;
     double secs = (double)(now_ms - pq->prev_ms) / 1e3;
     uint64_t rows = s->input_rows - o->input_rows, batches = s->batches - o->batches;
@@ -130,7 +130,7 @@ static void stream_progress(pipeline_t *p, pquery_t *pq, wr_t *w, int64_t now_ms
 
 static void batch_progress(pipeline_t *p, pquery_t *pq, wr_t *w, int64_t now_ms) {
     (void)p;
-    const eng_query_t *q = pq->q;
+    const engine_query_t *q = pq->q;
     uint64_t rows = pq->job_ready ? atomic_load(&pq->job.rows) : 0;
     uint32_t done = pq->job_ready ? atomic_load(&pq->job.ranges_done) : 0, total = pq->job_ready ? pq->job.nranges : 0;
     int64_t end = pq->job_finished_ms ? pq->job_finished_ms : now_ms;

@@ -5,11 +5,11 @@
 
 #include "engine/engine_int.h"
 
-int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic, int32_t partition, int64_t *next) {
+int engine_positions_load(engine_sink_t sink, const char *query_id, const char *topic, int32_t partition, int64_t *next) {
     wr_t k, v;
     wr_init(&k, 64);
     wr_init(&v, 16);
-    eng_kv_prefix(&k, query_id, KV_POS);
+    engine_kv_prefix(&k, query_id, KV_POS);
     wr_str(&k, topic);
     wr_u8(&k, 0);
     wr_u32(&k, (uint32_t)partition);
@@ -32,26 +32,26 @@ int eng_positions_load(eng_sink_t sink, const char *query_id, const char *topic,
 #define PENDING_MAX 512
 
 typedef struct {
-    eng_txn_t *txn;
+    engine_txn_t *txn;
     int rc;
-    eng_record_t *pending;
+    engine_record_t *pending;
     uint32_t npending;
 } apply_ctx_t;
 
 static int apply_pending(apply_ctx_t *a) {
     uint32_t n = a->npending;
     a->npending = 0;
-    if (!a->rc) a->rc = eng_txn_prefetch(a->txn, a->pending, n);
-    for (uint32_t i = 0; i < n && !a->rc; i++) a->rc = eng_txn_record(a->txn, &a->pending[i]);
+    if (!a->rc) a->rc = engine_txn_prefetch(a->txn, a->pending, n);
+    for (uint32_t i = 0; i < n && !a->rc; i++) a->rc = engine_txn_record(a->txn, &a->pending[i]);
     return a->rc;
 }
 
-static int apply_record(void *arg, const eng_record_t *rec) {
+static int apply_record(void *arg, const engine_record_t *rec) {
     apply_ctx_t *a = arg;
-    eng_record_t *r = &a->pending[a->npending++];
+    engine_record_t *r = &a->pending[a->npending++];
     *r = *rec;
     if (rec->nheaders) {
-        eddy_view_t *h = eng_txn_alloc(a->txn, 2 * rec->nheaders * sizeof *h);
+        eddy_view_t *h = engine_txn_alloc(a->txn, 2 * rec->nheaders * sizeof *h);
         if (!h) return a->rc = EDDY_ERR_NOMEM;
         memcpy(h, rec->headers, 2 * rec->nheaders * sizeof *h);
         r->headers = h;
@@ -59,7 +59,7 @@ static int apply_record(void *arg, const eng_record_t *rec) {
     return a->npending == PENDING_MAX ? apply_pending(a) : EDDY_OK;
 }
 
-int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_sink_t sink, char *errstr,
+int engine_stream_open(engine_stream_run_t *r, engine_query_t *q, engine_source_t src, engine_sink_t sink, char *errstr,
                     size_t errlen) {
     memset(r, 0, sizeof *r);
     r->q = q;
@@ -72,14 +72,14 @@ int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_s
     r->next = eddy_calloc((size_t)r->nparts, sizeof *r->next);
     r->committed = eddy_calloc((size_t)r->nparts, sizeof *r->committed);
     r->hwm = eddy_calloc((size_t)r->nparts, sizeof *r->hwm);
-    r->txn = eng_txn_new(q, sink);
+    r->txn = engine_txn_new(q, sink);
     if (!r->next || !r->committed || !r->hwm || !r->txn) {
-        eng_stream_close(r);
+        engine_stream_close(r);
         return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     }
     for (int32_t p = 0; p < r->nparts; p++) {
-        if ((rc = eng_positions_load(sink, q->id, q->stream->topic, p, &r->next[p]))) {
-            eng_stream_close(r);
+        if ((rc = engine_positions_load(sink, q->id, q->stream->topic, p, &r->next[p]))) {
+            engine_stream_close(r);
             return eddy_err(errstr, errlen, rc, "%s: cannot read the position of partition %d: %s", q->id, (int)p,
                             eddy_strerror(rc));
         }
@@ -87,7 +87,7 @@ int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_s
         src.ops->bounds(src.ctx, q->stream->topic, p, &start, &hwm);
         /* A query that has never run starts at the earliest (or latest) offset; one whose
          * position fell behind retention goes on from the log's start. */
-        if (r->next[p] < 0) r->next[p] = q->stream->start == ENG_START_LATEST ? hwm : start;
+        if (r->next[p] < 0) r->next[p] = q->stream->start == ENGINE_START_LATEST ? hwm : start;
         else if (r->next[p] < start) {
             elog_warn("engine", "%s: partition %d: offsets %lld..%lld were deleted by retention before they were "
                       "applied", q->id, (int)p, (long long)r->next[p], (long long)start - 1);
@@ -99,23 +99,23 @@ int eng_stream_open(eng_stream_run_t *r, eng_query_t *q, eng_source_t src, eng_s
     return EDDY_OK;
 }
 
-void eng_stream_close(eng_stream_run_t *r) {
-    eng_txn_free(r->txn);
+void engine_stream_close(engine_stream_run_t *r) {
+    engine_txn_free(r->txn);
     eddy_free(r->next);
     eddy_free(r->committed);
     eddy_free(r->hwm);
     memset(r, 0, sizeof *r);
 }
 
-int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread,
-                       eng_prepared_t **out, char *errstr, size_t errlen) {
-    eng_query_t *q = r->q;
+int engine_stream_prepare(engine_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread,
+                       engine_prepared_t **out, char *errstr, size_t errlen) {
+    engine_query_t *q = r->q;
     *nread = 0;
     *out = NULL;
-    eng_txn_reset(r->txn, now_ms);
+    engine_txn_reset(r->txn, now_ms);
     int64_t *reached = eddy_malloc((size_t)r->nparts * sizeof *reached);
     if (!reached) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
-    eng_record_t *pending = eddy_malloc(PENDING_MAX * sizeof *pending);
+    engine_record_t *pending = eddy_malloc(PENDING_MAX * sizeof *pending);
     if (!pending) {
         eddy_free(reached);
         return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
@@ -147,14 +147,14 @@ int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms
         }
     }
     for (int32_t p = 0; p < r->nparts && !rc && *nread; p++)
-        if (reached[p] != r->next[p]) rc = eng_txn_position(r->txn, q->stream->topic, p, reached[p]);
-    eng_prepared_t *prep = NULL;
-    if (!rc && *nread) rc = eng_txn_prepare(r->txn, &prep, errstr, errlen);
+        if (reached[p] != r->next[p]) rc = engine_txn_position(r->txn, q->stream->topic, p, reached[p]);
+    engine_prepared_t *prep = NULL;
+    if (!rc && *nread) rc = engine_txn_prepare(r->txn, &prep, errstr, errlen);
     if (!rc && prep) {
         /* The positions travel with the batch (its arena lives as long as the commit). */
-        prep->reached = eng_txn_alloc(r->txn, (size_t)r->nparts * sizeof *reached);
+        prep->reached = engine_txn_alloc(r->txn, (size_t)r->nparts * sizeof *reached);
         if (!prep->reached) {
-            eng_txn_done(r->txn, NULL);
+            engine_txn_done(r->txn, NULL);
             rc = eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
         } else {
             memcpy(prep->reached, reached, (size_t)r->nparts * sizeof *reached);
@@ -167,25 +167,25 @@ int eng_stream_prepare(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms
     return rc;
 }
 
-void eng_stream_applied(eng_stream_run_t *r, const eng_prepared_t *p) {
+void engine_stream_applied(engine_stream_run_t *r, const engine_prepared_t *p) {
     memcpy(r->committed, p->reached, (size_t)r->nparts * sizeof *r->committed);
-    eng_txn_done(r->txn, p);
+    engine_txn_done(r->txn, p);
 }
 
-void eng_stream_rewind(eng_stream_run_t *r) {
+void engine_stream_rewind(engine_stream_run_t *r) {
     memcpy(r->next, r->committed, (size_t)r->nparts * sizeof *r->next);
-    eng_txn_done(r->txn, NULL);
+    engine_txn_done(r->txn, NULL);
 }
 
-int eng_stream_step(eng_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
+int engine_stream_step(engine_stream_run_t *r, uint32_t max_records, int64_t now_ms, uint32_t *nread, char *errstr,
                     size_t errlen) {
-    eng_prepared_t *p;
-    int rc = eng_stream_prepare(r, max_records, now_ms, nread, &p, errstr, errlen);
-    if (!rc && p) rc = eng_prepared_commit(r->sink, p, errstr, errlen);
+    engine_prepared_t *p;
+    int rc = engine_stream_prepare(r, max_records, now_ms, nread, &p, errstr, errlen);
+    if (!rc && p) rc = engine_prepared_commit(r->sink, p, errstr, errlen);
     if (rc) {
-        eng_stream_rewind(r);
+        engine_stream_rewind(r);
         return rc;
     }
-    if (p) eng_stream_applied(r, p);
+    if (p) engine_stream_applied(r, p);
     return EDDY_OK;
 }

@@ -76,14 +76,14 @@ static const store_table_t *table_for(ssink_t *s, const char *ks, const char *na
     return t; /* the lookup's own reference goes to the caller */
 }
 
-static int ss_table_get(void *ctx, const char *ks, const char *table, arena_t *arena, eng_table_t **out, char *errstr,
+static int ss_table_get(void *ctx, const char *ks, const char *table, arena_t *arena, engine_table_t **out, char *errstr,
                         size_t errlen) {
     ssink_t *s = ctx;
     tables_check(s);
     const store_table_t *t = table_for(s, ks, table, errstr, errlen);
     if (!t) return EDDY_ERR_NOT_FOUND;
     const store_table_info_t *info = store_table_info(t);
-    eng_table_t *et = arena_alloc(arena, sizeof *et);
+    engine_table_t *et = arena_alloc(arena, sizeof *et);
     if (!et) {
         store_table_release(t);
         return EDDY_ERR_NOMEM;
@@ -99,7 +99,7 @@ static int ss_table_get(void *ctx, const char *ks, const char *table, arena_t *a
     int rc = et->keyspace && et->name && et->cols && et->pk ? EDDY_OK : EDDY_ERR_NOMEM;
     for (uint32_t i = 0; !rc && i < et->ncols; i++) {
         et->cols[i].name = arena_strndup(arena, info->columns[i].name, strlen(info->columns[i].name));
-        et->cols[i].type = eng_store_type(info->columns[i].type);
+        et->cols[i].type = engine_store_type(info->columns[i].type);
         if (!et->cols[i].name) rc = EDDY_ERR_NOMEM;
     }
     if (rc) {
@@ -214,7 +214,7 @@ static int ddl_table(ssink_t *s, const sql_stmt_t *st, arena_t *a, char *errstr,
     return rc;
 }
 
-static int ss_ddl(void *ctx, const struct sql_stmt *stmt, const eng_table_t *table, char *errstr, size_t errlen) {
+static int ss_ddl(void *ctx, const struct sql_stmt *stmt, const engine_table_t *table, char *errstr, size_t errlen) {
     (void)table;
     arena_t a;
     arena_init(&a, 4096);
@@ -279,19 +279,19 @@ static int64_t next_ts(ssink_t *s) {
     return now;
 }
 
-static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const eng_mutation_t *m, int64_t ts,
-                   wr_t *vals, void (*bad)(void *, const eng_mutation_t *, const char *), void *arg);
+static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const engine_mutation_t *m, int64_t ts,
+                   wr_t *vals, void (*bad)(void *, const engine_mutation_t *, const char *), void *arg);
 
 /* The store table of the mutations being added (looked up when the table changes). */
 typedef struct {
-    const eng_table_t *et;
+    const engine_table_t *et;
     const store_table_t *t;
     char err[256];
 } table_cache_t;
 
-static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, int64_t ts, wr_t *vals,
-                        void (*bad)(void *, const eng_mutation_t *, const char *), void *arg, table_cache_t *tc) {
-    const eng_table_t *et = m->table;
+static int add_mutation(ssink_t *s, store_write_t *w, const engine_mutation_t *m, int64_t ts, wr_t *vals,
+                        void (*bad)(void *, const engine_mutation_t *, const char *), void *arg, table_cache_t *tc) {
+    const engine_table_t *et = m->table;
     if (et != tc->et) {
         if (tc->t) store_table_release(tc->t);
         tc->et = et;
@@ -307,9 +307,9 @@ static int add_mutation(ssink_t *s, store_write_t *w, const eng_mutation_t *m, i
 /* Writes only the key and the count change of a row (its values stay): the row's derivations
  * changed without a value to write, or its values could not be written (the count must still
  * follow what was derived). */
-static int add_refs_only(store_write_t *w, const store_table_t *t, const eng_mutation_t *m, int64_t ts, wr_t *vals) {
+static int add_refs_only(store_write_t *w, const store_table_t *t, const engine_mutation_t *m, int64_t ts, wr_t *vals) {
     char err[256];
-    const eng_table_t *et = m->table;
+    const engine_table_t *et = m->table;
     const store_table_info_t *info = store_table_info(t);
     eddy_view_t key[64];
     uint32_t nkey = et->npk;
@@ -318,8 +318,8 @@ static int add_refs_only(store_write_t *w, const store_table_t *t, const eng_mut
     size_t offs[64];
     for (uint32_t k = 0; k < nkey; k++) {
         offs[k] = vals->len;
-        const eng_val_t *v = m->cols[et->pk[k]];
-        if (!v || v->kind == ENG_NULL || eng_store_value(info->columns[et->pk[k]].type, v, vals, err, sizeof err))
+        const engine_val_t *v = m->cols[et->pk[k]];
+        if (!v || v->kind == ENGINE_NULL || engine_store_value(info->columns[et->pk[k]].type, v, vals, err, sizeof err))
             return EDDY_OK; /* a key the store refuses: the row was never written either */
     }
     if (!wr_ok(vals)) return EDDY_ERR_NOMEM;
@@ -330,11 +330,11 @@ static int add_refs_only(store_write_t *w, const store_table_t *t, const eng_mut
     return rc == EDDY_ERR_NOMEM ? rc : EDDY_OK;
 }
 
-static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const eng_mutation_t *m, int64_t ts,
-                   wr_t *vals, void (*bad)(void *, const eng_mutation_t *, const char *), void *arg) {
+static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const engine_mutation_t *m, int64_t ts,
+                   wr_t *vals, void (*bad)(void *, const engine_mutation_t *, const char *), void *arg) {
     (void)s;
     char err[256];
-    const eng_table_t *et = m->table;
+    const engine_table_t *et = m->table;
     const store_table_info_t *info = store_table_info(t);
     if (info->ncolumns != et->ncols) {
         bad(arg, m, "the table changed shape since the pipeline started");
@@ -351,11 +351,11 @@ static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const e
     }
     for (uint32_t c = 0; c < et->ncols; c++) {
         present[c] = m->cols[c] != NULL;
-        isnull[c] = !present[c] || m->cols[c]->kind == ENG_NULL;
+        isnull[c] = !present[c] || m->cols[c]->kind == ENGINE_NULL;
         offs[c] = vals->len;
         lens[c] = 0;
         if (isnull[c]) continue;
-        int rc = eng_store_value(info->columns[c].type, m->cols[c], vals, err, sizeof err);
+        int rc = engine_store_value(info->columns[c].type, m->cols[c], vals, err, sizeof err);
         if (rc == EDDY_ERR_NOMEM) return rc;
         if (rc) {
             char why[400];
@@ -397,8 +397,8 @@ static int add_row(ssink_t *s, store_write_t *w, const store_table_t *t, const e
 
 /* The token of a mutation's partition key, as an unsigned key in the store's order (0 when the
  * key cannot be serialized: the write will report it). */
-static uint64_t mutation_order(const store_table_t *t, const eng_mutation_t *m, wr_t *vals) {
-    const eng_table_t *et = m->table;
+static uint64_t mutation_order(const store_table_t *t, const engine_mutation_t *m, wr_t *vals) {
+    const engine_table_t *et = m->table;
     const store_table_info_t *info = store_table_info(t);
     eddy_view_t pk[64];
     size_t offs[64];
@@ -406,9 +406,9 @@ static uint64_t mutation_order(const store_table_t *t, const eng_mutation_t *m, 
     if (et->npartition > 64 || info->ncolumns != et->ncols) return 0;
     wr_reset(vals);
     for (uint32_t k = 0; k < et->npartition; k++) {
-        const eng_val_t *v = m->cols[et->pk[k]];
+        const engine_val_t *v = m->cols[et->pk[k]];
         offs[k] = vals->len;
-        if (!v || v->kind == ENG_NULL || eng_store_value(info->columns[et->pk[k]].type, v, vals, err, sizeof err)) return 0;
+        if (!v || v->kind == ENGINE_NULL || engine_store_value(info->columns[et->pk[k]].type, v, vals, err, sizeof err)) return 0;
     }
     if (!wr_ok(vals)) return 0;
     for (uint32_t k = 0; k < et->npartition; k++)
@@ -417,17 +417,17 @@ static uint64_t mutation_order(const store_table_t *t, const eng_mutation_t *m, 
 }
 
 /* Orders rows in ord (true when it could: one table). */
-static bool order_rows(ssink_t *s, const eng_commit_t *c, eng_sortkey_t *ord, eng_sortkey_t *tmp, wr_t *vals) {
+static bool order_rows(ssink_t *s, const engine_commit_t *c, engine_sortkey_t *ord, engine_sortkey_t *tmp, wr_t *vals) {
     if (!c->nmut) return true;
-    const eng_table_t *et = c->mut[0].table;
+    const engine_table_t *et = c->mut[0].table;
     for (uint32_t i = 1; i < c->nmut; i++)
         if (c->mut[i].table != et) return false;
     char err[256];
     const store_table_t *t = table_for(s, et->keyspace, et->name, err, sizeof err);
     if (!t) return false;
-    for (uint32_t i = 0; i < c->nmut; i++) ord[i] = (eng_sortkey_t){mutation_order(t, &c->mut[i], vals), i};
+    for (uint32_t i = 0; i < c->nmut; i++) ord[i] = (engine_sortkey_t){mutation_order(t, &c->mut[i], vals), i};
     store_table_release(t);
-    eng_sort_keys(ord, tmp, c->nmut);
+    engine_sort_keys(ord, tmp, c->nmut);
     return true;
 }
 
@@ -439,7 +439,7 @@ static int kv_cmp(const eddy_view_t *a, const eddy_view_t *b) {
 
 /* Orders state writes in ord: by the 8 bytes after the prefix all keys share, then (rarely
  * needed) by the whole key; equal keys keep their order. */
-static void order_kv(const eng_commit_t *c, eng_sortkey_t *ord, eng_sortkey_t *tmp) {
+static void order_kv(const engine_commit_t *c, engine_sortkey_t *ord, engine_sortkey_t *tmp) {
     uint32_t n = c->nkv;
     if (!n) return;
     size_t common = c->kv[0].key.len;
@@ -453,12 +453,12 @@ static void order_kv(const eng_commit_t *c, eng_sortkey_t *ord, eng_sortkey_t *t
         const eddy_view_t *k = &c->kv[i].key;
         uint64_t v = 0;
         for (size_t j = 0; j < 8; j++) v = v << 8 | (common + j < k->len ? k->ptr[common + j] : 0);
-        ord[i] = (eng_sortkey_t){v, i};
+        ord[i] = (engine_sortkey_t){v, i};
     }
-    eng_sort_keys(ord, tmp, n);
+    engine_sort_keys(ord, tmp, n);
     /* Runs of equal 8-byte keys: insertion sort by the whole key, stable. */
     for (uint32_t i = 1; i < n; i++) {
-        eng_sortkey_t x = ord[i];
+        engine_sortkey_t x = ord[i];
         uint32_t j = i;
         while (j > 0 && ord[j - 1].key == x.key && kv_cmp(&c->kv[ord[j - 1].idx].key, &c->kv[x.idx].key) > 0) {
             ord[j] = ord[j - 1];
@@ -472,32 +472,32 @@ static void order_kv(const eng_commit_t *c, eng_sortkey_t *ord, eng_sortkey_t *t
  * random, megabytes apart: each first load would miss the cache and stall the thread. Loads are
  * started ahead instead, one level of the chain at a time (a level can only be fetched once the
  * one before it has arrived). */
-static void prefetch_rows(const eng_commit_t *c, const eng_sortkey_t *ord, uint32_t i) {
+static void prefetch_rows(const engine_commit_t *c, const engine_sortkey_t *ord, uint32_t i) {
     enum { MUT = 8, COLS = 6, VALS = 4, DATA = 2 };
     if (i + MUT < c->nmut) __builtin_prefetch(&c->mut[ord[i + MUT].idx]);
     if (i + COLS < c->nmut) __builtin_prefetch(c->mut[ord[i + COLS].idx].cols);
     if (i + VALS < c->nmut) {
-        const eng_mutation_t *m = &c->mut[ord[i + VALS].idx];
+        const engine_mutation_t *m = &c->mut[ord[i + VALS].idx];
         for (uint32_t k = 0; k < m->table->ncols; k++)
             if (m->cols[k]) __builtin_prefetch(m->cols[k]);
     }
     if (i + DATA < c->nmut) {
-        const eng_mutation_t *m = &c->mut[ord[i + DATA].idx];
+        const engine_mutation_t *m = &c->mut[ord[i + DATA].idx];
         for (uint32_t k = 0; k < m->table->ncols; k++) {
-            const eng_val_t *v = m->cols[k];
-            if (v && v->kind >= ENG_TEXT && v->kind <= ENG_MAP && v->kind != ENG_TIMESTAMP && v->kind != ENG_DATE)
+            const engine_val_t *v = m->cols[k];
+            if (v && v->kind >= ENGINE_TEXT && v->kind <= ENGINE_MAP && v->kind != ENGINE_TIMESTAMP && v->kind != ENGINE_DATE)
                 __builtin_prefetch(v->s);
         }
     }
 }
 
-static int ss_build(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
+static int ss_build(void *ctx, const engine_commit_t *c, void (*bad)(void *, const engine_mutation_t *, const char *),
                     void *arg, void **out, char *errstr, size_t errlen) {
     ssink_t *s = ctx;
     store_thread_bulk(); /* the pipeline thread: this batch's state reads, the next batch's */
     if (c->nmut) tables_check(s);
     store_write_t *w = builder_get(s);
-    eng_sortkey_t *ord = eddy_malloc((2 * (size_t)EDDY_MAX(c->nmut, c->nkv) + 2) * sizeof *ord);
+    engine_sortkey_t *ord = eddy_malloc((2 * (size_t)EDDY_MAX(c->nmut, c->nkv) + 2) * sizeof *ord);
     if (!w || !ord) {
         if (w) builder_put(s, w);
         eddy_free(ord);
@@ -507,7 +507,7 @@ static int ss_build(void *ctx, const eng_commit_t *c, void (*bad)(void *, const 
     wr_t vals;
     wr_init(&vals, 1024);
     int rc = EDDY_OK;
-    eng_sortkey_t *tmp = ord + EDDY_MAX(c->nmut, c->nkv) + 1;
+    engine_sortkey_t *tmp = ord + EDDY_MAX(c->nmut, c->nkv) + 1;
     bool sorted = order_rows(s, c, ord, tmp, &vals);
     table_cache_t tc = {NULL, NULL, ""};
     for (uint32_t i = 0; i < c->nmut && !rc; i++) {
@@ -517,7 +517,7 @@ static int ss_build(void *ctx, const eng_commit_t *c, void (*bad)(void *, const 
     if (tc.t) store_table_release(tc.t);
     order_kv(c, ord, tmp);
     for (uint32_t j = 0; j < c->nkv && !rc; j++) {
-        const eng_kv_write_t *kv = &c->kv[ord[j].idx];
+        const engine_kv_write_t *kv = &c->kv[ord[j].idx];
         rc = kv->is_delete ? store_write_kv_delete(w, kv->key.ptr, kv->key.len)
                            : store_write_kv_put(w, kv->key.ptr, kv->key.len, kv->value.ptr, kv->value.len);
     }
@@ -548,7 +548,7 @@ static void ss_discard(void *ctx, void *built) {
     builder_put(ctx, built);
 }
 
-static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const eng_mutation_t *, const char *),
+static int ss_commit(void *ctx, const engine_commit_t *c, void (*bad)(void *, const engine_mutation_t *, const char *),
                      void *arg, char *errstr, size_t errlen) {
     void *w;
     int rc = ss_build(ctx, c, bad, arg, &w, errstr, errlen);
@@ -557,7 +557,7 @@ static int ss_commit(void *ctx, const eng_commit_t *c, void (*bad)(void *, const
 
 /* ---- reference counts ----------------------------------------------------------------------- */
 
-static int ss_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *const *cols, uint32_t slot, int64_t *count) {
+static int ss_refs_get(void *ctx, const engine_table_t *table, const engine_val_t *const *cols, uint32_t slot, int64_t *count) {
     ssink_t *s = ctx;
     char err[256];
     *count = 0;
@@ -571,9 +571,9 @@ static int ss_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *con
     int rc = table->npk <= 64 && info->ncolumns == table->ncols ? EDDY_OK : EDDY_ERR_INVALID;
     for (uint32_t k = 0; !rc && k < table->npk; k++) {
         offs[k] = vals.len;
-        const eng_val_t *v = cols[table->pk[k]];
-        if (!v || v->kind == ENG_NULL) rc = EDDY_ERR_INVALID;
-        else rc = eng_store_value(info->columns[table->pk[k]].type, v, &vals, err, sizeof err);
+        const engine_val_t *v = cols[table->pk[k]];
+        if (!v || v->kind == ENGINE_NULL) rc = EDDY_ERR_INVALID;
+        else rc = engine_store_value(info->columns[table->pk[k]].type, v, &vals, err, sizeof err);
     }
     if (!rc && !wr_ok(&vals)) rc = EDDY_ERR_NOMEM;
     for (uint32_t k = 0; !rc && k < table->npk; k++)
@@ -588,7 +588,7 @@ static int ss_refs_get(void *ctx, const eng_table_t *table, const eng_val_t *con
 
 /* ---- scans ---------------------------------------------------------------------------------- */
 
-static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t end, const bool *needed, eng_row_fn fn,
+static int ss_scan(void *ctx, const engine_table_t *table, int64_t start, int64_t end, const bool *needed, engine_row_fn fn,
                    void *arg, char *errstr, size_t errlen) {
     ssink_t *s = ctx;
     const store_table_t *t = table_for(s, table->keyspace, table->name, errstr, errlen);
@@ -599,7 +599,7 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
         return eddy_err(errstr, errlen, EDDY_ERR_CONFLICT, "table %s.%s changed shape", table->keyspace, table->name);
     }
     store_iter_t *it = store_iter_new(s->st);
-    eng_val_t *cols = eddy_calloc(table->ncols ? table->ncols : 1, sizeof *cols);
+    engine_val_t *cols = eddy_calloc(table->ncols ? table->ncols : 1, sizeof *cols);
     /* Only the columns the query reads are decoded (a leaf's 1 KB content is skipped). */
     uint8_t *want = needed ? eddy_calloc(table->ncols ? table->ncols : 1, 1) : NULL;
     for (uint32_t c = 0; want && c < table->ncols; c++) want[c] = needed[c];
@@ -623,13 +623,13 @@ static int ss_scan(void *ctx, const eng_table_t *table, int64_t start, int64_t e
     int r = 0;
     while (!rc && (r = store_iter_next(it, &row, errstr, errlen)) == 1) {
         for (uint32_t c = 0; c < table->ncols && !rc; c++) {
-            cols[c] = eng_null();
+            cols[c] = engine_null();
             if (needed && !needed[c]) continue;
             const store_cell_t *cell = &row->cells[c];
             if (!cell->ptr) continue;
-            rc = eng_store_read(info->columns[c].type, cell->ptr, cell->len, &a, &cols[c]);
+            rc = engine_store_read(info->columns[c].type, cell->ptr, cell->len, &a, &cols[c]);
             if (rc == EDDY_ERR_CORRUPT) {
-                cols[c] = eng_null(); /* a value the engine cannot read counts as absent */
+                cols[c] = engine_null(); /* a value the engine cannot read counts as absent */
                 rc = EDDY_OK;
             }
         }
@@ -650,20 +650,20 @@ static void ss_bulk(void *ctx, bool on) {
     store_bulk_writes(s->st, on);
 }
 
-static const eng_sink_ops_t store_sink_ops = {ss_table_get, ss_ddl,     ss_kv_get, ss_kv_scan,  ss_commit, ss_build,
+static const engine_sink_ops_t store_sink_ops = {ss_table_get, ss_ddl,     ss_kv_get, ss_kv_scan,  ss_commit, ss_build,
                                               ss_apply,     ss_discard, ss_bulk,   ss_refs_get, ss_scan,
                                               ss_kv_get_many};
 
-int eng_store_sink(void *store, eng_sink_t *out) {
+int engine_store_sink(void *store, engine_sink_t *out) {
     ssink_t *s = eddy_calloc(1, sizeof *s);
     if (!s) return EDDY_ERR_NOMEM;
     s->st = store;
     pthread_mutex_init(&s->mu, NULL);
-    *out = (eng_sink_t){&store_sink_ops, s};
+    *out = (engine_sink_t){&store_sink_ops, s};
     return EDDY_OK;
 }
 
-void eng_store_sink_free(eng_sink_t sink) {
+void engine_store_sink_free(engine_sink_t sink) {
     ssink_t *s = sink.ctx;
     if (!s) return;
     tables_drop(s);
@@ -676,21 +676,21 @@ void eng_store_sink_free(eng_sink_t sink) {
 
 /* ---- the embedded engine -------------------------------------------------------------------- */
 
-static void embedded_close(void *env, eng_sink_t sink) {
+static void embedded_close(void *env, engine_sink_t sink) {
     (void)env;
-    eng_store_sink_free(sink);
+    engine_store_sink_free(sink);
 }
 
 int engine_new(const engine_config_t *cfg, engine_t **out, char *errstr, size_t errlen) {
-    eng_backend_t be = {0};
+    engine_backend_t be = {0};
     be.env = cfg->log;
-    be.source_open = eng_logsrc_open;
-    be.source_close = eng_logsrc_close;
+    be.source_open = engine_logsrc_open;
+    be.source_close = engine_logsrc_close;
     be.batch_threads = cfg->batch_threads;
     be.progress_interval_ms = cfg->progress_interval_ms;
     be.close = embedded_close;
-    if (eng_store_sink(cfg->store, &be.sink) != EDDY_OK) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
-    int rc = eng_engine_new(&be, out, errstr, errlen);
-    if (rc) eng_store_sink_free(be.sink);
+    if (engine_store_sink(cfg->store, &be.sink) != EDDY_OK) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
+    int rc = engine_engine_new(&be, out, errstr, errlen);
+    if (rc) engine_store_sink_free(be.sink);
     return rc;
 }

@@ -313,13 +313,13 @@ TEST(engine_store_kill9_equals_replay) {
     }
     /* The killed runs committed part of the work (their positions say how far they got). */
     crash_env(&e, "store", false);
-    eng_sink_t sink;
-    REQUIRE_OK(eng_store_sink(e.st, &sink));
+    engine_sink_t sink;
+    REQUIRE_OK(engine_store_sink(e.st, &sink));
     int64_t pos = -1;
-    REQUIRE_OK(eng_positions_load(sink, "crash/1", "leaves", 0, &pos));
+    REQUIRE_OK(engine_positions_load(sink, "crash/1", "leaves", 0, &pos));
     printf("# after the kills: crash/1 at offset %lld of %d\n", (long long)pos, N);
     CHECK(pos > 0 && pos < N); /* some work done, some left for the survivor */
-    eng_store_sink_free(sink);
+    engine_store_sink_free(sink);
     store_close(e.st);
     log_close(e.log);
     /* The survivor finishes the work; its tables must equal a run from scratch on a new store. */

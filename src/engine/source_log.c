@@ -98,7 +98,7 @@ static int ls_bounds(void *ctx, const char *topic, int32_t partition, int64_t *s
 }
 
 static int ls_read(void *ctx, const char *topic, int32_t partition, int64_t offset, uint32_t max_records,
-                   eng_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen) {
+                   engine_record_fn fn, void *arg, int64_t *next, char *errstr, size_t errlen) {
     logsrc_t *s = ctx;
     log_partition_t *p = part_get(s, topic, partition);
     *next = offset;
@@ -123,7 +123,7 @@ static int ls_read(void *ctx, const char *topic, int32_t partition, int64_t offs
                 stopped = true;
                 break;
             }
-            eng_record_t er = {0};
+            engine_record_t er = {0};
             er.key = eddy_view(rec.key, rec.key_len > 0 ? (size_t)rec.key_len : 0);
             er.key_null = rec.key_len < 0;
             er.value = eddy_view(rec.value, rec.value_len > 0 ? (size_t)rec.value_len : 0);
@@ -185,9 +185,9 @@ static void ls_unwatch(void *ctx, void *handle) {
     eddy_free(w);
 }
 
-static const eng_source_ops_t logsrc_ops = {ls_partitions, ls_bounds, ls_read, ls_watch, ls_unwatch};
+static const engine_source_ops_t logsrc_ops = {ls_partitions, ls_bounds, ls_read, ls_watch, ls_unwatch};
 
-int eng_logsrc_open(void *log, eng_source_t *out) {
+int engine_logsrc_open(void *log, engine_source_t *out) {
     logsrc_t *s = eddy_calloc(1, sizeof *s);
     if (!s) return EDDY_ERR_NOMEM;
     s->log = log;
@@ -197,11 +197,11 @@ int eng_logsrc_open(void *log, eng_source_t *out) {
         eddy_free(s);
         return EDDY_ERR_NOMEM;
     }
-    *out = (eng_source_t){&logsrc_ops, s};
+    *out = (engine_source_t){&logsrc_ops, s};
     return EDDY_OK;
 }
 
-void eng_logsrc_close(void *log, eng_source_t src) {
+void engine_logsrc_close(void *log, engine_source_t src) {
     (void)log;
     logsrc_t *s = src.ctx;
     if (!s) return;

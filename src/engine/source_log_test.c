@@ -21,11 +21,11 @@ static void append(log_t *log, const char *key, const char *value) {
 
 static int wait_for(engine_t *eng, int64_t offset) { return wait_applied_sync(eng, "p", "leaves", offset, 20000); }
 
-static engine_t *engine_on(log_t *log, eng_mem_t *m) {
-    eng_backend_t be = {log, eng_logsrc_open, eng_logsrc_close, eng_mem_sink(m), 1, -1, NULL};
+static engine_t *engine_on(log_t *log, engine_mem_t *m) {
+    engine_backend_t be = {log, engine_logsrc_open, engine_logsrc_close, engine_mem_sink(m), 1, -1, NULL};
     engine_t *eng = NULL;
     char err[256];
-    REQUIRE_OK(eng_engine_new(&be, &eng, err, sizeof err));
+    REQUIRE_OK(engine_engine_new(&be, &eng, err, sizeof err));
     return eng;
 }
 
@@ -44,7 +44,7 @@ TEST(engine_log_source_applies_durable_records) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/log", test_tmpdir());
     REQUIRE_OK(log_open(dir, &o, &log, &lerr));
-    eng_mem_t *m = eng_mem_new();
+    engine_mem_t *m = engine_mem_new();
     engine_t *eng = engine_on(log, m);
     char err[512];
     /* The topic does not exist yet: the pipeline creates it. */
@@ -55,25 +55,25 @@ TEST(engine_log_source_applies_durable_records) {
     CHECK_EQ_INT(wait_for(eng, 0), EDDY_OK);
     wr_t w;
     wr_init(&w, 256);
-    eng_mem_dump_table(m, "demo", "by_tag", &w);
+    engine_mem_dump_table(m, "demo", "by_tag", &w);
     wr_u8(&w, 0);
     CHECK_EQ_STR((char *)w.buf, "tag=\"x\"|id=\"L1\"|origin=\"test\"|title=\"A\"\n"
                                 "tag=\"y\"|id=\"L1\"|origin=\"test\"|title=\"A\"\n");
     append(log, "L1", NULL); /* a tombstone retracts both rows */
     CHECK_EQ_INT(wait_for(eng, 1), EDDY_OK);
-    CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "by_tag"), 0);
+    CHECK_EQ_INT(engine_mem_table_rows(m, "demo", "by_tag"), 0);
     /* After a restart the engine resumes at the committed position. */
     engine_free(eng);
     append(log, "L2", "{\"title\":\"B\",\"tags\":[\"z\"]}");
     eng = engine_on(log, m);
     REQUIRE_OK(engine_submit(eng, "p", FILE1, strlen(FILE1), NULL, err, sizeof err));
     CHECK_EQ_INT(wait_for(eng, 2), EDDY_OK);
-    CHECK_EQ_INT(eng_mem_table_rows(m, "demo", "by_tag"), 1);
+    CHECK_EQ_INT(engine_mem_table_rows(m, "demo", "by_tag"), 1);
     int64_t next;
     CHECK_OK(engine_applied_offset(eng, "p", "leaves", 0, &next));
     CHECK_EQ_INT(next, 3);
     wr_free(&w);
     engine_free(eng);
-    eng_mem_free(m);
+    engine_mem_free(m);
     log_close(log);
 }

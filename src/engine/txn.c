@@ -1,6 +1,6 @@
 /* The batch transaction: records in, weighted rows through UNNEST/WHERE into groups or sink
  * accumulators, state through an overlay; commit resolves groups and sink reference counts and
- * hands one eng_commit_t to the sink. Records enter through txn_record.c; the state both share is
+ * hands one engine_commit_t to the sink. Records enter through txn_record.c; the state both share is
  * in engine_txn.h; see engine_int.h for the model. */
 #include <assert.h>
 #include <stdio.h>
@@ -14,8 +14,8 @@
  * lowest partial sum (0 at the start): a retraction only takes back an earlier addition, so the
  * count before the batch was at least -low. */
 typedef struct {
-    eng_val_t **cols;       /* last values (table->ncols, NULL = unset) of any sign, for deletes */
-    eng_val_t **plus_cols;  /* last values with weight +1 */
+    engine_val_t **cols;       /* last values (table->ncols, NULL = unset) of any sign, for deletes */
+    engine_val_t **plus_cols;  /* last values with weight +1 */
     int64_t delta;
     int64_t low;
     int last_sign;
@@ -24,16 +24,16 @@ typedef struct {
 } sink_acc_t;
 
 typedef struct {
-    eng_val_t *keys;          /* ngroup values */
-    eng_agg_state_t *st;      /* nagg states */
+    engine_val_t *keys;          /* ngroup values */
+    engine_agg_state_t *st;      /* nagg states */
     int64_t rows;             /* rows in the group */
     bool had_out;
-    eng_val_t **old_cols;     /* the sink row the group produced before this batch */
+    engine_val_t **old_cols;     /* the sink row the group produced before this batch */
     const uint8_t *key;
     uint32_t klen;
 } group_t;
 
-static int vec_push(eng_vec_t *v, void *p) {
+static int vec_push(engine_vec_t *v, void *p) {
     if (v->n == v->cap) {
         uint32_t cap = v->cap ? v->cap * 2 : 64;
         void **items = eddy_realloc(v->items, cap * sizeof *items);
@@ -45,7 +45,7 @@ static int vec_push(eng_vec_t *v, void *p) {
     return EDDY_OK;
 }
 
-void eng_kv_prefix(wr_t *w, const char *query_id, int kind) {
+void engine_kv_prefix(wr_t *w, const char *query_id, int kind) {
     size_t n = strlen(query_id);
     wr_u8(w, 'e');
     wr_uvarint(w, n);
@@ -53,17 +53,17 @@ void eng_kv_prefix(wr_t *w, const char *query_id, int kind) {
     wr_u8(w, (uint8_t)kind);
 }
 
-eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
-    eng_txn_t *t = eddy_calloc(1, sizeof *t);
+engine_txn_t *engine_txn_new(engine_query_t *q, engine_sink_t sink) {
+    engine_txn_t *t = eddy_calloc(1, sizeof *t);
     if (!t) return NULL;
     t->q = q;
     t->sink = sink;
     arena_init(&t->arena, 1 << 16);
     arena_init(&t->spare, 1 << 16);
     arena_init(&t->cache_arena, 1 << 16);
-    eng_map_init(&t->state, &t->cache_arena);
-    eng_map_init(&t->sinkacc, &t->arena);
-    eng_map_init(&t->groups, &t->arena);
+    engine_map_init(&t->state, &t->cache_arena);
+    engine_map_init(&t->sinkacc, &t->arena);
+    engine_map_init(&t->groups, &t->arena);
     wr_init(&t->scratch, 256);
     wr_init(&t->pfkeys, 256);
     wr_init(&t->keybuf, 256);
@@ -73,23 +73,23 @@ eng_txn_t *eng_txn_new(eng_query_t *q, eng_sink_t sink) {
     t->slots = eddy_calloc(q->nslots ? q->nslots : 1, sizeof *t->slots);
     t->outvals = eddy_calloc(q->nout ? q->nout : 1, sizeof *t->outvals);
     if (!t->slots || !t->outvals) {
-        eng_txn_free(t);
+        engine_txn_free(t);
         return NULL;
     }
-    eng_txn_reset(t, time_now_ms());
+    engine_txn_reset(t, time_now_ms());
     return t;
 }
 
-static void state_cache_drop(eng_txn_t *t) {
-    eng_map_clear(&t->state);
+static void state_cache_drop(engine_txn_t *t) {
+    engine_map_clear(&t->state);
     arena_reset(&t->cache_arena);
 }
 
-void eng_txn_free(eng_txn_t *t) {
+void engine_txn_free(engine_txn_t *t) {
     if (!t) return;
-    eng_map_free(&t->state);
-    eng_map_free(&t->sinkacc);
-    eng_map_free(&t->groups);
+    engine_map_free(&t->state);
+    engine_map_free(&t->sinkacc);
+    engine_map_free(&t->groups);
     eddy_free(t->dirty.items);
     eddy_free(t->sinkorder.items);
     eddy_free(t->grouporder.items);
@@ -108,13 +108,13 @@ void eng_txn_free(eng_txn_t *t) {
     eddy_free(t);
 }
 
-void eng_txn_pipeline(eng_txn_t *t, int (*barrier)(void *), void *arg) {
+void engine_txn_pipeline(engine_txn_t *t, int (*barrier)(void *), void *arg) {
     t->pipelined = true;
     t->barrier = barrier;
     t->barrier_arg = arg;
 }
 
-void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
+void engine_txn_reset(engine_txn_t *t, int64_t now_ms) {
     /* Dirty entries of a batch that was not prepared are not in the store: forget them all (the
      * pipeline lets a commit in flight finish before it abandons a batch). The cache is also
      * dropped when large, but never under a commit in flight (its state views point into it). */
@@ -122,9 +122,9 @@ void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
     if (t->dirty.n) state_cache_drop(t);
     if (t->state.count > STATE_CACHE_MAX && !t->inflight) state_cache_drop(t);
     t->dirty.n = 0;
-    eng_map_clear(&t->sinkacc);
+    engine_map_clear(&t->sinkacc);
     t->sinkorder.n = 0;
-    eng_map_clear(&t->groups);
+    engine_map_clear(&t->groups);
     t->grouporder.n = 0;
     t->kvextra.n = 0;
     if (t->pipelined) {
@@ -141,18 +141,18 @@ void eng_txn_reset(eng_txn_t *t, int64_t now_ms) {
     t->state_delta = 0;
 }
 
-const eng_counters_t *eng_txn_counters(const eng_txn_t *t) { return &t->counters; }
+const engine_counters_t *engine_txn_counters(const engine_txn_t *t) { return &t->counters; }
 
-bool eng_txn_empty(const eng_txn_t *t) {
+bool engine_txn_empty(const engine_txn_t *t) {
     return !t->dirty.n && !t->sinkorder.n && !t->grouporder.n && !t->kvextra.n;
 }
 
 /* ---- state overlay -------------------------------------------------------------------------- */
 
 /* A new overlay entry for map entry e: the stored value (found) or none. */
-int eng_txn_state_fill(eng_txn_t *t, eng_map_entry_t *e, bool found, const uint8_t *val, size_t len,
-                       eng_state_entry_t **out) {
-    eng_state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
+int engine_txn_state_fill(engine_txn_t *t, engine_map_entry_t *e, bool found, const uint8_t *val, size_t len,
+                       engine_state_entry_t **out) {
+    engine_state_entry_t *s = arena_alloc(&t->cache_arena, sizeof *s);
     if (!s) return EDDY_ERR_NOMEM;
     memset(s, 0, sizeof *s);
     s->key = e->key;
@@ -168,9 +168,9 @@ int eng_txn_state_fill(eng_txn_t *t, eng_map_entry_t *e, bool found, const uint8
     return EDDY_OK;
 }
 
-int eng_txn_state_get(eng_txn_t *t, const uint8_t *key, size_t klen, eng_state_entry_t **out) {
+int engine_txn_state_get(engine_txn_t *t, const uint8_t *key, size_t klen, engine_state_entry_t **out) {
     bool created;
-    eng_map_entry_t *e = eng_map_upsert(&t->state, key, klen, &created);
+    engine_map_entry_t *e = engine_map_upsert(&t->state, key, klen, &created);
     if (!e) return EDDY_ERR_NOMEM;
     if (!created) {
         *out = e->val;
@@ -183,10 +183,10 @@ int eng_txn_state_get(eng_txn_t *t, const uint8_t *key, size_t klen, eng_state_e
         state_cache_drop(t); /* the half-made entry must not stay */
         return rc;
     }
-    return eng_txn_state_fill(t, e, found, t->scratch.buf, t->scratch.len, out);
+    return engine_txn_state_fill(t, e, found, t->scratch.buf, t->scratch.len, out);
 }
 
-int eng_txn_state_put(eng_txn_t *t, eng_state_entry_t *s, const uint8_t *val, size_t len) {
+int engine_txn_state_put(engine_txn_t *t, engine_state_entry_t *s, const uint8_t *val, size_t len) {
     if (!s->dirty) {
         s->existed = s->present;
         int rc = vec_push(&t->dirty, s);
@@ -211,7 +211,7 @@ int eng_txn_state_put(eng_txn_t *t, eng_state_entry_t *s, const uint8_t *val, si
 
 /* ---- sink accumulation ---------------------------------------------------------------------- */
 
-static void log_skip(eng_txn_t *t, const char *why) {
+static void log_skip(engine_txn_t *t, const char *why) {
     t->counters.rows_skipped++;
     elog_warn("engine", "%s: row skipped at partition %d offset %lld: %s", t->q->id, (int)t->cur_partition,
               (long long)t->cur_offset, why);
@@ -219,27 +219,27 @@ static void log_skip(eng_txn_t *t, const char *why) {
 
 /* Encodes the primary key of cols into keybuf; false (and the row is skipped) when a key
  * column is NULL. */
-static bool sink_key(eng_txn_t *t, eng_val_t *const *cols) {
-    const eng_table_t *tb = t->q->sink;
+static bool sink_key(engine_txn_t *t, engine_val_t *const *cols) {
+    const engine_table_t *tb = t->q->sink;
     wr_reset(&t->keybuf);
     for (uint32_t i = 0; i < tb->npk; i++) {
-        const eng_val_t *v = cols[tb->pk[i]];
-        if (!v || v->kind == ENG_NULL) {
+        const engine_val_t *v = cols[tb->pk[i]];
+        if (!v || v->kind == ENGINE_NULL) {
             char why[160];
             snprintf(why, sizeof why, "primary key column %s of %s.%s is null", tb->cols[tb->pk[i]].name,
                      tb->keyspace, tb->name);
             log_skip(t, why);
             return false;
         }
-        eng_val_encode(&t->keybuf, v);
+        engine_val_encode(&t->keybuf, v);
     }
     return wr_ok(&t->keybuf);
 }
 
-int eng_txn_emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
+int engine_txn_emit_cols(engine_txn_t *t, engine_val_t **cols, int weight) {
     if (!sink_key(t, cols)) return EDDY_OK;
     bool created;
-    eng_map_entry_t *e = eng_map_upsert(&t->sinkacc, t->keybuf.buf, t->keybuf.len, &created);
+    engine_map_entry_t *e = engine_map_upsert(&t->sinkacc, t->keybuf.buf, t->keybuf.len, &created);
     if (!e) return EDDY_ERR_NOMEM;
     sink_acc_t *acc = e->val;
     if (created) {
@@ -262,35 +262,35 @@ int eng_txn_emit_cols(eng_txn_t *t, eng_val_t **cols, int weight) {
 
 /* Evaluates the output expressions on the current slots into a fresh column array (values
  * copied into the batch arena so they outlive the record). NULL *out when the row is skipped. */
-int eng_txn_project(eng_txn_t *t, eng_row_t *row, eng_val_t ***out) {
-    const eng_query_t *q = t->q;
-    const eng_table_t *tb = q->sink;
+int engine_txn_project(engine_txn_t *t, engine_row_t *row, engine_val_t ***out) {
+    const engine_query_t *q = t->q;
+    const engine_table_t *tb = q->sink;
     *out = NULL;
-    eng_val_t **cols = arena_alloc(&t->arena, tb->ncols * sizeof *cols);
+    engine_val_t **cols = arena_alloc(&t->arena, tb->ncols * sizeof *cols);
     if (!cols) return EDDY_ERR_NOMEM;
     memset(cols, 0, tb->ncols * sizeof *cols);
     for (uint32_t i = 0; i < q->nout; i++) {
-        eng_val_t v, *c;
-        int rc = eng_expr_eval(q->out[i], row, &v);
+        engine_val_t v, *c;
+        int rc = engine_expr_eval(q->out[i], row, &v);
         if (rc) return rc;
-        const eng_col_t *col = &tb->cols[q->sink_cols[i]];
+        const engine_col_t *col = &tb->cols[q->sink_cols[i]];
         /* Values of dynamic type are converted to the column's type here; one that does not
          * convert makes the row unwritable. */
-        if (v.kind != ENG_NULL && col->type.kind != ENG_ANY && v.kind != col->type.kind) {
-            eng_val_t conv;
-            rc = eng_val_cast(&t->arena, &v, col->type, &conv);
+        if (v.kind != ENGINE_NULL && col->type.kind != ENGINE_ANY && v.kind != col->type.kind) {
+            engine_val_t conv;
+            rc = engine_val_cast(&t->arena, &v, col->type, &conv);
             if (rc == EDDY_ERR_NOMEM) return rc;
             if (rc) {
                 char why[200], tn[48];
-                snprintf(why, sizeof why, "a %s value does not fit column %s (%s)", eng_kind_name(v.kind), col->name,
-                         eng_type_str(col->type, tn, sizeof tn));
+                snprintf(why, sizeof why, "a %s value does not fit column %s (%s)", engine_kind_name(v.kind), col->name,
+                         engine_type_str(col->type, tn, sizeof tn));
                 log_skip(t, why);
                 return EDDY_OK;
             }
             v = conv;
         }
         if (!(c = arena_alloc(&t->arena, sizeof *c))) return EDDY_ERR_NOMEM;
-        if ((rc = eng_val_copy(&t->arena, &v, c))) return rc;
+        if ((rc = engine_val_copy(&t->arena, &v, c))) return rc;
         cols[q->sink_cols[i]] = c;
     }
     *out = cols;
@@ -299,35 +299,35 @@ int eng_txn_project(eng_txn_t *t, eng_row_t *row, eng_val_t ***out) {
 
 /* ---- groups --------------------------------------------------------------------------------- */
 
-static int group_row(eng_txn_t *t, group_t *g, eng_row_t *grow) {
-    const eng_query_t *q = t->q;
-    eng_val_t *gslots = arena_alloc(&t->arena, (q->ngroup + q->nagg + 1) * sizeof *gslots);
+static int group_row(engine_txn_t *t, group_t *g, engine_row_t *grow) {
+    const engine_query_t *q = t->q;
+    engine_val_t *gslots = arena_alloc(&t->arena, (q->ngroup + q->nagg + 1) * sizeof *gslots);
     if (!gslots) return EDDY_ERR_NOMEM;
     for (uint32_t i = 0; i < q->ngroup; i++) gslots[i] = g->keys[i];
-    for (uint32_t i = 0; i < q->nagg; i++) eng_agg_result(&q->aggs[i], &g->st[i], &gslots[q->ngroup + i]);
-    *grow = (eng_row_t){gslots, &t->arena, t->now_ms};
+    for (uint32_t i = 0; i < q->nagg; i++) engine_agg_result(&q->aggs[i], &g->st[i], &gslots[q->ngroup + i]);
+    *grow = (engine_row_t){gslots, &t->arena, t->now_ms};
     return EDDY_OK;
 }
 
 /* The sink row a group produces now, or NULL when it produces none (empty, or HAVING false). */
-static int group_output(eng_txn_t *t, group_t *g, eng_val_t ***out) {
+static int group_output(engine_txn_t *t, group_t *g, engine_val_t ***out) {
     *out = NULL;
     if (g->rows <= 0) return EDDY_OK;
-    eng_row_t grow;
+    engine_row_t grow;
     int rc = group_row(t, g, &grow);
     if (rc) return rc;
     if (t->q->having) {
         bool keep;
-        if ((rc = eng_expr_test(t->q->having, &grow, &keep))) return rc;
+        if ((rc = engine_expr_test(t->q->having, &grow, &keep))) return rc;
         if (!keep) return EDDY_OK;
     }
-    return eng_txn_project(t, &grow, out);
+    return engine_txn_project(t, &grow, out);
 }
 
-static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng_val_t *keys, group_t **out) {
-    const eng_query_t *q = t->q;
+static int group_load(engine_txn_t *t, const uint8_t *gkey, size_t gklen, const engine_val_t *keys, group_t **out) {
+    const engine_query_t *q = t->q;
     bool created;
-    eng_map_entry_t *e = eng_map_upsert(&t->groups, gkey, gklen, &created);
+    engine_map_entry_t *e = engine_map_upsert(&t->groups, gkey, gklen, &created);
     if (!e) return EDDY_ERR_NOMEM;
     if (!created) {
         *out = e->val;
@@ -344,20 +344,20 @@ static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng
     if (!g->keys || !g->st) return EDDY_ERR_NOMEM;
     memset(g->st, 0, (q->nagg ? q->nagg : 1) * sizeof *g->st);
     for (uint32_t i = 0; i < q->ngroup; i++)
-        if (eng_val_copy(&t->arena, &keys[i], &g->keys[i])) return EDDY_ERR_NOMEM;
+        if (engine_val_copy(&t->arena, &keys[i], &g->keys[i])) return EDDY_ERR_NOMEM;
     /* The group's stored state, unless this is a batch job (its groups live only in memory). */
     if (q->stream) {
         wr_reset(&t->scratch);
-        eng_kv_prefix(&t->scratch, q->id, KV_GROUP);
+        engine_kv_prefix(&t->scratch, q->id, KV_GROUP);
         wr_bytes(&t->scratch, gkey, gklen);
-        eng_state_entry_t *s;
-        int rc = eng_txn_state_get(t, t->scratch.buf, t->scratch.len, &s);
+        engine_state_entry_t *s;
+        int rc = engine_txn_state_get(t, t->scratch.buf, t->scratch.len, &s);
         if (rc) return rc;
         if (s->present) {
             rd_t r = rd_init(s->val, s->len);
             g->rows = rd_varint64(&r);
             for (uint32_t i = 0; i < q->nagg && rd_ok(&r); i++)
-                if ((rc = eng_agg_decode(&r, &q->aggs[i], &g->st[i], &t->arena)) == EDDY_ERR_NOMEM) return rc;
+                if ((rc = engine_agg_decode(&r, &q->aggs[i], &g->st[i], &t->arena)) == EDDY_ERR_NOMEM) return rc;
             if (!rd_ok(&r) || rd_remaining(&r) || g->rows < 0) {
                 elog_error("engine", "%s: corrupt group state (%u bytes); the group starts over", q->id, s->len);
                 g->rows = 0;
@@ -372,15 +372,15 @@ static int group_load(eng_txn_t *t, const uint8_t *gkey, size_t gklen, const eng
     return EDDY_OK;
 }
 
-static int group_update(eng_txn_t *t, eng_row_t *row, int weight) {
-    const eng_query_t *q = t->q;
-    eng_val_t keys[64];
+static int group_update(engine_txn_t *t, engine_row_t *row, int weight) {
+    const engine_query_t *q = t->q;
+    engine_val_t keys[64];
     wr_t *gk = &t->gkey;
     wr_reset(gk);
     int rc = EDDY_OK;
     for (uint32_t i = 0; i < q->ngroup && !rc; i++) {
-        rc = eng_expr_eval(q->group[i], row, &keys[i]);
-        eng_val_encode(gk, &keys[i]);
+        rc = engine_expr_eval(q->group[i], row, &keys[i]);
+        engine_val_encode(gk, &keys[i]);
     }
     if (!rc && !wr_ok(gk)) rc = EDDY_ERR_NOMEM;
     group_t *g = NULL;
@@ -389,55 +389,55 @@ static int group_update(eng_txn_t *t, eng_row_t *row, int weight) {
     g->rows += weight;
     if (weight < 0) t->counters.retractions++;
     for (uint32_t i = 0; i < q->nagg; i++) {
-        eng_val_t v = eng_null();
-        if (q->aggs[i].arg && (rc = eng_expr_eval(q->aggs[i].arg, row, &v))) return rc;
-        if ((rc = eng_agg_update(&q->aggs[i], &g->st[i], &t->arena, &v, weight))) return rc;
+        engine_val_t v = engine_null();
+        if (q->aggs[i].arg && (rc = engine_expr_eval(q->aggs[i].arg, row, &v))) return rc;
+        if ((rc = engine_agg_update(&q->aggs[i], &g->st[i], &t->arena, &v, weight))) return rc;
     }
     return EDDY_OK;
 }
 
 /* ---- rows through UNNEST and WHERE ----------------------------------------------------------- */
 
-static int row_done(eng_txn_t *t, eng_row_t *row, int weight) {
-    const eng_query_t *q = t->q;
+static int row_done(engine_txn_t *t, engine_row_t *row, int weight) {
+    const engine_query_t *q = t->q;
     int rc;
     if (q->where) {
         bool keep;
-        if ((rc = eng_expr_test(q->where, row, &keep)) || !keep) return rc;
+        if ((rc = engine_expr_test(q->where, row, &keep)) || !keep) return rc;
     }
     if (q->grouped) return group_update(t, row, weight);
-    eng_val_t **cols;
-    if ((rc = eng_txn_project(t, row, &cols)) || !cols) return rc;
-    return eng_txn_emit_cols(t, cols, weight);
+    engine_val_t **cols;
+    if ((rc = engine_txn_project(t, row, &cols)) || !cols) return rc;
+    return engine_txn_emit_cols(t, cols, weight);
 }
 
-static int run_unnest(eng_txn_t *t, eng_row_t *row, uint32_t level, int weight) {
-    const eng_query_t *q = t->q;
+static int run_unnest(engine_txn_t *t, engine_row_t *row, uint32_t level, int weight) {
+    const engine_query_t *q = t->q;
     if (level == q->nunnest) return row_done(t, row, weight);
-    const eng_unnest_t *u = &q->unnest[level];
-    eng_val_t c;
-    int rc = eng_expr_eval(u->expr, row, &c);
+    const engine_unnest_t *u = &q->unnest[level];
+    engine_val_t c;
+    int rc = engine_expr_eval(u->expr, row, &c);
     if (rc) return rc;
-    if (c.kind == ENG_LIST || c.kind == ENG_SET) {
+    if (c.kind == ENGINE_LIST || c.kind == ENGINE_SET) {
         for (uint32_t i = 0; i < c.len; i++) {
             row->slots[u->slot] = c.items[i];
             if ((rc = run_unnest(t, row, level + 1, weight))) return rc;
         }
         if (c.len) return EDDY_OK;
-    } else if (c.kind == ENG_MAP) {
+    } else if (c.kind == ENGINE_MAP) {
         for (uint32_t i = 0; i < c.len; i++) {
             row->slots[u->slot] = c.items[2 * i];
             if (u->value_slot >= 0) row->slots[u->value_slot] = c.items[2 * i + 1];
             if ((rc = run_unnest(t, row, level + 1, weight))) return rc;
         }
         if (c.len) return EDDY_OK;
-    } else if (c.kind == ENG_JSON) {
+    } else if (c.kind == ENGINE_JSON) {
         const json_doc_t *d = c.json->doc;
         const json_node_t *o = json_node(d, c.json->node);
         uint32_t i = c.json->node + 1;
         for (uint32_t k = 0; k < o->count; k++) {
-            if ((rc = eng_val_from_json(&t->arena, d, i, &row->slots[u->slot]))) return rc;
-            if (u->value_slot >= 0 && (rc = eng_val_from_json(&t->arena, d, i + 1, &row->slots[u->value_slot])))
+            if ((rc = engine_val_from_json(&t->arena, d, i, &row->slots[u->slot]))) return rc;
+            if (u->value_slot >= 0 && (rc = engine_val_from_json(&t->arena, d, i + 1, &row->slots[u->value_slot])))
                 return rc;
             if ((rc = run_unnest(t, row, level + 1, weight))) return rc;
             i = json_next(d, i + 1);
@@ -445,37 +445,37 @@ static int run_unnest(eng_txn_t *t, eng_row_t *row, uint32_t level, int weight) 
         if (o->count) return EDDY_OK;
     }
     if (!u->outer) return EDDY_OK;
-    row->slots[u->slot] = eng_null();
-    if (u->value_slot >= 0) row->slots[u->value_slot] = eng_null();
+    row->slots[u->slot] = engine_null();
+    if (u->value_slot >= 0) row->slots[u->value_slot] = engine_null();
     return run_unnest(t, row, level + 1, weight);
 }
 
-int eng_txn_run_base(eng_txn_t *t, int weight) {
-    eng_row_t row = {t->slots, &t->arena, t->now_ms};
-    for (uint32_t i = t->q->nbase; i < t->q->nslots; i++) t->slots[i] = eng_null();
+int engine_txn_run_base(engine_txn_t *t, int weight) {
+    engine_row_t row = {t->slots, &t->arena, t->now_ms};
+    for (uint32_t i = t->q->nbase; i < t->q->nslots; i++) t->slots[i] = engine_null();
     return run_unnest(t, &row, 0, weight);
 }
 
 /* ---- commit --------------------------------------------------------------------------------- */
 
-static int kv_extra(eng_txn_t *t, const void *k, size_t kl, const void *v, size_t vl, bool del) {
-    eng_kv_write_t *w = arena_alloc(&t->arena, sizeof *w);
+static int kv_extra(engine_txn_t *t, const void *k, size_t kl, const void *v, size_t vl, bool del) {
+    engine_kv_write_t *w = arena_alloc(&t->arena, sizeof *w);
     uint8_t *kc = arena_memdup(&t->arena, k, kl);
     uint8_t *vc = vl ? arena_memdup(&t->arena, v, vl) : NULL;
     if (!w || !kc || (vl && !vc)) return EDDY_ERR_NOMEM;
-    *w = (eng_kv_write_t){eddy_view(kc, kl), eddy_view(vc, vl), del};
+    *w = (engine_kv_write_t){eddy_view(kc, kl), eddy_view(vc, vl), del};
     return vec_push(&t->kvextra, w);
 }
 
-int eng_txn_kv(eng_txn_t *t, eddy_view_t key, eddy_view_t value, bool is_delete) {
+int engine_txn_kv(engine_txn_t *t, eddy_view_t key, eddy_view_t value, bool is_delete) {
     return kv_extra(t, key.ptr, key.len, value.ptr, value.len, is_delete);
 }
 
-int eng_txn_position(eng_txn_t *t, const char *topic, int32_t partition, int64_t next_offset) {
+int engine_txn_position(engine_txn_t *t, const char *topic, int32_t partition, int64_t next_offset) {
     wr_t k, v;
     wr_init(&k, 64);
     wr_init(&v, 16);
-    eng_kv_prefix(&k, t->q->id, KV_POS);
+    engine_kv_prefix(&k, t->q->id, KV_POS);
     wr_str(&k, topic);
     wr_u8(&k, 0);
     wr_u32(&k, (uint32_t)partition);
@@ -488,40 +488,40 @@ int eng_txn_position(eng_txn_t *t, const char *topic, int32_t partition, int64_t
 
 /* Groups: each changed group retracts the row it produced and emits its new one; its state is
  * written back (or deleted when empty). */
-static int resolve_groups(eng_txn_t *t) {
-    const eng_query_t *q = t->q;
+static int resolve_groups(engine_txn_t *t) {
+    const engine_query_t *q = t->q;
     int rc;
     for (uint32_t gi = 0; gi < t->grouporder.n; gi++) {
         group_t *g = t->grouporder.items[gi];
-        eng_val_t **now;
+        engine_val_t **now;
         if ((rc = group_output(t, g, &now))) return rc;
         if (g->had_out) {
             /* Unchanged output (same key and values) needs no write. */
             bool same = now != NULL;
             for (uint32_t c = 0; same && c < q->sink->ncols; c++) {
-                const eng_val_t *a = g->old_cols[c], *b = now[c];
-                same = (!a && !b) || (a && b && eng_val_eq(a, b));
+                const engine_val_t *a = g->old_cols[c], *b = now[c];
+                same = (!a && !b) || (a && b && engine_val_eq(a, b));
             }
             if (same) goto state;
-            if ((rc = eng_txn_emit_cols(t, g->old_cols, -1))) return rc;
+            if ((rc = engine_txn_emit_cols(t, g->old_cols, -1))) return rc;
         }
-        if (now && (rc = eng_txn_emit_cols(t, now, +1))) return rc;
+        if (now && (rc = engine_txn_emit_cols(t, now, +1))) return rc;
     state:
         if (!q->stream) continue;
         wr_reset(&t->scratch);
-        eng_kv_prefix(&t->scratch, q->id, KV_GROUP);
+        engine_kv_prefix(&t->scratch, q->id, KV_GROUP);
         wr_bytes(&t->scratch, g->key, g->klen);
-        eng_state_entry_t *s;
-        if ((rc = eng_txn_state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
+        engine_state_entry_t *s;
+        if ((rc = engine_txn_state_get(t, t->scratch.buf, t->scratch.len, &s))) return rc;
         if (g->rows <= 0) {
-            if (s->present && (rc = eng_txn_state_put(t, s, NULL, 0))) return rc;
+            if (s->present && (rc = engine_txn_state_put(t, s, NULL, 0))) return rc;
             continue;
         }
         wr_t w;
         wr_init(&w, 64);
         wr_varint(&w, g->rows);
-        for (uint32_t i = 0; i < q->nagg; i++) eng_agg_encode(&w, &q->aggs[i], &g->st[i]);
-        rc = wr_ok(&w) ? eng_txn_state_put(t, s, w.buf, w.len) : EDDY_ERR_NOMEM;
+        for (uint32_t i = 0; i < q->nagg; i++) engine_agg_encode(&w, &q->aggs[i], &g->st[i]);
+        rc = wr_ok(&w) ? engine_txn_state_put(t, s, w.buf, w.len) : EDDY_ERR_NOMEM;
         wr_free(&w);
         if (rc) return rc;
     }
@@ -529,21 +529,21 @@ static int resolve_groups(eng_txn_t *t) {
 }
 
 typedef struct {
-    eng_mutation_t *items;
+    engine_mutation_t *items;
     uint32_t n, cap;
 } mutvec_t;
 
-static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, const sink_acc_t *acc, bool refs_only,
+static int mut_push(engine_txn_t *t, mutvec_t *mv, engine_val_t **cols, bool del, const sink_acc_t *acc, bool refs_only,
                     int64_t refs) {
     if (mv->n == mv->cap) {
         uint32_t cap = mv->cap ? mv->cap * 2 : 256;
-        eng_mutation_t *items = arena_alloc(&t->arena, cap * sizeof *items);
+        engine_mutation_t *items = arena_alloc(&t->arena, cap * sizeof *items);
         if (!items) return EDDY_ERR_NOMEM;
         if (mv->n) memcpy(items, mv->items, mv->n * sizeof *items);
         mv->items = items;
         mv->cap = cap;
     }
-    mv->items[mv->n++] = (eng_mutation_t){t->q->sink, del, (const eng_val_t *const *)cols, acc->partition, acc->offset,
+    mv->items[mv->n++] = (engine_mutation_t){t->q->sink, del, (const engine_val_t *const *)cols, acc->partition, acc->offset,
                                           refs_only, refs, t->q->ref_slot};
     return EDDY_OK;
 }
@@ -553,8 +553,8 @@ static int mut_push(eng_txn_t *t, mutvec_t *mv, eng_val_t **cols, bool del, cons
  * decides. The count travels with the row (the sink keeps it), so inserts are blind: only a
  * batch that lowers a row's count reads it, to tell whether another derivation still holds
  * the row. */
-static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
-    const eng_query_t *q = t->q;
+static int resolve_sink(engine_txn_t *t, mutvec_t *mv) {
+    const engine_query_t *q = t->q;
     int rc;
     for (uint32_t i = 0; i < t->sinkorder.n; i++) {
         sink_acc_t *acc = t->sinkorder.items[i];
@@ -570,7 +570,7 @@ static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
                     if ((rc = t->barrier(t->barrier_arg))) return rc;
                     t->barrier_done = true;
                 }
-                rc = t->sink.ops->refs_get(t->sink.ctx, q->sink, (const eng_val_t *const *)acc->cols, q->ref_slot,
+                rc = t->sink.ops->refs_get(t->sink.ctx, q->sink, (const engine_val_t *const *)acc->cols, q->ref_slot,
                                            &count);
                 if (rc) return rc;
             }
@@ -592,71 +592,71 @@ static int resolve_sink(eng_txn_t *t, mutvec_t *mv) {
     return EDDY_OK;
 }
 
-static void commit_bad(void *arg, const eng_mutation_t *m, const char *why) {
-    eng_prepared_t *p = arg;
+static void commit_bad(void *arg, const engine_mutation_t *m, const char *why) {
+    engine_prepared_t *p = arg;
     p->counters.rows_skipped++;
     p->counters.output_rows--;
     elog_warn("engine", "%s: row skipped at partition %d offset %lld: %s", p->query_id, (int)m->partition,
               (long long)m->offset, why);
 }
 
-int eng_txn_prepare(eng_txn_t *t, eng_prepared_t **out, char *errstr, size_t errlen) {
+int engine_txn_prepare(engine_txn_t *t, engine_prepared_t **out, char *errstr, size_t errlen) {
     mutvec_t mv = {0};
     int rc;
     *out = NULL;
     if ((rc = resolve_groups(t)) || (rc = resolve_sink(t, &mv)))
         return eddy_err(errstr, errlen, rc, "%s: cannot resolve the batch: %s", t->q->id, eddy_strerror(rc));
     uint32_t nkv = 0, cap = t->dirty.n + t->kvextra.n;
-    eng_kv_write_t *kv = arena_alloc(&t->arena, (cap ? cap : 1) * sizeof *kv);
-    eng_prepared_t *p = arena_alloc(&t->arena, sizeof *p);
+    engine_kv_write_t *kv = arena_alloc(&t->arena, (cap ? cap : 1) * sizeof *kv);
+    engine_prepared_t *p = arena_alloc(&t->arena, sizeof *p);
     if (!kv || !p) return eddy_err(errstr, errlen, EDDY_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < t->dirty.n; i++) {
-        const eng_state_entry_t *s = t->dirty.items[i];
-        kv[nkv++] = (eng_kv_write_t){eddy_view(s->key, s->klen), eddy_view(s->val, s->present ? s->len : 0),
+        const engine_state_entry_t *s = t->dirty.items[i];
+        kv[nkv++] = (engine_kv_write_t){eddy_view(s->key, s->klen), eddy_view(s->val, s->present ? s->len : 0),
                                      !s->present};
     }
-    for (uint32_t i = 0; i < t->kvextra.n; i++) kv[nkv++] = *(eng_kv_write_t *)t->kvextra.items[i];
+    for (uint32_t i = 0; i < t->kvextra.n; i++) kv[nkv++] = *(engine_kv_write_t *)t->kvextra.items[i];
     /* The state written is this batch's from now on: the next batch tracks its own writes (the
      * values stay in the cache's arena, which is not dropped while the commit is in flight). */
-    for (uint32_t i = 0; i < t->dirty.n; i++) ((eng_state_entry_t *)t->dirty.items[i])->dirty = false;
+    for (uint32_t i = 0; i < t->dirty.n; i++) ((engine_state_entry_t *)t->dirty.items[i])->dirty = false;
     t->dirty.n = 0;
     t->counters.state_rows_total = (uint64_t)t->state_delta;
-    *p = (eng_prepared_t){{mv.n, mv.items, nkv, kv}, t->counters, t->q->id, NULL, NULL};
+    *p = (engine_prepared_t){{mv.n, mv.items, nkv, kv}, t->counters, t->q->id, NULL, NULL};
     t->inflight = true;
     *out = p;
     return EDDY_OK;
 }
 
-int eng_prepared_build(eng_sink_t sink, eng_prepared_t *p, char *errstr, size_t errlen) {
+int engine_prepared_build(engine_sink_t sink, engine_prepared_t *p, char *errstr, size_t errlen) {
     if (!sink.ops->build || p->built) return EDDY_OK;
     return sink.ops->build(sink.ctx, &p->c, commit_bad, p, &p->built, errstr, errlen);
 }
 
-int eng_prepared_commit(eng_sink_t sink, eng_prepared_t *p, char *errstr, size_t errlen) {
+int engine_prepared_commit(engine_sink_t sink, engine_prepared_t *p, char *errstr, size_t errlen) {
     if (!p->built) return sink.ops->commit(sink.ctx, &p->c, commit_bad, p, errstr, errlen);
     void *b = p->built;
     p->built = NULL;
     return sink.ops->apply(sink.ctx, b, errstr, errlen);
 }
 
-void eng_prepared_discard(eng_sink_t sink, eng_prepared_t *p) {
+void engine_prepared_discard(engine_sink_t sink, engine_prepared_t *p) {
     if (p && p->built) sink.ops->discard(sink.ctx, p->built);
     if (p) p->built = NULL;
 }
 
-void eng_txn_done(eng_txn_t *t, const eng_prepared_t *applied) {
+void engine_txn_done(engine_txn_t *t, const engine_prepared_t *applied) {
     t->inflight = false;
     if (applied && !t->pipelined) t->counters = applied->counters; /* (pipelined: the next batch's are there) */
     else state_cache_drop(t); /* it holds what the batch (and any after it) wrote */
 }
 
-void *eng_txn_alloc(eng_txn_t *t, size_t n) { return arena_alloc(&t->arena, n ? n : 1); }
+void *engine_txn_alloc(engine_txn_t *t, size_t n) { return arena_alloc(&t->arena, n ? n : 1); }
 
-int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen) {
-    eng_prepared_t *p;
-    int rc = eng_txn_prepare(t, &p, errstr, errlen);
-    if (!rc) rc = eng_prepared_commit(t->sink, p, errstr, errlen);
-    eng_txn_done(t, rc ? NULL : p);
+int engine_txn_commit(engine_txn_t *t, char *errstr, size_t errlen) {
+    engine_prepared_t *p;
+    int rc = engine_txn_prepare(t, &p, errstr, errlen);
+    if (!rc) rc = engine_prepared_commit(t->sink, p, errstr, errlen);
+    engine_txn_done(t, rc ? NULL : p);
     return rc;
 }
 
@@ -664,26 +664,26 @@ int eng_txn_commit(eng_txn_t *t, char *errstr, size_t errlen) {
 
 /* Layout: uvarint count, then per group: uvarint key length, key bytes (the encoded group key
  * values), varint rows, the aggregate states. */
-int eng_txn_export_groups(eng_txn_t *t, wr_t *w) {
-    const eng_query_t *q = t->q;
+int engine_txn_export_groups(engine_txn_t *t, wr_t *w) {
+    const engine_query_t *q = t->q;
     wr_uvarint(w, t->grouporder.n);
     for (uint32_t i = 0; i < t->grouporder.n; i++) {
         const group_t *g = t->grouporder.items[i];
         wr_uvarint(w, g->klen);
         wr_bytes(w, g->key, g->klen);
         wr_varint(w, g->rows);
-        for (uint32_t a = 0; a < q->nagg; a++) eng_agg_encode(w, &q->aggs[a], &g->st[a]);
+        for (uint32_t a = 0; a < q->nagg; a++) engine_agg_encode(w, &q->aggs[a], &g->st[a]);
     }
     return wr_ok(w) ? EDDY_OK : EDDY_ERR_NOMEM;
 }
 
-int eng_txn_import_groups(eng_txn_t *t, const uint8_t *p, size_t n) {
-    const eng_query_t *q = t->q;
+int engine_txn_import_groups(engine_txn_t *t, const uint8_t *p, size_t n) {
+    const engine_query_t *q = t->q;
     rd_t r = rd_init(p, n);
     uint64_t count = rd_uvarint64(&r);
     if (!rd_ok(&r) || count > n) return EDDY_ERR_CORRUPT;
-    eng_val_t *keys = arena_alloc(&t->arena, (q->ngroup ? q->ngroup : 1) * sizeof *keys);
-    eng_agg_state_t *st = arena_alloc(&t->arena, (q->nagg ? q->nagg : 1) * sizeof *st);
+    engine_val_t *keys = arena_alloc(&t->arena, (q->ngroup ? q->ngroup : 1) * sizeof *keys);
+    engine_agg_state_t *st = arena_alloc(&t->arena, (q->nagg ? q->nagg : 1) * sizeof *st);
     if (!keys || !st) return EDDY_ERR_NOMEM;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t kl = rd_uvarint64(&r);
@@ -691,13 +691,13 @@ int eng_txn_import_groups(eng_txn_t *t, const uint8_t *p, size_t n) {
         const uint8_t *kp = rd_bytes(&r, (size_t)kl);
         rd_t kr = rd_init(kp, (size_t)kl);
         for (uint32_t k = 0; k < q->ngroup; k++) {
-            int rc = eng_val_decode(&kr, &t->arena, &keys[k]);
+            int rc = engine_val_decode(&kr, &t->arena, &keys[k]);
             if (rc) return rc;
         }
         if (rd_remaining(&kr)) return EDDY_ERR_CORRUPT;
         int64_t rows = rd_varint64(&r);
         for (uint32_t a = 0; a < q->nagg; a++) {
-            int rc = eng_agg_decode(&r, &q->aggs[a], &st[a], &t->arena);
+            int rc = engine_agg_decode(&r, &q->aggs[a], &st[a], &t->arena);
             if (rc) return rc;
         }
         if (!rd_ok(&r) || rows < 0) return EDDY_ERR_CORRUPT;
@@ -706,12 +706,12 @@ int eng_txn_import_groups(eng_txn_t *t, const uint8_t *p, size_t n) {
         if (rc) return rc;
         g->rows += rows;
         for (uint32_t a = 0; a < q->nagg; a++)
-            if ((rc = eng_agg_merge(&q->aggs[a], &g->st[a], &st[a], &t->arena))) return rc;
+            if ((rc = engine_agg_merge(&q->aggs[a], &g->st[a], &st[a], &t->arena))) return rc;
     }
     return rd_remaining(&r) ? EDDY_ERR_CORRUPT : EDDY_OK;
 }
 
-void eng_txn_drop_groups(eng_txn_t *t) {
-    eng_map_clear(&t->groups);
+void engine_txn_drop_groups(engine_txn_t *t) {
+    engine_map_clear(&t->groups);
     t->grouporder.n = 0;
 }

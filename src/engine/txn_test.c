@@ -10,13 +10,13 @@
 
 typedef struct {
     arena_t a;
-    eng_stream_t stream;
-    eng_table_t table;
-    eng_query_t q;
+    engine_stream_t stream;
+    engine_table_t table;
+    engine_query_t q;
 } fixture_t;
 
-static eng_expr_t *slot(fixture_t *f, uint32_t i, eng_type_t t) {
-    eng_expr_t *e = arena_alloc(&f->a, sizeof *e);
+static engine_expr_t *slot(fixture_t *f, uint32_t i, engine_type_t t) {
+    engine_expr_t *e = arena_alloc(&f->a, sizeof *e);
     memset(e, 0, sizeof *e);
     e->op = EX_SLOT;
     e->slot = (int)i;
@@ -24,18 +24,18 @@ static eng_expr_t *slot(fixture_t *f, uint32_t i, eng_type_t t) {
     return e;
 }
 
-static eng_col_t *cols(fixture_t *f, const char *const *names, const char *const *types, uint32_t n) {
-    eng_col_t *c = arena_alloc(&f->a, n * sizeof *c);
+static engine_col_t *cols(fixture_t *f, const char *const *names, const char *const *types, uint32_t n) {
+    engine_col_t *c = arena_alloc(&f->a, n * sizeof *c);
     for (uint32_t i = 0; i < n; i++) {
         c[i].name = (char *)names[i];
-        eng_type_parse(types[i], strlen(types[i]), &c[i].type);
+        engine_type_parse(types[i], strlen(types[i]), &c[i].type);
         c[i].is_key = false;
     }
     return c;
 }
 
-static const eng_type_t T_TEXT = {ENG_TEXT, ENG_ANY, ENG_ANY, 0};
-static const eng_type_t T_LIST = {ENG_LIST, ENG_TEXT, ENG_ANY, 0};
+static const engine_type_t T_TEXT = {ENGINE_TEXT, ENGINE_ANY, ENGINE_ANY, 0};
+static const engine_type_t T_LIST = {ENGINE_LIST, ENGINE_TEXT, ENGINE_ANY, 0};
 
 /* A changelog stream over topic "leaves" (title, url, tags) feeding either
  *   leaves_by_tag: SELECT tag, title, url, tags ... CROSS JOIN UNNEST(tags) AS t(tag)
@@ -45,24 +45,24 @@ static void fixture_init(fixture_t *f, bool grouped, bool changelog) {
     arena_init(&f->a, 4096);
     static const char *const snames[] = {"title", "url", "tags"};
     static const char *const stypes[] = {"text", "text", "list<text>"};
-    f->stream = (eng_stream_t){"leaf_changes", "leaves", ENG_FORMAT_JSON, changelog, ENG_START_EARLIEST, false,
+    f->stream = (engine_stream_t){"leaf_changes", "leaves", ENGINE_FORMAT_JSON, changelog, ENGINE_START_EARLIEST, false,
                                3, cols(f, snames, stypes, 3)};
-    eng_query_t *q = &f->q;
+    engine_query_t *q = &f->q;
     q->id = grouped ? "test/tags" : "test/by_tag";
     q->stream = &f->stream;
     q->nbase = 3;
     q->nslots = 4;
     q->inputs = arena_alloc(&f->a, 3 * sizeof *q->inputs);
     for (uint32_t i = 0; i < 3; i++)
-        q->inputs[i] = (eng_input_t){IN_FIELD, f->stream.cols[i].type, f->stream.cols[i].name, 0};
+        q->inputs[i] = (engine_input_t){IN_FIELD, f->stream.cols[i].type, f->stream.cols[i].name, 0};
     q->nunnest = 1;
     q->unnest = arena_alloc(&f->a, sizeof *q->unnest);
-    q->unnest[0] = (eng_unnest_t){slot(f, 2, T_LIST), 3, -1, false};
+    q->unnest[0] = (engine_unnest_t){slot(f, 2, T_LIST), 3, -1, false};
     q->retracting = changelog;
     if (!grouped) {
         static const char *const tnames[] = {"tag", "title", "tags", "url"};
         static const char *const ttypes[] = {"text", "text", "list<text>", "text"};
-        f->table = (eng_table_t){"demo", "leaves_by_tag", 4, cols(f, tnames, ttypes, 4), 2, 1, NULL};
+        f->table = (engine_table_t){"demo", "leaves_by_tag", 4, cols(f, tnames, ttypes, 4), 2, 1, NULL};
         f->table.pk = arena_alloc(&f->a, 2 * sizeof(uint32_t));
         f->table.pk[0] = 0;
         f->table.pk[1] = 1;
@@ -78,7 +78,7 @@ static void fixture_init(fixture_t *f, bool grouped, bool changelog) {
     } else {
         static const char *const tnames[] = {"tag", "count"};
         static const char *const ttypes[] = {"text", "int"};
-        f->table = (eng_table_t){"demo", "tags", 2, cols(f, tnames, ttypes, 2), 1, 1, NULL};
+        f->table = (engine_table_t){"demo", "tags", 2, cols(f, tnames, ttypes, 2), 1, 1, NULL};
         f->table.pk = arena_alloc(&f->a, sizeof(uint32_t));
         f->table.pk[0] = 0;
         q->grouped = true;
@@ -87,22 +87,22 @@ static void fixture_init(fixture_t *f, bool grouped, bool changelog) {
         q->group[0] = slot(f, 3, T_TEXT);
         q->nagg = 1;
         q->aggs = arena_alloc(&f->a, sizeof *q->aggs);
-        q->aggs[0] = (eng_agg_t){AGG_COUNT_STAR, NULL, eng_type(ENG_INT)};
+        q->aggs[0] = (engine_agg_t){AGG_COUNT_STAR, NULL, engine_type(ENGINE_INT)};
         q->nout = 2;
         q->out = arena_alloc(&f->a, 2 * sizeof *q->out);
         q->sink_cols = arena_alloc(&f->a, 2 * sizeof *q->sink_cols);
         q->out[0] = slot(f, 0, T_TEXT);
-        q->out[1] = slot(f, 1, eng_type(ENG_INT));
+        q->out[1] = slot(f, 1, engine_type(ENGINE_INT));
         q->sink_cols[0] = 0;
         q->sink_cols[1] = 1;
     }
     q->sink = &f->table;
 }
 
-static eng_mem_t *mem_with_table(fixture_t *f) {
-    eng_mem_t *m = eng_mem_new();
-    eng_mem_create_topic(m, "leaves", 2);
-    eng_mem_define_table(m, "demo", &f->table);
+static engine_mem_t *mem_with_table(fixture_t *f) {
+    engine_mem_t *m = engine_mem_new();
+    engine_mem_create_topic(m, "leaves", 2);
+    engine_mem_define_table(m, "demo", &f->table);
     return m;
 }
 
@@ -115,15 +115,15 @@ static char *leaf(const char *title, const char *url, const char *tags) {
 }
 
 /* Runs everything appended so far, in batches of at most batch records. */
-static void drain(eng_mem_t *m, eng_query_t *q, uint32_t batch) {
-    eng_stream_run_t r;
+static void drain(engine_mem_t *m, engine_query_t *q, uint32_t batch) {
+    engine_stream_run_t r;
     char err[256];
-    REQUIRE_OK(eng_stream_open(&r, q, eng_mem_source(m), eng_mem_sink(m), err, sizeof err));
+    REQUIRE_OK(engine_stream_open(&r, q, engine_mem_source(m), engine_mem_sink(m), err, sizeof err));
     uint32_t n;
     do {
-        REQUIRE_OK(eng_stream_step(&r, batch, 1000, &n, err, sizeof err));
+        REQUIRE_OK(engine_stream_step(&r, batch, 1000, &n, err, sizeof err));
     } while (n > 0);
-    eng_stream_close(&r);
+    engine_stream_close(&r);
 }
 
 static int count_fn(void *arg, eddy_view_t k, eddy_view_t v) {
@@ -135,44 +135,44 @@ static int count_fn(void *arg, eddy_view_t k, eddy_view_t v) {
 TEST(engine_changelog_retracts_through_unnest) {
     fixture_t f;
     fixture_init(&f, false, true);
-    eng_mem_t *m = mem_with_table(&f);
-    eng_mem_append(m, "leaves", 0, "A", leaf("T", "u1", "[\"a\",\"b\"]"));
+    engine_mem_t *m = mem_with_table(&f);
+    engine_mem_append(m, "leaves", 0, "A", leaf("T", "u1", "[\"a\",\"b\"]"));
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"),
                  "tag=\"a\"|title=\"T\"|tags=[\"a\",\"b\"]|url=\"u1\"\n"
                  "tag=\"b\"|title=\"T\"|tags=[\"a\",\"b\"]|url=\"u1\"\n");
     /* The leaf loses tag a and gains c: its row under a goes away. */
-    eng_mem_append(m, "leaves", 0, "A", leaf("T", "u2", "[\"b\",\"c\"]"));
+    engine_mem_append(m, "leaves", 0, "A", leaf("T", "u2", "[\"b\",\"c\"]"));
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"),
                  "tag=\"b\"|title=\"T\"|tags=[\"b\",\"c\"]|url=\"u2\"\n"
                  "tag=\"c\"|title=\"T\"|tags=[\"b\",\"c\"]|url=\"u2\"\n");
     /* A second leaf with the same title and tag b produces the same sink row (refcount 2). */
-    eng_mem_append(m, "leaves", 1, "B", leaf("T", "u3", "[\"b\"]"));
+    engine_mem_append(m, "leaves", 1, "B", leaf("T", "u3", "[\"b\"]"));
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"),
                  "tag=\"b\"|title=\"T\"|tags=[\"b\"]|url=\"u3\"\n"
                  "tag=\"c\"|title=\"T\"|tags=[\"b\",\"c\"]|url=\"u2\"\n");
     /* Deleting A keeps (b, T): B still produces it. */
-    eng_mem_append(m, "leaves", 0, "A", NULL);
+    engine_mem_append(m, "leaves", 0, "A", NULL);
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"), "tag=\"b\"|title=\"T\"|tags=[\"b\"]|url=\"u3\"\n");
     /* A title change is a key change: delete plus insert. */
-    eng_mem_append(m, "leaves", 1, "B", leaf("T2", "u3", "[\"b\"]"));
+    engine_mem_append(m, "leaves", 1, "B", leaf("T2", "u3", "[\"b\"]"));
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"), "tag=\"b\"|title=\"T2\"|tags=[\"b\"]|url=\"u3\"\n");
-    eng_mem_append(m, "leaves", 1, "B", NULL);
+    engine_mem_append(m, "leaves", 1, "B", NULL);
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"), "");
     /* Nothing is left in state either: no keys, no refcounts. */
     wr_t p;
     wr_init(&p, 32);
-    eng_kv_prefix(&p, f.q.id, KV_INPUT);
+    engine_kv_prefix(&p, f.q.id, KV_INPUT);
     size_t nstate = 0;
-    eng_mem_sink(m).ops->kv_scan(m, eddy_view(p.buf, p.len), count_fn, &nstate);
+    engine_mem_sink(m).ops->kv_scan(m, eddy_view(p.buf, p.len), count_fn, &nstate);
     CHECK_EQ_INT(nstate, 0);
     wr_free(&p);
-    eng_mem_free(m);
+    engine_mem_free(m);
     arena_free(&f.a);
 }
 
@@ -183,7 +183,7 @@ TEST(engine_changelog_retracts_through_unnest) {
 TEST(engine_changelog_state_read_ahead) {
     fixture_t f;
     fixture_init(&f, false, true);
-    eng_mem_t *m = mem_with_table(&f), *one = mem_with_table(&f);
+    engine_mem_t *m = mem_with_table(&f), *one = mem_with_table(&f);
     const char *tags[] = {"[\"a\",\"b\"]", "[\"b\"]", "[\"c\",\"a\"]", "[]"};
     char key[16], title[16];
     uint64_t single0, batched0, single1, batched1;
@@ -193,13 +193,13 @@ TEST(engine_changelog_state_read_ahead) {
             snprintf(key, sizeof key, k == 8 && round ? "\"K%d\"" : "K%d", k);
             snprintf(title, sizeof title, "T%d", (k + round) % 9);
             const char *v = round && k % 5 == 0 ? NULL : leaf(title, "u", tags[(k + round) % 4]);
-            for (int j = 0; j < 2; j++) eng_mem_append(j ? one : m, "leaves", k % 2, key, v);
+            for (int j = 0; j < 2; j++) engine_mem_append(j ? one : m, "leaves", k % 2, key, v);
             if (i == 3) /* the same key again in this batch */
-                for (int j = 0; j < 2; j++) eng_mem_append(j ? one : m, "leaves", k % 2, key, leaf("T1", "u9", tags[1]));
+                for (int j = 0; j < 2; j++) engine_mem_append(j ? one : m, "leaves", k % 2, key, leaf("T1", "u9", tags[1]));
         }
-        eng_mem_kv_reads(m, &single0, &batched0);
+        engine_mem_kv_reads(m, &single0, &batched0);
         drain(m, &f.q, 1000);
-        eng_mem_kv_reads(m, &single1, &batched1);
+        engine_mem_kv_reads(m, &single1, &batched1);
         drain(one, &f.q, 1);
         /* m: the 2 partitions' positions read alone, every key's state in batched reads */
         CHECK_EQ_INT(single1 - single0, 2);
@@ -210,62 +210,62 @@ TEST(engine_changelog_state_read_ahead) {
         CHECK_EQ_STR(dump(m, "leaves_by_tag"), want);
         wr_t p;
         wr_init(&p, 32);
-        eng_kv_prefix(&p, f.q.id, KV_INPUT);
+        engine_kv_prefix(&p, f.q.id, KV_INPUT);
         size_t nm = 0, none = 0;
-        eng_mem_sink(m).ops->kv_scan(m, eddy_view(p.buf, p.len), count_fn, &nm);
-        eng_mem_sink(one).ops->kv_scan(one, eddy_view(p.buf, p.len), count_fn, &none);
+        engine_mem_sink(m).ops->kv_scan(m, eddy_view(p.buf, p.len), count_fn, &nm);
+        engine_mem_sink(one).ops->kv_scan(one, eddy_view(p.buf, p.len), count_fn, &none);
         CHECK_EQ_INT(nm, none);
         CHECK(nm >= 20);
         wr_free(&p);
     }
-    eng_mem_free(m);
-    eng_mem_free(one);
+    engine_mem_free(m);
+    engine_mem_free(one);
     arena_free(&f.a);
 }
 
 TEST(engine_changelog_retracts_through_group_by) {
     fixture_t f;
     fixture_init(&f, true, true);
-    eng_mem_t *m = mem_with_table(&f);
-    eng_mem_append(m, "leaves", 0, "A", leaf("T", "u", "[\"a\",\"b\"]"));
-    eng_mem_append(m, "leaves", 1, "B", leaf("U", "u", "[\"b\"]"));
+    engine_mem_t *m = mem_with_table(&f);
+    engine_mem_append(m, "leaves", 0, "A", leaf("T", "u", "[\"a\",\"b\"]"));
+    engine_mem_append(m, "leaves", 1, "B", leaf("U", "u", "[\"b\"]"));
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "tags"), "tag=\"a\"|count=1\ntag=\"b\"|count=2\n");
     /* A loses a and b, gains c: a's count drops to 0 and its row is deleted; b goes down. */
-    eng_mem_append(m, "leaves", 0, "A", leaf("T", "u", "[\"c\"]"));
+    engine_mem_append(m, "leaves", 0, "A", leaf("T", "u", "[\"c\"]"));
     drain(m, &f.q, 100);
     CHECK_EQ_STR(dump(m, "tags"), "tag=\"b\"|count=1\ntag=\"c\"|count=1\n");
-    eng_mem_append(m, "leaves", 1, "B", NULL);
-    eng_mem_append(m, "leaves", 0, "A", NULL);
+    engine_mem_append(m, "leaves", 1, "B", NULL);
+    engine_mem_append(m, "leaves", 0, "A", NULL);
     drain(m, &f.q, 1);
     CHECK_EQ_STR(dump(m, "tags"), "");
-    eng_mem_free(m);
+    engine_mem_free(m);
     arena_free(&f.a);
 }
 
 TEST(engine_bad_records_and_rows_are_skipped) {
     fixture_t f;
     fixture_init(&f, false, true);
-    eng_mem_t *m = mem_with_table(&f);
-    eng_mem_append(m, "leaves", 0, "A", "not json");
-    eng_mem_append(m, "leaves", 0, "B", "{\"title\":\"T\",\"tags\":\"not a list\"}");
-    eng_mem_append(m, "leaves", 0, NULL, leaf("T", "u", "[\"a\"]"));                /* no key */
-    eng_mem_append(m, "leaves", 0, "C", "{\"title\":null,\"tags\":[\"a\"]}");         /* null key col */
-    eng_mem_append(m, "leaves", 0, "D", leaf("ok", "u", "[\"a\", null]"));          /* null tag */
-    eng_stream_run_t r;
+    engine_mem_t *m = mem_with_table(&f);
+    engine_mem_append(m, "leaves", 0, "A", "not json");
+    engine_mem_append(m, "leaves", 0, "B", "{\"title\":\"T\",\"tags\":\"not a list\"}");
+    engine_mem_append(m, "leaves", 0, NULL, leaf("T", "u", "[\"a\"]"));                /* no key */
+    engine_mem_append(m, "leaves", 0, "C", "{\"title\":null,\"tags\":[\"a\"]}");         /* null key col */
+    engine_mem_append(m, "leaves", 0, "D", leaf("ok", "u", "[\"a\", null]"));          /* null tag */
+    engine_stream_run_t r;
     char err[256];
-    REQUIRE_OK(eng_stream_open(&r, &f.q, eng_mem_source(m), eng_mem_sink(m), err, sizeof err));
+    REQUIRE_OK(engine_stream_open(&r, &f.q, engine_mem_source(m), engine_mem_sink(m), err, sizeof err));
     uint32_t n;
-    REQUIRE_OK(eng_stream_step(&r, 100, 1000, &n, err, sizeof err));
+    REQUIRE_OK(engine_stream_step(&r, 100, 1000, &n, err, sizeof err));
     CHECK_EQ_INT(n, 5);
-    const eng_counters_t *c = eng_txn_counters(r.txn);
+    const engine_counters_t *c = engine_txn_counters(r.txn);
     CHECK_EQ_INT(c->bad_records, 3);
     CHECK_EQ_INT(c->rows_skipped, 2);
     CHECK_EQ_INT(c->output_rows, 1);
     CHECK_EQ_INT(r.next[0], 5);
-    eng_stream_close(&r);
+    engine_stream_close(&r);
     CHECK_EQ_STR(dump(m, "leaves_by_tag"), "tag=\"a\"|title=\"ok\"|tags=[\"a\",null]|url=\"u\"\n");
-    eng_mem_free(m);
+    engine_mem_free(m);
     arena_free(&f.a);
 }
 
@@ -276,7 +276,7 @@ TEST(engine_exactly_once_across_failed_commits) {
         fixture_t f;
         fixture_init(&f, grouped, true);
         const char *table = grouped ? "tags" : "leaves_by_tag";
-        eng_mem_t *m = mem_with_table(&f);
+        engine_mem_t *m = mem_with_table(&f);
         srand(7 + grouped);
         static const char *const tagset[] = {"a", "b", "c", "d", "e"};
         for (int i = 0; i < 400; i++) {
@@ -287,10 +287,10 @@ TEST(engine_exactly_once_across_failed_commits) {
             for (int t = 0; t < nt; t++)
                 snprintf(tags + strlen(tags), sizeof tags - strlen(tags), "%s\"%s\"", t ? "," : "", tagset[rand() % 5]);
             strcat(tags, "]");
-            if (rand() % 10 == 0) eng_mem_append(m, "leaves", rand() % 2, key, NULL);
-            else eng_mem_append(m, "leaves", rand() % 2, key, leaf(title, "u", tags));
+            if (rand() % 10 == 0) engine_mem_append(m, "leaves", rand() % 2, key, NULL);
+            else engine_mem_append(m, "leaves", rand() % 2, key, leaf(title, "u", tags));
         }
-        eng_mem_t *fresh = eng_mem_clone(m);
+        engine_mem_t *fresh = engine_mem_clone(m);
         drain(fresh, &f.q, 1000000);
         char expect[4096];
         snprintf(expect, sizeof expect, "%s", dump(fresh, table));
@@ -299,23 +299,23 @@ TEST(engine_exactly_once_across_failed_commits) {
          * failure the "process" restarts from a fresh run state on what was committed. */
         int failures = 0;
         for (int round = 0; round < 200; round++) {
-            eng_mem_fail_commit_after(m, rand() % 6);
-            eng_stream_run_t r;
+            engine_mem_fail_commit_after(m, rand() % 6);
+            engine_stream_run_t r;
             char err[256];
-            REQUIRE_OK(eng_stream_open(&r, &f.q, eng_mem_source(m), eng_mem_sink(m), err, sizeof err));
+            REQUIRE_OK(engine_stream_open(&r, &f.q, engine_mem_source(m), engine_mem_sink(m), err, sizeof err));
             uint32_t n = 1;
             int rc = EDDY_OK;
-            while (rc == EDDY_OK && n > 0) rc = eng_stream_step(&r, 1 + (uint32_t)(rand() % 37), 1000, &n, err, sizeof err);
-            eng_stream_close(&r);
+            while (rc == EDDY_OK && n > 0) rc = engine_stream_step(&r, 1 + (uint32_t)(rand() % 37), 1000, &n, err, sizeof err);
+            engine_stream_close(&r);
             if (rc == EDDY_OK) break;
             failures++;
         }
-        eng_mem_fail_commit_after(m, -1);
+        engine_mem_fail_commit_after(m, -1);
         drain(m, &f.q, 1000);
         CHECK(failures > 0);
         CHECK_EQ_STR(dump(m, table), expect);
-        eng_mem_free(fresh);
-        eng_mem_free(m);
+        engine_mem_free(fresh);
+        engine_mem_free(m);
         arena_free(&f.a);
     }
 }
@@ -323,15 +323,15 @@ TEST(engine_exactly_once_across_failed_commits) {
 TEST(engine_append_stream_no_refcounts) {
     fixture_t f;
     fixture_init(&f, false, false);
-    eng_mem_t *m = mem_with_table(&f);
-    eng_mem_append(m, "leaves", 0, "A", leaf("T", "u1", "[\"a\",\"b\"]"));
-    eng_mem_append(m, "leaves", 0, "A", leaf("T", "u2", "[\"b\"]"));
-    eng_mem_append(m, "leaves", 0, "A", NULL);
+    engine_mem_t *m = mem_with_table(&f);
+    engine_mem_append(m, "leaves", 0, "A", leaf("T", "u1", "[\"a\",\"b\"]"));
+    engine_mem_append(m, "leaves", 0, "A", leaf("T", "u2", "[\"b\"]"));
+    engine_mem_append(m, "leaves", 0, "A", NULL);
     drain(m, &f.q, 100);
     /* An append-only stream, as Spark's append mode: nothing is retracted. */
     CHECK_EQ_STR(dump(m, "leaves_by_tag"),
                  "tag=\"a\"|title=\"T\"|tags=[\"a\",\"b\"]|url=\"u1\"\n"
                  "tag=\"b\"|title=\"T\"|tags=[\"b\"]|url=\"u2\"\n");
-    eng_mem_free(m);
+    engine_mem_free(m);
     arena_free(&f.a);
 }

@@ -63,7 +63,7 @@ static int parse_bool(const char *s, size_t n, bool *out) {
     return EDDY_ERR_INVALID;
 }
 
-static int parse_uuid(arena_t *a, const char *s, size_t n, eng_val_t *out) {
+static int parse_uuid(arena_t *a, const char *s, size_t n, engine_val_t *out) {
     if (n != 36) return EDDY_ERR_INVALID;
     uint8_t *u = arena_alloc(a, 16);
     if (!u) return EDDY_ERR_NOMEM;
@@ -78,11 +78,11 @@ static int parse_uuid(arena_t *a, const char *s, size_t n, eng_val_t *out) {
         u[j++] = (uint8_t)(h << 4 | l);
         i++;
     }
-    *out = (eng_val_t){.kind = ENG_UUID, .len = 16, .s = (const char *)u};
+    *out = (engine_val_t){.kind = ENGINE_UUID, .len = 16, .s = (const char *)u};
     return EDDY_OK;
 }
 
-static int parse_blob(arena_t *a, const char *s, size_t n, eng_val_t *out) {
+static int parse_blob(arena_t *a, const char *s, size_t n, engine_val_t *out) {
     if (n < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || n % 2) return EDDY_ERR_INVALID;
     size_t m = (n - 2) / 2;
     uint8_t *b = arena_alloc(a, m ? m : 1);
@@ -92,7 +92,7 @@ static int parse_blob(arena_t *a, const char *s, size_t n, eng_val_t *out) {
         if (h < 0 || l < 0) return EDDY_ERR_INVALID;
         b[i] = (uint8_t)(h << 4 | l);
     }
-    *out = (eng_val_t){.kind = ENG_BLOB, .len = (uint32_t)m, .s = (const char *)b};
+    *out = (engine_val_t){.kind = ENGINE_BLOB, .len = (uint32_t)m, .s = (const char *)b};
     return EDDY_OK;
 }
 
@@ -128,18 +128,18 @@ static int json_text(arena_t *a, const json_node_t *n, const char **s, size_t *l
 
 /* ---- from JSON ------------------------------------------------------------------------------ */
 
-int eng_val_from_json(arena_t *a, const json_doc_t *doc, uint32_t node, eng_val_t *out) {
+int engine_val_from_json(arena_t *a, const json_doc_t *doc, uint32_t node, engine_val_t *out) {
     const json_node_t *n = json_node(doc, node);
     switch (n->type) {
-    case JSON_NULL: *out = eng_null(); return EDDY_OK;
-    case JSON_TRUE: *out = eng_bool(true); return EDDY_OK;
-    case JSON_FALSE: *out = eng_bool(false); return EDDY_OK;
+    case JSON_NULL: *out = engine_null(); return EDDY_OK;
+    case JSON_TRUE: *out = engine_bool(true); return EDDY_OK;
+    case JSON_FALSE: *out = engine_bool(false); return EDDY_OK;
     case JSON_NUMBER: {
         int64_t i;
-        if (n->is_integer && json_number_i64(n, &i) == EDDY_OK) { *out = eng_int(i); return EDDY_OK; }
+        if (n->is_integer && json_number_i64(n, &i) == EDDY_OK) { *out = engine_int(i); return EDDY_OK; }
         double f;
         if (json_number_f64(n, &f) != EDDY_OK) return EDDY_ERR_INVALID;
-        *out = eng_float(f);
+        *out = engine_float(f);
         return EDDY_OK;
     }
     case JSON_STRING: {
@@ -147,19 +147,19 @@ int eng_val_from_json(arena_t *a, const json_doc_t *doc, uint32_t node, eng_val_
         size_t len;
         int rc = json_text(a, n, &s, &len);
         if (rc) return rc;
-        *out = eng_text(s, len);
+        *out = engine_text(s, len);
         return EDDY_OK;
     }
     case JSON_ARRAY: {
-        eng_val_t *items = n->count ? arena_alloc(a, n->count * sizeof *items) : NULL;
+        engine_val_t *items = n->count ? arena_alloc(a, n->count * sizeof *items) : NULL;
         if (n->count && !items) return EDDY_ERR_NOMEM;
         uint32_t i = node + 1;
         for (uint32_t k = 0; k < n->count; k++) {
-            int rc = eng_val_from_json(a, doc, i, &items[k]);
+            int rc = engine_val_from_json(a, doc, i, &items[k]);
             if (rc) return rc;
             i = json_next(doc, i);
         }
-        *out = (eng_val_t){.kind = ENG_LIST, .len = n->count, .items = items};
+        *out = (engine_val_t){.kind = ENGINE_LIST, .len = n->count, .items = items};
         return EDDY_OK;
     }
     case JSON_OBJECT: {
@@ -167,7 +167,7 @@ int eng_val_from_json(arena_t *a, const json_doc_t *doc, uint32_t node, eng_val_
         if (!ref) return EDDY_ERR_NOMEM;
         ref->doc = doc;
         ref->node = node;
-        *out = (eng_val_t){.kind = ENG_JSON, .json = ref};
+        *out = (engine_val_t){.kind = ENGINE_JSON, .json = ref};
         return EDDY_OK;
     }
     }
@@ -175,10 +175,10 @@ int eng_val_from_json(arena_t *a, const json_doc_t *doc, uint32_t node, eng_val_
 }
 
 static int from_json_scalar(arena_t *a, const json_doc_t *doc, uint32_t node, uint8_t kind, uint8_t bits,
-                            eng_val_t *out) {
+                            engine_val_t *out) {
     const json_node_t *n = json_node(doc, node);
-    if (n->type == JSON_NULL) { *out = eng_null(); return EDDY_OK; }
-    if (kind == ENG_ANY) return eng_val_from_json(a, doc, node, out);
+    if (n->type == JSON_NULL) { *out = engine_null(); return EDDY_OK; }
+    if (kind == ENGINE_ANY) return engine_val_from_json(a, doc, node, out);
     const char *s = NULL;
     size_t len = 0;
     if (n->type == JSON_STRING) {
@@ -186,14 +186,14 @@ static int from_json_scalar(arena_t *a, const json_doc_t *doc, uint32_t node, ui
         if (rc) return rc;
     }
     switch (kind) {
-    case ENG_BOOL:
-        if (n->type == JSON_TRUE || n->type == JSON_FALSE) { *out = eng_bool(n->type == JSON_TRUE); return EDDY_OK; }
+    case ENGINE_BOOL:
+        if (n->type == JSON_TRUE || n->type == JSON_FALSE) { *out = engine_bool(n->type == JSON_TRUE); return EDDY_OK; }
         if (s) {
             bool b;
-            if (parse_bool(s, len, &b) == EDDY_OK) { *out = eng_bool(b); return EDDY_OK; }
+            if (parse_bool(s, len, &b) == EDDY_OK) { *out = engine_bool(b); return EDDY_OK; }
         }
         return EDDY_ERR_INVALID;
-    case ENG_INT: {
+    case ENGINE_INT: {
         int64_t i;
         if (n->type == JSON_NUMBER) {
             if (!n->is_integer || json_number_i64(n, &i) != EDDY_OK) return EDDY_ERR_INVALID;
@@ -201,67 +201,67 @@ static int from_json_scalar(arena_t *a, const json_doc_t *doc, uint32_t node, ui
             return EDDY_ERR_INVALID;
         }
         if (!int_fits(i, bits)) return EDDY_ERR_RANGE;
-        *out = eng_int(i);
+        *out = engine_int(i);
         return EDDY_OK;
     }
-    case ENG_FLOAT: {
+    case ENGINE_FLOAT: {
         double f;
         if (n->type == JSON_NUMBER) {
             if (json_number_f64(n, &f) != EDDY_OK) return EDDY_ERR_INVALID;
         } else if (!s || parse_f64(s, len, &f) != EDDY_OK) {
             return EDDY_ERR_INVALID;
         }
-        *out = eng_float(f);
+        *out = engine_float(f);
         return EDDY_OK;
     }
-    case ENG_TEXT:
-        if (s) { *out = eng_text(s, len); return EDDY_OK; }
+    case ENGINE_TEXT:
+        if (s) { *out = engine_text(s, len); return EDDY_OK; }
         /* Numbers and booleans read as their JSON text (a numeric http_status, say). */
-        if (n->type == JSON_NUMBER) { *out = eng_text(n->text, n->len); return EDDY_OK; }
-        if (n->type == JSON_TRUE) { *out = eng_text("true", 4); return EDDY_OK; }
-        if (n->type == JSON_FALSE) { *out = eng_text("false", 5); return EDDY_OK; }
+        if (n->type == JSON_NUMBER) { *out = engine_text(n->text, n->len); return EDDY_OK; }
+        if (n->type == JSON_TRUE) { *out = engine_text("true", 4); return EDDY_OK; }
+        if (n->type == JSON_FALSE) { *out = engine_text("false", 5); return EDDY_OK; }
         return EDDY_ERR_INVALID;
-    case ENG_TIMESTAMP: {
+    case ENGINE_TIMESTAMP: {
         int64_t ms;
         if (n->type == JSON_NUMBER) {
             if (!n->is_integer || json_number_i64(n, &ms) != EDDY_OK) return EDDY_ERR_INVALID;
         } else if (!s || (parse_i64(s, len, &ms) != EDDY_OK && time_parse_iso8601(s, len, &ms) != EDDY_OK)) {
             return EDDY_ERR_INVALID;
         }
-        *out = eng_ts(ms);
+        *out = engine_ts(ms);
         return EDDY_OK;
     }
-    case ENG_DATE: {
+    case ENGINE_DATE: {
         int64_t d;
         if (n->type == JSON_NUMBER) {
             if (!n->is_integer || json_number_i64(n, &d) != EDDY_OK) return EDDY_ERR_INVALID;
         } else if (!s || parse_date(s, len, &d) != EDDY_OK) {
             return EDDY_ERR_INVALID;
         }
-        *out = (eng_val_t){.kind = ENG_DATE, .i = d};
+        *out = (engine_val_t){.kind = ENGINE_DATE, .i = d};
         return EDDY_OK;
     }
-    case ENG_UUID: return s ? parse_uuid(a, s, len, out) : EDDY_ERR_INVALID;
-    case ENG_BLOB: return s ? parse_blob(a, s, len, out) : EDDY_ERR_INVALID;
-    case ENG_JSON:
-        if (n->type == JSON_OBJECT) return eng_val_from_json(a, doc, node, out);
-        return eng_val_from_json(a, doc, node, out);
+    case ENGINE_UUID: return s ? parse_uuid(a, s, len, out) : EDDY_ERR_INVALID;
+    case ENGINE_BLOB: return s ? parse_blob(a, s, len, out) : EDDY_ERR_INVALID;
+    case ENGINE_JSON:
+        if (n->type == JSON_OBJECT) return engine_val_from_json(a, doc, node, out);
+        return engine_val_from_json(a, doc, node, out);
     default: return EDDY_ERR_INVALID;
     }
 }
 
-int eng_val_from_json_typed(arena_t *a, const json_doc_t *doc, uint32_t node, eng_type_t t,
-                            eng_val_t *out, char *errstr, size_t errlen) {
+int engine_val_from_json_typed(arena_t *a, const json_doc_t *doc, uint32_t node, engine_type_t t,
+                            engine_val_t *out, char *errstr, size_t errlen) {
     const json_node_t *n = json_node(doc, node);
     char tn[48];
-    if (n->type == JSON_NULL) { *out = eng_null(); return EDDY_OK; }
-    if (t.kind == ENG_LIST || t.kind == ENG_SET || t.kind == ENG_MAP) {
-        bool is_map = t.kind == ENG_MAP;
+    if (n->type == JSON_NULL) { *out = engine_null(); return EDDY_OK; }
+    if (t.kind == ENGINE_LIST || t.kind == ENGINE_SET || t.kind == ENGINE_MAP) {
+        bool is_map = t.kind == ENGINE_MAP;
         if (n->type != (is_map ? JSON_OBJECT : JSON_ARRAY))
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "expected a JSON %s for %s",
-                            is_map ? "object" : "array", eng_type_str(t, tn, sizeof tn));
+                            is_map ? "object" : "array", engine_type_str(t, tn, sizeof tn));
         uint32_t width = is_map ? 2 : 1;
-        eng_val_t *items = n->count ? arena_alloc(a, width * n->count * sizeof *items) : NULL;
+        engine_val_t *items = n->count ? arena_alloc(a, width * n->count * sizeof *items) : NULL;
         if (n->count && !items) return EDDY_ERR_NOMEM;
         uint32_t i = node + 1;
         for (uint32_t k = 0; k < n->count; k++) {
@@ -272,11 +272,11 @@ int eng_val_from_json_typed(arena_t *a, const json_doc_t *doc, uint32_t node, en
                 const char *ks;
                 size_t kl;
                 if ((rc = json_text(a, &keynode, &ks, &kl))) return rc;
-                eng_val_t key = eng_text(ks, kl);
-                if (t.key != ENG_TEXT && t.key != ENG_ANY) {
-                    if (eng_val_cast(a, &key, eng_type(t.key), &key) != EDDY_OK)
+                engine_val_t key = engine_text(ks, kl);
+                if (t.key != ENGINE_TEXT && t.key != ENGINE_ANY) {
+                    if (engine_val_cast(a, &key, engine_type(t.key), &key) != EDDY_OK)
                         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "map key '%.*s' is not a %s",
-                                        (int)kl, ks, eng_kind_name(t.key));
+                                        (int)kl, ks, engine_kind_name(t.key));
                 }
                 items[2 * k] = key;
                 i++;
@@ -284,21 +284,21 @@ int eng_val_from_json_typed(arena_t *a, const json_doc_t *doc, uint32_t node, en
             rc = from_json_scalar(a, doc, i, t.elem, 64, &items[width * k + width - 1]);
             if (rc == EDDY_ERR_NOMEM) return rc;
             if (rc) return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "element %u is not a %s", k,
-                                    eng_kind_name(t.elem));
+                                    engine_kind_name(t.elem));
             i = json_next(doc, i);
         }
-        return eng_val_make_coll(a, t.kind, items, n->count, out);
+        return engine_val_make_coll(a, t.kind, items, n->count, out);
     }
     int rc = from_json_scalar(a, doc, node, t.kind, t.bits, out);
     if (rc == EDDY_ERR_NOMEM) return rc;
     if (rc == EDDY_ERR_RANGE)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "%.*s is out of range for %s", (int)EDDY_MIN(n->len, 40),
-                        n->text, eng_type_str(t, tn, sizeof tn));
+                        n->text, engine_type_str(t, tn, sizeof tn));
     if (rc)
         return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "a JSON %s is not a %s",
                         n->type == JSON_STRING ? "string" : n->type == JSON_NUMBER ? "number"
                         : n->type == JSON_ARRAY ? "array" : n->type == JSON_OBJECT ? "object" : "boolean",
-                        eng_type_str(t, tn, sizeof tn));
+                        engine_type_str(t, tn, sizeof tn));
     return EDDY_OK;
 }
 
@@ -328,32 +328,32 @@ static void write_date(wr_t *w, int64_t days) {
 #define TS_LIMIT_MS 253402300799999LL
 #define DATE_LIMIT_DAYS 2932896LL
 
-static void write_plain(wr_t *w, const eng_val_t *v, bool quoted) {
+static void write_plain(wr_t *w, const engine_val_t *v, bool quoted) {
     char buf[40];
-    if ((v->kind == ENG_TIMESTAMP && (v->i > TS_LIMIT_MS || v->i < -TS_LIMIT_MS)) ||
-        (v->kind == ENG_DATE && (v->i > DATE_LIMIT_DAYS || v->i < -DATE_LIMIT_DAYS))) {
+    if ((v->kind == ENGINE_TIMESTAMP && (v->i > TS_LIMIT_MS || v->i < -TS_LIMIT_MS)) ||
+        (v->kind == ENGINE_DATE && (v->i > DATE_LIMIT_DAYS || v->i < -DATE_LIMIT_DAYS))) {
         json_write_i64(w, v->i);
         return;
     }
     switch (v->kind) {
-    case ENG_TIMESTAMP: {
+    case ENGINE_TIMESTAMP: {
         size_t n = time_format_iso8601(v->i, buf, sizeof buf);
         if (quoted) wr_u8(w, '"');
         wr_bytes(w, buf, n);
         if (quoted) wr_u8(w, '"');
         return;
     }
-    case ENG_DATE:
+    case ENGINE_DATE:
         if (quoted) wr_u8(w, '"');
         write_date(w, v->i);
         if (quoted) wr_u8(w, '"');
         return;
-    case ENG_UUID:
+    case ENGINE_UUID:
         if (quoted) wr_u8(w, '"');
         write_uuid(w, (const uint8_t *)v->s);
         if (quoted) wr_u8(w, '"');
         return;
-    case ENG_BLOB: {
+    case ENGINE_BLOB: {
         static const char hex[] = "0123456789abcdef";
         if (quoted) wr_u8(w, '"');
         wr_bytes(w, "0x", 2);
@@ -369,126 +369,126 @@ static void write_plain(wr_t *w, const eng_val_t *v, bool quoted) {
     }
 }
 
-void eng_val_to_json(wr_t *w, const eng_val_t *v) {
+void engine_val_to_json(wr_t *w, const engine_val_t *v) {
     switch (v->kind) {
-    case ENG_NULL: wr_bytes(w, "null", 4); return;
-    case ENG_BOOL: wr_str(w, v->b ? "true" : "false"); return;
-    case ENG_INT: json_write_i64(w, v->i); return;
-    case ENG_FLOAT:
+    case ENGINE_NULL: wr_bytes(w, "null", 4); return;
+    case ENGINE_BOOL: wr_str(w, v->b ? "true" : "false"); return;
+    case ENGINE_INT: json_write_i64(w, v->i); return;
+    case ENGINE_FLOAT:
         if (isfinite(v->f)) json_write_f64(w, v->f);
         else wr_str(w, isnan(v->f) ? "\"NaN\"" : v->f > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
-    case ENG_TEXT: json_write_string(w, v->s, v->len); return;
-    case ENG_LIST:
-    case ENG_SET:
+    case ENGINE_TEXT: json_write_string(w, v->s, v->len); return;
+    case ENGINE_LIST:
+    case ENGINE_SET:
         wr_u8(w, '[');
         for (uint32_t i = 0; i < v->len; i++) {
             if (i) wr_u8(w, ',');
-            eng_val_to_json(w, &v->items[i]);
+            engine_val_to_json(w, &v->items[i]);
         }
         wr_u8(w, ']');
         return;
-    case ENG_MAP:
+    case ENGINE_MAP:
         wr_u8(w, '{');
         for (uint32_t i = 0; i < v->len; i++) {
             if (i) wr_u8(w, ',');
-            const eng_val_t *k = &v->items[2 * i];
-            if (k->kind == ENG_TEXT) {
+            const engine_val_t *k = &v->items[2 * i];
+            if (k->kind == ENGINE_TEXT) {
                 json_write_string(w, k->s, k->len);
             } else {
                 wr_t tmp;
                 wr_init(&tmp, 32);
-                eng_val_to_text(&tmp, k);
+                engine_val_to_text(&tmp, k);
                 json_write_string(w, (const char *)tmp.buf, tmp.len);
                 wr_free(&tmp);
             }
             wr_u8(w, ':');
-            eng_val_to_json(w, &v->items[2 * i + 1]);
+            engine_val_to_json(w, &v->items[2 * i + 1]);
         }
         wr_u8(w, '}');
         return;
-    case ENG_JSON: json_write_node(w, v->json->doc, v->json->node); return;
+    case ENGINE_JSON: json_write_node(w, v->json->doc, v->json->node); return;
     default: write_plain(w, v, true); return;
     }
 }
 
-void eng_val_to_text(wr_t *w, const eng_val_t *v) {
+void engine_val_to_text(wr_t *w, const engine_val_t *v) {
     switch (v->kind) {
-    case ENG_NULL: return;
-    case ENG_TEXT: wr_bytes(w, v->s, v->len); return;
-    case ENG_TIMESTAMP:
-    case ENG_DATE:
-    case ENG_UUID:
-    case ENG_BLOB: write_plain(w, v, false); return;
-    default: eng_val_to_json(w, v); return;
+    case ENGINE_NULL: return;
+    case ENGINE_TEXT: wr_bytes(w, v->s, v->len); return;
+    case ENGINE_TIMESTAMP:
+    case ENGINE_DATE:
+    case ENGINE_UUID:
+    case ENGINE_BLOB: write_plain(w, v, false); return;
+    default: engine_val_to_json(w, v); return;
     }
 }
 
 /* ---- casts ---------------------------------------------------------------------------------- */
 
-static int cast_coll(arena_t *a, const eng_val_t *v, eng_type_t t, eng_val_t *out) {
-    if (v->kind == ENG_TEXT) {
+static int cast_coll(arena_t *a, const engine_val_t *v, engine_type_t t, engine_val_t *out) {
+    if (v->kind == ENGINE_TEXT) {
         /* '["a","b"]'::list<text>: the text is read as JSON. */
         json_doc_t doc;
         json_doc_init(&doc);
         int rc = json_parse(&doc, v->s, v->len);
-        if (rc == EDDY_OK) rc = eng_val_from_json_typed(a, &doc, 0, t, out, NULL, 0);
+        if (rc == EDDY_OK) rc = engine_val_from_json_typed(a, &doc, 0, t, out, NULL, 0);
         if (rc == EDDY_OK) {
-            eng_val_t copy;
-            rc = eng_val_copy(a, out, &copy); /* the document goes away below */
+            engine_val_t copy;
+            rc = engine_val_copy(a, out, &copy); /* the document goes away below */
             *out = copy;
         }
         json_doc_free(&doc);
         return rc ? EDDY_ERR_INVALID : EDDY_OK;
     }
-    if (v->kind == ENG_JSON) {
-        if (t.kind != ENG_MAP) return EDDY_ERR_INVALID;
-        return eng_val_from_json_typed(a, v->json->doc, v->json->node, t, out, NULL, 0) ? EDDY_ERR_INVALID
+    if (v->kind == ENGINE_JSON) {
+        if (t.kind != ENGINE_MAP) return EDDY_ERR_INVALID;
+        return engine_val_from_json_typed(a, v->json->doc, v->json->node, t, out, NULL, 0) ? EDDY_ERR_INVALID
                                                                                           : EDDY_OK;
     }
-    if (v->kind != ENG_LIST && v->kind != ENG_SET && v->kind != ENG_MAP) return EDDY_ERR_INVALID;
-    if ((v->kind == ENG_MAP) != (t.kind == ENG_MAP)) return EDDY_ERR_INVALID;
-    uint32_t width = t.kind == ENG_MAP ? 2 : 1;
-    eng_val_t *items = v->len ? arena_alloc(a, width * v->len * sizeof *items) : NULL;
+    if (v->kind != ENGINE_LIST && v->kind != ENGINE_SET && v->kind != ENGINE_MAP) return EDDY_ERR_INVALID;
+    if ((v->kind == ENGINE_MAP) != (t.kind == ENGINE_MAP)) return EDDY_ERR_INVALID;
+    uint32_t width = t.kind == ENGINE_MAP ? 2 : 1;
+    engine_val_t *items = v->len ? arena_alloc(a, width * v->len * sizeof *items) : NULL;
     if (v->len && !items) return EDDY_ERR_NOMEM;
     for (uint32_t i = 0; i < v->len * width; i++) {
         uint8_t k = width == 2 && i % 2 == 0 ? t.key : t.elem;
-        if (eng_val_cast(a, &v->items[i], eng_type(k), &items[i]) != EDDY_OK) return EDDY_ERR_INVALID;
+        if (engine_val_cast(a, &v->items[i], engine_type(k), &items[i]) != EDDY_OK) return EDDY_ERR_INVALID;
     }
-    return eng_val_make_coll(a, t.kind, items, v->len, out);
+    return engine_val_make_coll(a, t.kind, items, v->len, out);
 }
 
-int eng_val_cast(arena_t *a, const eng_val_t *v, eng_type_t t, eng_val_t *out) {
-    eng_val_t in = *v;
-    *out = eng_null();
-    if (in.kind == ENG_NULL || t.kind == ENG_ANY) { *out = in; return EDDY_OK; }
-    if (in.kind == t.kind && t.kind != ENG_INT && t.kind != ENG_LIST && t.kind != ENG_SET &&
-        t.kind != ENG_MAP) {
+int engine_val_cast(arena_t *a, const engine_val_t *v, engine_type_t t, engine_val_t *out) {
+    engine_val_t in = *v;
+    *out = engine_null();
+    if (in.kind == ENGINE_NULL || t.kind == ENGINE_ANY) { *out = in; return EDDY_OK; }
+    if (in.kind == t.kind && t.kind != ENGINE_INT && t.kind != ENGINE_LIST && t.kind != ENGINE_SET &&
+        t.kind != ENGINE_MAP) {
         *out = in;
         return EDDY_OK;
     }
     switch (t.kind) {
-    case ENG_TEXT: {
+    case ENGINE_TEXT: {
         wr_t w;
         wr_init(&w, 32);
-        eng_val_to_text(&w, &in);
+        engine_val_to_text(&w, &in);
         if (!wr_ok(&w)) { wr_free(&w); return EDDY_ERR_NOMEM; }
         char *s = arena_memdup(a, w.buf ? (const char *)w.buf : "", w.len);
         size_t n = w.len;
         wr_free(&w);
         if (!s && n) return EDDY_ERR_NOMEM;
-        *out = eng_text(s ? s : "", n);
+        *out = engine_text(s ? s : "", n);
         return EDDY_OK;
     }
-    case ENG_INT: {
+    case ENGINE_INT: {
         int64_t i;
-        if (in.kind == ENG_INT || in.kind == ENG_TIMESTAMP || in.kind == ENG_DATE) i = in.i;
-        else if (in.kind == ENG_BOOL) i = in.b;
-        else if (in.kind == ENG_FLOAT) {
+        if (in.kind == ENGINE_INT || in.kind == ENGINE_TIMESTAMP || in.kind == ENGINE_DATE) i = in.i;
+        else if (in.kind == ENGINE_BOOL) i = in.b;
+        else if (in.kind == ENGINE_FLOAT) {
             if (!isfinite(in.f) || in.f >= 9.2233720368547758e18 || in.f < -9.2233720368547758e18)
                 return EDDY_ERR_INVALID;
             i = (int64_t)in.f;
-        } else if (in.kind == ENG_TEXT) {
+        } else if (in.kind == ENGINE_TEXT) {
             if (parse_i64(in.s, in.len, &i) != EDDY_OK) {
                 double f;
                 if (parse_f64(in.s, in.len, &f) != EDDY_OK || !isfinite(f) || fabs(f) >= 9.2e18)
@@ -499,65 +499,65 @@ int eng_val_cast(arena_t *a, const eng_val_t *v, eng_type_t t, eng_val_t *out) {
             return EDDY_ERR_INVALID;
         }
         if (!int_fits(i, t.bits)) return EDDY_ERR_INVALID;
-        *out = eng_int(i);
+        *out = engine_int(i);
         return EDDY_OK;
     }
-    case ENG_FLOAT: {
+    case ENGINE_FLOAT: {
         double f;
-        if (in.kind == ENG_INT) f = (double)in.i;
-        else if (in.kind == ENG_BOOL) f = in.b;
-        else if (in.kind == ENG_TEXT) {
+        if (in.kind == ENGINE_INT) f = (double)in.i;
+        else if (in.kind == ENGINE_BOOL) f = in.b;
+        else if (in.kind == ENGINE_TEXT) {
             if (parse_f64(in.s, in.len, &f) != EDDY_OK) return EDDY_ERR_INVALID;
         } else {
             return EDDY_ERR_INVALID;
         }
         if (t.bits == 32) f = (float)f;
-        *out = eng_float(f);
+        *out = engine_float(f);
         return EDDY_OK;
     }
-    case ENG_BOOL:
-        if (in.kind == ENG_INT) { *out = eng_bool(in.i != 0); return EDDY_OK; }
-        if (in.kind == ENG_TEXT) {
+    case ENGINE_BOOL:
+        if (in.kind == ENGINE_INT) { *out = engine_bool(in.i != 0); return EDDY_OK; }
+        if (in.kind == ENGINE_TEXT) {
             bool b;
-            if (parse_bool(in.s, in.len, &b) == EDDY_OK) { *out = eng_bool(b); return EDDY_OK; }
-            if (in.len == 1 && (in.s[0] == '0' || in.s[0] == '1')) { *out = eng_bool(in.s[0] == '1'); return EDDY_OK; }
+            if (parse_bool(in.s, in.len, &b) == EDDY_OK) { *out = engine_bool(b); return EDDY_OK; }
+            if (in.len == 1 && (in.s[0] == '0' || in.s[0] == '1')) { *out = engine_bool(in.s[0] == '1'); return EDDY_OK; }
         }
         return EDDY_ERR_INVALID;
-    case ENG_TIMESTAMP: {
+    case ENGINE_TIMESTAMP: {
         int64_t ms;
-        if (in.kind == ENG_INT) ms = in.i;
-        else if (in.kind == ENG_DATE) {
+        if (in.kind == ENGINE_INT) ms = in.i;
+        else if (in.kind == ENGINE_DATE) {
             if (__builtin_mul_overflow(in.i, 86400000, &ms)) return EDDY_ERR_INVALID;
         }
-        else if (in.kind == ENG_TEXT) {
+        else if (in.kind == ENGINE_TEXT) {
             if (parse_i64(in.s, in.len, &ms) != EDDY_OK && time_parse_iso8601(in.s, in.len, &ms) != EDDY_OK)
                 return EDDY_ERR_INVALID;
         } else {
             return EDDY_ERR_INVALID;
         }
-        *out = eng_ts(ms);
+        *out = engine_ts(ms);
         return EDDY_OK;
     }
-    case ENG_DATE: {
+    case ENGINE_DATE: {
         int64_t d;
-        if (in.kind == ENG_INT) d = in.i;
-        else if (in.kind == ENG_TIMESTAMP) d = in.i >= 0 ? in.i / 86400000 : -((-in.i + 86399999) / 86400000);
-        else if (in.kind == ENG_TEXT) {
+        if (in.kind == ENGINE_INT) d = in.i;
+        else if (in.kind == ENGINE_TIMESTAMP) d = in.i >= 0 ? in.i / 86400000 : -((-in.i + 86399999) / 86400000);
+        else if (in.kind == ENGINE_TEXT) {
             if (parse_date(in.s, in.len, &d) != EDDY_OK) return EDDY_ERR_INVALID;
         } else {
             return EDDY_ERR_INVALID;
         }
-        *out = (eng_val_t){.kind = ENG_DATE, .i = d};
+        *out = (engine_val_t){.kind = ENGINE_DATE, .i = d};
         return EDDY_OK;
     }
-    case ENG_UUID: return in.kind == ENG_TEXT ? parse_uuid(a, in.s, in.len, out) : EDDY_ERR_INVALID;
-    case ENG_BLOB:
-        if (in.kind == ENG_TEXT) { *out = (eng_val_t){.kind = ENG_BLOB, .len = in.len, .s = in.s}; return EDDY_OK; }
+    case ENGINE_UUID: return in.kind == ENGINE_TEXT ? parse_uuid(a, in.s, in.len, out) : EDDY_ERR_INVALID;
+    case ENGINE_BLOB:
+        if (in.kind == ENGINE_TEXT) { *out = (engine_val_t){.kind = ENGINE_BLOB, .len = in.len, .s = in.s}; return EDDY_OK; }
         return EDDY_ERR_INVALID;
-    case ENG_LIST:
-    case ENG_SET:
-    case ENG_MAP: return cast_coll(a, &in, t, out);
-    case ENG_JSON: return in.kind == ENG_MAP || in.kind == ENG_JSON ? (*out = in, EDDY_OK) : EDDY_ERR_INVALID;
+    case ENGINE_LIST:
+    case ENGINE_SET:
+    case ENGINE_MAP: return cast_coll(a, &in, t, out);
+    case ENGINE_JSON: return in.kind == ENGINE_MAP || in.kind == ENGINE_JSON ? (*out = in, EDDY_OK) : EDDY_ERR_INVALID;
     default: return EDDY_ERR_INVALID;
     }
 }

@@ -9,33 +9,33 @@
 static uint8_t kind_of(uint16_t k, uint8_t *bits) {
     *bits = 64;
     switch (k) {
-    case STORE_T_BOOLEAN: return ENG_BOOL;
-    case STORE_T_TINYINT: *bits = 8; return ENG_INT;
-    case STORE_T_SMALLINT: *bits = 16; return ENG_INT;
-    case STORE_T_INT: *bits = 32; return ENG_INT;
+    case STORE_T_BOOLEAN: return ENGINE_BOOL;
+    case STORE_T_TINYINT: *bits = 8; return ENGINE_INT;
+    case STORE_T_SMALLINT: *bits = 16; return ENGINE_INT;
+    case STORE_T_INT: *bits = 32; return ENGINE_INT;
     case STORE_T_BIGINT:
     case STORE_T_COUNTER:
-    case STORE_T_VARINT: return ENG_INT;
-    case STORE_T_FLOAT: *bits = 32; return ENG_FLOAT;
-    case STORE_T_DOUBLE: return ENG_FLOAT;
-    case STORE_T_DECIMAL: *bits = 0; return ENG_FLOAT;
+    case STORE_T_VARINT: return ENGINE_INT;
+    case STORE_T_FLOAT: *bits = 32; return ENGINE_FLOAT;
+    case STORE_T_DOUBLE: return ENGINE_FLOAT;
+    case STORE_T_DECIMAL: *bits = 0; return ENGINE_FLOAT;
     case STORE_T_ASCII:
     case STORE_T_TEXT:
-    case STORE_T_INET: return ENG_TEXT;
-    case STORE_T_BLOB: return ENG_BLOB;
-    case STORE_T_TIMESTAMP: return ENG_TIMESTAMP;
-    case STORE_T_DATE: return ENG_DATE;
+    case STORE_T_INET: return ENGINE_TEXT;
+    case STORE_T_BLOB: return ENGINE_BLOB;
+    case STORE_T_TIMESTAMP: return ENGINE_TIMESTAMP;
+    case STORE_T_DATE: return ENGINE_DATE;
     case STORE_T_UUID:
-    case STORE_T_TIMEUUID: return ENG_UUID;
-    case STORE_T_LIST: return ENG_LIST;
-    case STORE_T_SET: return ENG_SET;
-    case STORE_T_MAP: return ENG_MAP;
-    default: return ENG_ANY;
+    case STORE_T_TIMEUUID: return ENGINE_UUID;
+    case STORE_T_LIST: return ENGINE_LIST;
+    case STORE_T_SET: return ENGINE_SET;
+    case STORE_T_MAP: return ENGINE_MAP;
+    default: return ENGINE_ANY;
     }
 }
 
-eng_type_t eng_store_type(const store_type_t *t) {
-    eng_type_t r = {ENG_ANY, ENG_ANY, ENG_ANY, 64};
+engine_type_t engine_store_type(const store_type_t *t) {
+    engine_type_t r = {ENGINE_ANY, ENGINE_ANY, ENGINE_ANY, 64};
     r.kind = kind_of(t->kind, &r.bits);
     uint8_t b;
     if (t->kind == STORE_T_LIST || t->kind == STORE_T_SET) r.elem = kind_of(t->sub[0]->kind, &b);
@@ -44,9 +44,9 @@ eng_type_t eng_store_type(const store_type_t *t) {
         r.elem = kind_of(t->sub[1]->kind, &b);
     }
     /* Nested collections travel as dynamic values. */
-    if ((r.kind == ENG_LIST || r.kind == ENG_SET || r.kind == ENG_MAP) &&
-        (r.elem == ENG_LIST || r.elem == ENG_SET || r.elem == ENG_MAP))
-        r.elem = ENG_ANY;
+    if ((r.kind == ENGINE_LIST || r.kind == ENGINE_SET || r.kind == ENGINE_MAP) &&
+        (r.elem == ENGINE_LIST || r.elem == ENGINE_SET || r.elem == ENGINE_MAP))
+        r.elem = ENGINE_ANY;
     return r;
 }
 
@@ -60,11 +60,11 @@ static void be(wr_t *w, uint64_t v, int bytes) {
 }
 
 /* Through the store's own literal parser: numbers and strings as their text. */
-static int via_constant(const store_type_t *t, const eng_val_t *v, wr_t *w, char *errstr, size_t errlen) {
+static int via_constant(const store_type_t *t, const engine_val_t *v, wr_t *w, char *errstr, size_t errlen) {
     wr_t txt;
     wr_init(&txt, 32);
-    eng_val_to_text(&txt, v);
-    store_const_kind_t k = v->kind == ENG_INT ? STORE_CONST_INTEGER : v->kind == ENG_FLOAT ? STORE_CONST_FLOAT
+    engine_val_to_text(&txt, v);
+    store_const_kind_t k = v->kind == ENGINE_INT ? STORE_CONST_INTEGER : v->kind == ENGINE_FLOAT ? STORE_CONST_FLOAT
                            : t->kind == STORE_T_DURATION                                   ? STORE_CONST_DURATION
                                                                                            : STORE_CONST_STRING;
     int rc = wr_ok(&txt) ? store_value_from_constant(t, k, txt.buf ? (const char *)txt.buf : "", txt.len, "value", w,
@@ -74,16 +74,16 @@ static int via_constant(const store_type_t *t, const eng_val_t *v, wr_t *w, char
     return rc;
 }
 
-static int mismatch(const store_type_t *t, const eng_val_t *v, char *errstr, size_t errlen) {
+static int mismatch(const store_type_t *t, const engine_val_t *v, char *errstr, size_t errlen) {
     char tn[64];
-    return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "a %s value does not fit %s", eng_kind_name(v->kind),
+    return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "a %s value does not fit %s", engine_kind_name(v->kind),
                     store_type_cstr(t, tn, sizeof tn));
 }
 
-int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *errstr, size_t errlen) {
+int engine_store_value(const store_type_t *t, const engine_val_t *v, wr_t *w, char *errstr, size_t errlen) {
     switch (t->kind) {
     case STORE_T_BOOLEAN:
-        if (v->kind != ENG_BOOL) return mismatch(t, v, errstr, errlen);
+        if (v->kind != ENGINE_BOOL) return mismatch(t, v, errstr, errlen);
         wr_u8(w, v->b);
         return EDDY_OK;
     case STORE_T_TINYINT:
@@ -91,7 +91,7 @@ int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *er
     case STORE_T_INT:
     case STORE_T_BIGINT:
     case STORE_T_COUNTER: {
-        if (v->kind != ENG_INT) return mismatch(t, v, errstr, errlen);
+        if (v->kind != ENGINE_INT) return mismatch(t, v, errstr, errlen);
         int bytes = t->kind == STORE_T_TINYINT ? 1 : t->kind == STORE_T_SMALLINT ? 2 : t->kind == STORE_T_INT ? 4 : 8;
         int64_t lim = bytes == 8 ? INT64_MAX : ((int64_t)1 << (bytes * 8 - 1)) - 1;
         if (v->i > lim || v->i < -lim - 1)
@@ -101,8 +101,8 @@ int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *er
     }
     case STORE_T_FLOAT:
     case STORE_T_DOUBLE: {
-        if (v->kind != ENG_INT && v->kind != ENG_FLOAT) return mismatch(t, v, errstr, errlen);
-        double d = v->kind == ENG_INT ? (double)v->i : v->f;
+        if (v->kind != ENGINE_INT && v->kind != ENGINE_FLOAT) return mismatch(t, v, errstr, errlen);
+        double d = v->kind == ENGINE_INT ? (double)v->i : v->f;
         if (t->kind == STORE_T_FLOAT) {
             float f = (float)d;
             uint32_t u;
@@ -118,39 +118,39 @@ int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *er
     case STORE_T_ASCII:
     case STORE_T_TEXT:
     case STORE_T_BLOB:
-        if (v->kind != ENG_TEXT && v->kind != ENG_BLOB) return mismatch(t, v, errstr, errlen);
+        if (v->kind != ENGINE_TEXT && v->kind != ENGINE_BLOB) return mismatch(t, v, errstr, errlen);
         wr_bytes(w, v->s, v->len);
         return EDDY_OK;
     case STORE_T_TIMESTAMP:
-        if (v->kind != ENG_TIMESTAMP && v->kind != ENG_INT) return mismatch(t, v, errstr, errlen);
+        if (v->kind != ENGINE_TIMESTAMP && v->kind != ENGINE_INT) return mismatch(t, v, errstr, errlen);
         be(w, (uint64_t)v->i, 8);
         return EDDY_OK;
     case STORE_T_DATE:
-        if (v->kind != ENG_DATE) return mismatch(t, v, errstr, errlen);
+        if (v->kind != ENGINE_DATE) return mismatch(t, v, errstr, errlen);
         if (v->i < -(int64_t)2147483648LL || v->i > 2147483647LL)
             return eddy_err(errstr, errlen, EDDY_ERR_INVALID, "date out of range");
         be(w, (uint64_t)(v->i + 2147483648LL), 4);
         return EDDY_OK;
     case STORE_T_UUID:
     case STORE_T_TIMEUUID:
-        if (v->kind != ENG_UUID) return mismatch(t, v, errstr, errlen);
+        if (v->kind != ENGINE_UUID) return mismatch(t, v, errstr, errlen);
         wr_bytes(w, v->s, 16);
         return EDDY_OK;
     case STORE_T_LIST:
     case STORE_T_SET:
     case STORE_T_MAP: {
-        const eng_val_t *items = v->items;
+        const engine_val_t *items = v->items;
         uint32_t n = v->len;
-        eng_val_t copy;
+        engine_val_t copy;
         arena_t a;
         arena_init(&a, 1024);
         int rc = EDDY_OK;
-        if (v->kind == ENG_JSON) {
-            if ((rc = eng_val_copy(&a, v, &copy))) goto out;
+        if (v->kind == ENGINE_JSON) {
+            if ((rc = engine_val_copy(&a, v, &copy))) goto out;
             items = copy.items;
             n = copy.len;
-        } else if (!((v->kind == ENG_LIST || v->kind == ENG_SET) && t->kind != STORE_T_MAP) &&
-                   !(v->kind == ENG_MAP && t->kind == STORE_T_MAP)) {
+        } else if (!((v->kind == ENGINE_LIST || v->kind == ENGINE_SET) && t->kind != STORE_T_MAP) &&
+                   !(v->kind == ENGINE_MAP && t->kind == STORE_T_MAP)) {
             rc = mismatch(t, v, errstr, errlen);
             goto out;
         }
@@ -162,12 +162,12 @@ int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *er
         if (!elems || !offs) rc = EDDY_ERR_NOMEM;
         for (uint32_t i = 0; !rc && i < n * width; i++) {
             const store_type_t *sub = t->sub[width == 2 ? i % 2 : 0];
-            if (items[i].kind == ENG_NULL) {
+            if (items[i].kind == ENGINE_NULL) {
                 rc = eddy_err(errstr, errlen, EDDY_ERR_INVALID, "null is not supported inside collections");
                 break;
             }
             offs[i] = tmp.len;
-            rc = eng_store_value(sub, &items[i], &tmp, errstr, errlen);
+            rc = engine_store_value(sub, &items[i], &tmp, errstr, errlen);
         }
         if (!rc && !wr_ok(&tmp)) rc = EDDY_ERR_NOMEM;
         for (uint32_t i = 0; !rc && i < n * width; i++)
@@ -181,7 +181,7 @@ int eng_store_value(const store_type_t *t, const eng_val_t *v, wr_t *w, char *er
         return rc;
     }
     default:
-        if (v->kind == ENG_LIST || v->kind == ENG_SET || v->kind == ENG_MAP || v->kind == ENG_JSON)
+        if (v->kind == ENGINE_LIST || v->kind == ENGINE_SET || v->kind == ENGINE_MAP || v->kind == ENGINE_JSON)
             return mismatch(t, v, errstr, errlen);
         return via_constant(t, v, w, errstr, errlen);
     }
@@ -193,12 +193,12 @@ static int64_t rd_be(const uint8_t *p, size_t n) {
     return (int64_t)v;
 }
 
-int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a, eng_val_t *out) {
-    *out = eng_null();
+int engine_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a, engine_val_t *out) {
+    *out = engine_null();
     switch (t->kind) {
     case STORE_T_BOOLEAN:
         if (n != 1) return EDDY_ERR_CORRUPT;
-        *out = eng_bool(p[0] != 0);
+        *out = engine_bool(p[0] != 0);
         return EDDY_OK;
     case STORE_T_TINYINT:
     case STORE_T_SMALLINT:
@@ -208,19 +208,19 @@ int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a
         size_t want = t->kind == STORE_T_TINYINT ? 1 : t->kind == STORE_T_SMALLINT ? 2 : t->kind == STORE_T_INT ? 4 : 8;
         if (n == 0) return EDDY_OK; /* an empty value reads as null */
         if (n != want) return EDDY_ERR_CORRUPT;
-        *out = eng_int(rd_be(p, n));
+        *out = engine_int(rd_be(p, n));
         return EDDY_OK;
     }
     case STORE_T_VARINT:
         if (n == 0 || n > 8) return EDDY_ERR_CORRUPT;
-        *out = eng_int(rd_be(p, n));
+        *out = engine_int(rd_be(p, n));
         return EDDY_OK;
     case STORE_T_FLOAT: {
         if (n != 4) return n ? EDDY_ERR_CORRUPT : EDDY_OK;
         uint32_t u = (uint32_t)rd_be(p, 4);
         float f;
         memcpy(&f, &u, 4);
-        *out = eng_float(f);
+        *out = engine_float(f);
         return EDDY_OK;
     }
     case STORE_T_DOUBLE: {
@@ -228,24 +228,24 @@ int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a
         uint64_t u = (uint64_t)rd_be(p, 8);
         double d;
         memcpy(&d, &u, 8);
-        *out = eng_float(d);
+        *out = engine_float(d);
         return EDDY_OK;
     }
     case STORE_T_ASCII:
-    case STORE_T_TEXT: *out = eng_text((const char *)p, n); return EDDY_OK;
-    case STORE_T_BLOB: *out = (eng_val_t){.kind = ENG_BLOB, .len = (uint32_t)n, .s = (const char *)p}; return EDDY_OK;
+    case STORE_T_TEXT: *out = engine_text((const char *)p, n); return EDDY_OK;
+    case STORE_T_BLOB: *out = (engine_val_t){.kind = ENGINE_BLOB, .len = (uint32_t)n, .s = (const char *)p}; return EDDY_OK;
     case STORE_T_TIMESTAMP:
         if (n != 8) return n ? EDDY_ERR_CORRUPT : EDDY_OK;
-        *out = eng_ts(rd_be(p, 8));
+        *out = engine_ts(rd_be(p, 8));
         return EDDY_OK;
     case STORE_T_DATE:
         if (n != 4) return n ? EDDY_ERR_CORRUPT : EDDY_OK;
-        *out = (eng_val_t){.kind = ENG_DATE, .i = (int64_t)(uint32_t)rd_be(p, 4) - 2147483648LL};
+        *out = (engine_val_t){.kind = ENGINE_DATE, .i = (int64_t)(uint32_t)rd_be(p, 4) - 2147483648LL};
         return EDDY_OK;
     case STORE_T_UUID:
     case STORE_T_TIMEUUID:
         if (n != 16) return n ? EDDY_ERR_CORRUPT : EDDY_OK;
-        *out = (eng_val_t){.kind = ENG_UUID, .len = 16, .s = (const char *)p};
+        *out = (engine_val_t){.kind = ENGINE_UUID, .len = 16, .s = (const char *)p};
         return EDDY_OK;
     case STORE_T_LIST:
     case STORE_T_SET:
@@ -253,7 +253,7 @@ int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a
         long count = store_value_elements(t, p, n, NULL, 0);
         if (count < 0 || (size_t)count > n) return EDDY_ERR_CORRUPT;
         eddy_view_t *elems = count ? eddy_malloc((size_t)count * sizeof *elems) : NULL;
-        eng_val_t *items = count ? arena_alloc(a, (size_t)count * sizeof *items) : NULL;
+        engine_val_t *items = count ? arena_alloc(a, (size_t)count * sizeof *items) : NULL;
         if (count && (!elems || !items)) {
             eddy_free(elems);
             return EDDY_ERR_NOMEM;
@@ -263,18 +263,18 @@ int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a
         int rc = EDDY_OK;
         for (long i = 0; i < count && !rc; i++) {
             const store_type_t *sub = t->sub[width == 2 ? i % 2 : 0];
-            if (!elems[i].ptr) items[i] = eng_null();
-            else rc = eng_store_read(sub, elems[i].ptr, elems[i].len, a, &items[i]);
+            if (!elems[i].ptr) items[i] = engine_null();
+            else rc = engine_store_read(sub, elems[i].ptr, elems[i].len, a, &items[i]);
         }
         eddy_free(elems);
         if (rc) return rc;
         /* Sets and maps come sorted by Cassandra's order; the engine's own order may differ
          * (for example for numbers of different widths), so they are sorted again. */
         if (t->kind == STORE_T_LIST) {
-            *out = (eng_val_t){.kind = ENG_LIST, .len = (uint32_t)count, .items = items};
+            *out = (engine_val_t){.kind = ENGINE_LIST, .len = (uint32_t)count, .items = items};
             return EDDY_OK;
         }
-        return eng_val_make_coll(a, t->kind == STORE_T_SET ? ENG_SET : ENG_MAP, items, (uint32_t)(count / width), out);
+        return engine_val_make_coll(a, t->kind == STORE_T_SET ? ENGINE_SET : ENGINE_MAP, items, (uint32_t)(count / width), out);
     }
     default: {
         /* Everything else reads as its text. */
@@ -285,12 +285,12 @@ int eng_store_read(const store_type_t *t, const uint8_t *p, size_t n, arena_t *a
         size_t len = w.len;
         wr_free(&w);
         if (!s) return EDDY_ERR_NOMEM;
-        *out = eng_text(s, len);
+        *out = engine_text(s, len);
         if (t->kind == STORE_T_DECIMAL) {
             double d;
             char buf[64];
             snprintf(buf, sizeof buf, "%.*s", (int)EDDY_MIN(len, 63), s);
-            if (sscanf(buf, "%lf", &d) == 1) *out = eng_float(d);
+            if (sscanf(buf, "%lf", &d) == 1) *out = engine_float(d);
         }
         return EDDY_OK;
     }
