@@ -5,24 +5,7 @@
  * the checksum. Whatever the bytes, the log opens or refuses with an error, and whatever it
  * loads can be listed and read.
  * Input: [u16 topic file length][topic file][then group records: u16 payload length, payload]. */
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "log/log_int.h"
-
-static char root[64];
-
-static void remove_root(void) { log_remove_tree(root); }
-
-static void put_file(const char *path, const void *p, size_t n) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) abort();
-    if (n && write(fd, p, n) != (ssize_t)n) abort();
-    close(fd);
-}
+#include "log_fuzz_util.h"
 
 /* groups.log: the magic, then each payload framed as [u32 length][u32 crc32c]. */
 static void write_groups(const char *path, const uint8_t *p, size_t n) {
@@ -38,7 +21,7 @@ static void write_groups(const char *path, const uint8_t *p, size_t n) {
         wr_bytes(&w, p, len);
         p += len, n -= len;
     }
-    put_file(path, w.buf, w.len);
+    log_fuzz_put_file(path, w.buf, w.len);
     wr_free(&w);
 }
 
@@ -68,26 +51,13 @@ static void read_back(log_t *log) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!root[0]) {
-        snprintf(root, sizeof root, "/tmp/eddy-meta-fuzz-XXXXXX");
-        if (!mkdtemp(root)) abort();
-        atexit(remove_root);
-    }
     if (size < 2) return 0;
     size_t tlen = load_u16(data);
     if (tlen > size - 2) tlen = size - 2;
     char dir[256], path[512];
-    snprintf(dir, sizeof dir, "%s/log", root);
-    log_remove_tree(dir);
-    mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/topics", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/topics/t", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/topics/t/0", dir);
-    mkdir(path, 0755);
+    log_fuzz_fresh_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/topics/t/topic", dir);
-    put_file(path, data + 2, tlen);
+    log_fuzz_put_file(path, data + 2, tlen);
     snprintf(path, sizeof path, "%s/groups.log", dir);
     write_groups(path, data + 2 + tlen, size - 2 - tlen);
 

@@ -5,31 +5,9 @@
  * Input: [u8 flags][u16 index length][index bytes][segment bytes]; flags bit 0: a clean-shutdown
  * marker (recovery trusts index files and checks only the tail), bit 1: the index bytes are the
  * .index file, bit 2: they are the .timeindex file, bit 3: a second, empty segment follows. */
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "log/log_int.h"
-
-static void put_file(const char *path, const uint8_t *p, size_t n) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) abort();
-    if (n && write(fd, p, n) != (ssize_t)n) abort();
-    close(fd);
-}
-
-static char root[64];
-
-static void remove_root(void) { log_remove_tree(root); }
+#include "log_fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!root[0]) {
-        snprintf(root, sizeof root, "/tmp/eddy-recovery-fuzz-XXXXXX");
-        if (!mkdtemp(root)) abort();
-        atexit(remove_root);
-    }
     if (size < 3) return 0;
     uint8_t flags = data[0];
     size_t ilen = load_u16(data + 1);
@@ -38,35 +16,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t slen = size - 3 - ilen;
 
     char dir[256], path[512];
-    snprintf(dir, sizeof dir, "%s/log", root);
-    log_remove_tree(dir);
-    mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/topics", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/topics/t", dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/topics/t/0", dir);
-    mkdir(path, 0755);
+    log_fuzz_fresh_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/topics/t/topic", dir);
     static const char topic[] = "id=0123456789abcdef0123456789abcdef\npartitions=1\nconfig.index.interval.bytes=64\n";
-    put_file(path, (const uint8_t *)topic, sizeof topic - 1);
+    log_fuzz_put_file(path, (const uint8_t *)topic, sizeof topic - 1);
     snprintf(path, sizeof path, "%s/topics/t/0/00000000000000000000.log", dir);
-    put_file(path, seg, slen);
+    log_fuzz_put_file(path, seg, slen);
     if (flags & 2) {
         snprintf(path, sizeof path, "%s/topics/t/0/00000000000000000000.index", dir);
-        put_file(path, index, ilen);
+        log_fuzz_put_file(path, index, ilen);
     }
     if (flags & 4) {
         snprintf(path, sizeof path, "%s/topics/t/0/00000000000000000000.timeindex", dir);
-        put_file(path, index, ilen);
+        log_fuzz_put_file(path, index, ilen);
     }
     if (flags & 8) {
         snprintf(path, sizeof path, "%s/topics/t/0/00000000000000001000.log", dir);
-        put_file(path, NULL, 0);
+        log_fuzz_put_file(path, NULL, 0);
     }
     if (flags & 1) {
         snprintf(path, sizeof path, "%s/clean-shutdown", dir);
-        put_file(path, NULL, 0);
+        log_fuzz_put_file(path, NULL, 0);
     }
 
     elog_set_level(ELOG_LEVEL_ERROR);
