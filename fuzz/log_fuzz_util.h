@@ -1,5 +1,6 @@
 /* Shared by the log's fuzz targets: a scratch data directory (made once, removed at exit) holding
- * a fresh log directory with one topic `t` of one partition, whose files the target then writes. */
+ * a fresh log directory with one topic `t` of one partition, whose files the target then writes,
+ * and the log opened on them. */
 #ifndef EDDY_LOG_FUZZ_UTIL_H
 #define EDDY_LOG_FUZZ_UTIL_H
 
@@ -39,6 +40,18 @@ static void log_fuzz_fresh_dir(char *dir, size_t size) {
     mkdir(path, 0755);
     snprintf(path, sizeof path, "%s/topics/t/0", dir);
     mkdir(path, 0755);
+}
+
+/* Opens the log in dir as recovery would (no background threads, no fsync, errors only in the
+ * output). NULL when the log refuses the files. */
+static log_t *log_fuzz_open(const char *dir) {
+    elog_set_level(ELOG_LEVEL_ERROR);
+    log_options_t o;
+    log_options_init(&o);
+    o.background = false;
+    o.fsync_mode = LOG_FSYNC_NONE;
+    log_t *log;
+    return log_open(dir, &o, &log, NULL) == EDDY_OK ? log : NULL;
 }
 
 #endif

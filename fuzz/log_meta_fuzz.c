@@ -61,13 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(path, sizeof path, "%s/groups.log", dir);
     write_groups(path, data + 2 + tlen, size - 2 - tlen);
 
-    elog_set_level(ELOG_LEVEL_ERROR);
-    log_options_t o;
-    log_options_init(&o);
-    o.background = false;
-    o.fsync_mode = LOG_FSYNC_NONE;
-    log_t *log;
-    if (log_open(dir, &o, &log, NULL) != EDDY_OK) return 0;
+    log_t *log = log_fuzz_open(dir);
+    if (!log) return 0;
     read_back(log);
     log_close(log);
     return 0;

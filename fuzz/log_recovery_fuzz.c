@@ -39,13 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         log_fuzz_put_file(path, NULL, 0);
     }
 
-    elog_set_level(ELOG_LEVEL_ERROR);
-    log_options_t o;
-    log_options_init(&o);
-    o.background = false;
-    o.fsync_mode = LOG_FSYNC_NONE;
-    log_t *log;
-    if (log_open(dir, &o, &log, NULL) != EDDY_OK) return 0;
+    log_t *log = log_fuzz_open(dir);
+    if (!log) return 0;
     log_partition_t *p;
     if (log_partition_open(log, "t", 0, 0, &p, NULL) == EDDY_OK) {
         log_partition_state_t st;
